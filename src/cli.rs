@@ -1,0 +1,162 @@
+//! The command line, as clap types only: every `///` here is help text a user reads.
+//! Parsing of values with units (sizes, durations) lives in [`crate::units`], so the
+//! error messages quote the bad input and name the expected form.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::memory::AllocatorKind;
+use crate::units::{parse_byte_size, parse_duration, parse_rate};
+
+/// membench: make memory behaviour under load visible.
+///
+/// `membench serve` starts the pattern server (endpoints that each reproduce one memory
+/// pattern, with its own measurements); `membench run SCENARIO` starts that server as a
+/// child process, drives it with a built-in load generator, samples it and writes CSV,
+/// JSON and a PNG chart.
+#[derive(Debug, Parser)]
+#[command(name = "membench", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pattern server (http://127.0.0.1:5000 by default).
+    Serve(ServeArgs),
+    /// Start the pattern server as a child, drive it with load, sample it, write results.
+    Run(RunArgs),
+    /// List the built-in scenarios.
+    List,
+}
+
+/// How the server is started and what it guards against.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port, and the first stdout line is
+    /// `listening on http://ADDR` either way.
+    #[arg(long, default_value = "127.0.0.1:5000")]
+    pub addr: SocketAddr,
+
+    /// Memory allocator of the server process (also env MEMBENCH_ALLOCATOR). The process
+    /// re-executes itself when the flag differs from the allocator it started with,
+    /// because a global allocator is chosen before `main` and never changes afterwards.
+    #[arg(long, value_enum, env = "MEMBENCH_ALLOCATOR", default_value_t = AllocatorKind::DEFAULT)]
+    pub allocator: AllocatorKind,
+
+    /// Most bytes the leaking endpoints (staticstring, cache/unbounded) may hold in total
+    /// before they answer 507 (e.g. 1GiB, 512MiB).
+    #[arg(long, default_value = "1GiB", value_parser = parse_byte_size)]
+    pub leak_cap: u64,
+
+    /// Most client connections /api/clientleak keeps open before it answers 507.
+    #[arg(long, default_value_t = 2000)]
+    pub client_leak_cap: usize,
+
+    /// Largest `size` accepted by /api/loh, /api/array and /api/pooledarray (e.g. 64MiB).
+    #[arg(long, default_value = "64MiB", value_parser = parse_byte_size)]
+    pub max_size: u64,
+
+    /// Absolute expiry of entries in /api/cache/expiring (e.g. 500ms, 2s).
+    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
+    pub cache_ttl: Duration,
+
+    /// Allocations at or above this many bytes are counted as large objects
+    /// (85000 is the .NET large-object-heap threshold).
+    #[arg(long, default_value_t = 85_000)]
+    pub large_object_bytes: usize,
+
+    /// Turn the counting allocator off (env MEMBENCH_COUNTING=off), to measure its cost.
+    /// Live heap and allocation counts then read zero.
+    #[arg(long)]
+    pub no_counting: bool,
+}
+
+/// One load run against a child server (or a target of your own).
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Scenario name or alias (see `membench list`), or a path to a scenario TOML file.
+    pub scenario: Option<String>,
+
+    /// Value of the scenario's `size` parameter in bytes (e.g. 84976, 100000, 1MiB).
+    #[arg(long, value_parser = parse_byte_size)]
+    pub size: Option<u64>,
+
+    /// Any other scenario parameter, as NAME=VALUE (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// How long to drive load after the warm-up (e.g. 30s, 2m).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Stop after exactly this many requests instead of a duration.
+    #[arg(long, conflicts_with = "duration")]
+    pub requests: Option<u64>,
+
+    /// Concurrent keep-alive connections.
+    #[arg(long)]
+    pub connections: Option<usize>,
+
+    /// Open loop at this many requests per second (e.g. 5000, 5k); closed loop without it.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Per-request timeout (e.g. 10s).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Warm-up before measuring; its samples are kept and marked `warmup`.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// Sampling interval (e.g. 250ms, 1s).
+    #[arg(long, default_value = "250ms", value_parser = parse_duration)]
+    pub interval: Duration,
+
+    /// Allocator of the child server.
+    #[arg(long, value_enum, default_value_t = AllocatorKind::DEFAULT)]
+    pub allocator: AllocatorKind,
+
+    /// Output directory (default: results/<scenario>[-<params>]-<UTC timestamp>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Format of the summary on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Drive a server membench did not start (any language), e.g. http://127.0.0.1:8080/.
+    #[arg(long, requires = "pid")]
+    pub target: Option<String>,
+
+    /// Process id of the --target server, sampled from /proc.
+    #[arg(long, requires = "target")]
+    pub pid: Option<u32>,
+
+    /// Load-generator threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// How results are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

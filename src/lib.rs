@@ -1,0 +1,36 @@
+//! membench: memory behaviour under load, made visible.
+//!
+//! Module map (data flows one way: scenario → loadgen + sampler → series → report):
+//!
+//! * [`cli`] — clap types; their `///` docs are the help text.
+//! * [`units`] — sizes, durations and rates on the command line, with messages that quote
+//!   the bad input.
+//! * [`memory`] — the counting global allocator (per-thread shards), the run-time allocator
+//!   switch, allocator statistics and collect, `/proc` probes.
+//! * [`server`] — the pattern server (axum): one file per pattern family, diagnostics,
+//!   Prometheus metrics, collect and reset.
+//! * [`loadgen`] — the built-in HTTP/1.1 load generator: closed and open loop,
+//!   per-interval HdrHistograms, errors by kind.
+//! * [`runner`] — the child server's lifecycle and the sampling loop that builds a series.
+//! * [`scenario`] — scenario files (`scenarios/*.toml`, embedded), their catalog.
+//! * [`series`] — the `Sample`/`Series` data model every stage shares.
+//! * [`report`] — `samples.csv`, `summary.json`, trend estimates and the charts.
+//! * [`commands`] — one file per subcommand; glue only.
+
+pub mod cli;
+pub mod commands;
+pub mod loadgen;
+pub mod memory;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod series;
+pub mod server;
+pub mod units;
+
+use std::process::ExitCode;
+
+/// Runs one parsed command line and returns the process exit code.
+pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    commands::dispatch(cli)
+}
