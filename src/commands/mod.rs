@@ -1,6 +1,8 @@
 //! One file per subcommand: each turns parsed arguments into calls on the library and
 //! owns what is printed. No measurement logic lives here.
 
+mod list;
+
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -10,6 +12,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(_args) => anyhow::bail!("serve is not built yet"),
         Command::Run(_args) => anyhow::bail!("run is not built yet"),
-        Command::List => anyhow::bail!("list is not built yet"),
+        Command::List => list::list(),
     }
 }

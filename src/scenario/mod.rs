@@ -1,1 +1,8 @@
-//! (being built)
+//! Scenarios: what a run requests and under which default load. Built-in ones live in
+//! `scenarios/*.toml` and are embedded in the binary; users can run their own file.
+
+mod catalog;
+mod file;
+
+pub use catalog::{LookupError, ResolvedRequest, builtin, find, resolve};
+pub use file::{LoadDefaults, Param, ParamValue, Scenario, ScenarioError};

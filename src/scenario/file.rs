@@ -1,0 +1,214 @@
+//! The scenario file format (`scenarios/*.toml`): what to request, with which parameters,
+//! under which default load, and what the scenario is about.
+//!
+//! Parsing is strict (unknown keys are errors) so a typo in a hand-written file is reported
+//! with its line instead of being silently ignored.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::units::{parse_duration, parse_rate};
+
+/// One scenario as written in its file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The name used on the command line, e.g. `loh`.
+    pub name: String,
+    /// Other names that select it, e.g. `large-object`.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// One line on what each request does.
+    pub description: String,
+    /// Where the pattern comes from (article section or post-mortem).
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// Path and query of the request, with `{param}` placeholders, e.g. `/api/loh/{size}`.
+    pub path: String,
+    /// Parameters that fill the placeholders, with their defaults.
+    #[serde(default)]
+    pub params: BTreeMap<String, Param>,
+    /// Default load; command-line flags override it.
+    #[serde(default)]
+    pub load: LoadDefaults,
+}
+
+/// A placeholder of the request path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    /// Value used when the command line gives none (a string or an integer in the file).
+    pub default: ParamValue,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A parameter value as written in TOML: `"85000"` or `85000` both work.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Text(String),
+    Integer(i64),
+}
+
+impl ParamValue {
+    pub fn as_text(&self) -> String {
+        match self {
+            ParamValue::Text(text) => text.clone(),
+            ParamValue::Integer(value) => value.to_string(),
+        }
+    }
+}
+
+/// The load a scenario runs with unless flags say otherwise.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadDefaults {
+    pub connections: Option<usize>,
+    /// e.g. `"30s"`.
+    pub duration: Option<String>,
+    /// Requests per second for an open loop, e.g. `5000` or `"5k"`.
+    pub rate: Option<ParamValue>,
+    pub requests: Option<u64>,
+}
+
+/// Why a scenario file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+impl Scenario {
+    /// Parses and checks one file's text. `origin` names the file in error messages; TOML
+    /// errors carry the line and column and what was expected.
+    pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text).map_err(|err| ScenarioError::Parse {
+            origin: origin.to_string(),
+            message: describe_toml_error(text, &err),
+        })?;
+        scenario.validate(origin)?;
+        Ok(scenario)
+    }
+
+    fn validate(&self, origin: &str) -> Result<(), ScenarioError> {
+        let invalid = |message: String| ScenarioError::Invalid {
+            origin: origin.to_string(),
+            message,
+        };
+        if !self.path.starts_with('/') {
+            return Err(invalid(format!(
+                "path \"{}\" must start with '/', e.g. \"/api/loh/{{size}}\"",
+                self.path
+            )));
+        }
+        for placeholder in placeholders(&self.path) {
+            if !self.params.contains_key(placeholder) {
+                return Err(invalid(format!(
+                    "path \"{}\" uses {{{placeholder}}} but [params.{placeholder}] is not defined",
+                    self.path
+                )));
+            }
+        }
+        if let Some(duration) = &self.load.duration {
+            parse_duration(duration).map_err(|err| invalid(format!("[load] duration: {err}")))?;
+        }
+        if let Some(rate) = &self.load.rate {
+            parse_rate(&rate.as_text()).map_err(|err| invalid(format!("[load] rate: {err}")))?;
+        }
+        if self.load.connections == Some(0) {
+            return Err(invalid("[load] connections must be at least 1".to_string()));
+        }
+        Ok(())
+    }
+
+    /// The default load duration, if the file sets one.
+    pub fn default_duration(&self) -> Option<Duration> {
+        self.load.duration.as_deref().and_then(|d| parse_duration(d).ok())
+    }
+
+    /// The default open-loop rate, if the file sets one.
+    pub fn default_rate(&self) -> Option<f64> {
+        self.load
+            .rate
+            .as_ref()
+            .and_then(|r| parse_rate(&r.as_text()).ok())
+    }
+}
+
+/// The `{name}` placeholders of a path, in order.
+pub fn placeholders(path: &str) -> impl Iterator<Item = &str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+/// A TOML error as "line L, column C: message", with the offending line quoted.
+fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().trim_end().to_string();
+    let Some(span) = err.span() else {
+        return message;
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    let source_line = text.lines().nth(line - 1).unwrap_or("").trim();
+    format!("line {line}, column {column}: {message} (in `{source_line}`)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "loh"
+aliases = ["large-object"]
+description = "a buffer"
+path = "/api/loh/{size}"
+[params.size]
+default = 85000
+[load]
+connections = 8
+duration = "5s"
+"#;
+
+    #[test]
+    fn parses_a_good_file() {
+        let scenario = Scenario::parse("loh.toml", GOOD).unwrap();
+        assert_eq!(scenario.name, "loh");
+        assert_eq!(scenario.params["size"].default.as_text(), "85000");
+        assert_eq!(scenario.default_duration(), Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn a_syntax_error_names_file_and_line() {
+        let text = "name = \"x\"\ndescription = \"d\"\npath = /api/x\n";
+        let err = Scenario::parse("mine.toml", text).unwrap_err().to_string();
+        assert!(err.starts_with("mine.toml: line 3"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_reported_with_its_line() {
+        let text = format!("{GOOD}\n[load2]\nx = 1\n");
+        let err = Scenario::parse("mine.toml", &text).unwrap_err().to_string();
+        assert!(err.contains("line 12") && err.contains("load2"), "{err}");
+    }
+
+    #[test]
+    fn a_placeholder_without_param_is_invalid() {
+        let text = "name = \"x\"\ndescription = \"d\"\npath = \"/api/x/{n}\"\n";
+        let err = Scenario::parse("x.toml", text).unwrap_err().to_string();
+        assert!(err.contains("{n}") && err.contains("[params.n]"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_duration_is_invalid() {
+        let text = GOOD.replace("\"5s\"", "\"five\"");
+        let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(err.contains("duration") && err.contains("\"five\""), "{err}");
+    }
+}
