@@ -88,7 +88,11 @@ mod tests {
     #[test]
     fn durations_and_rates() {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("0s").unwrap_err().contains("longer than zero"));
+        assert!(
+            parse_duration("0s")
+                .unwrap_err()
+                .contains("longer than zero")
+        );
         assert!(parse_duration("ten").unwrap_err().contains("\"ten\""));
         assert_eq!(parse_rate("5k"), Ok(5000.0));
         assert!(parse_rate("-3").is_err());

@@ -25,6 +25,8 @@ pub fn list() -> anyhow::Result<ExitCode> {
             scenario.description
         );
     }
-    println!("\nRun one with `membench run NAME` (e.g. `membench run loh --size 84976`), or `membench run ./my-scenario.toml`.");
+    println!(
+        "\nRun one with `membench run NAME` (e.g. `membench run loh --size 84976`), or `membench run ./my-scenario.toml`."
+    );
     Ok(ExitCode::SUCCESS)
 }

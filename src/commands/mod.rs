@@ -2,6 +2,7 @@
 //! owns what is printed. No measurement logic lives here.
 
 mod list;
+mod run;
 
 use std::process::ExitCode;
 
@@ -10,8 +11,8 @@ use crate::cli::{Cli, Command};
 /// Runs the subcommand and returns its exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve(_args) => anyhow::bail!("serve is not built yet"),
-        Command::Run(_args) => anyhow::bail!("run is not built yet"),
+        Command::Serve(args) => crate::server::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Run(args) => run::run(args),
         Command::List => list::list(),
     }
 }

@@ -184,7 +184,9 @@ fn mimalloc_stats() -> AllocatorStats {
 
 fn glibc_stats() -> AllocatorStats {
     static CACHE: Mutex<Option<(Instant, AllocatorStats)>> = Mutex::new(None);
-    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((read_at, stats)) = cache.as_ref()
         && read_at.elapsed() < MALLINFO_MAX_AGE
     {

@@ -154,7 +154,8 @@ fn record(alloc: Option<usize>, free: Option<usize>) {
         Ok(index) if index < SHARD_COUNT => {
             let shard = &SHARDS[index];
             // Single writer: a relaxed load and store is enough and costs no bus lock.
-            let bump = |counter: &AtomicU64, by: u64| counter.store(counter.load(Relaxed) + by, Relaxed);
+            let bump =
+                |counter: &AtomicU64, by: u64| counter.store(counter.load(Relaxed) + by, Relaxed);
             if let Some(size) = alloc {
                 bump(&shard.alloc_count, 1);
                 bump(&shard.alloc_bytes, size as u64);
@@ -378,7 +379,9 @@ mod tests {
         // Far more short-lived threads than shards: without returning leases, the later
         // threads would all land on the overflow shard.
         for _ in 0..(SHARD_COUNT * 2) {
-            std::thread::spawn(|| drop(black_box(vec![0u8; 64]))).join().unwrap();
+            std::thread::spawn(|| drop(black_box(vec![0u8; 64])))
+                .join()
+                .unwrap();
         }
         let index = std::thread::spawn(|| {
             drop(black_box(vec![0u8; 64]));

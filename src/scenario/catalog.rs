@@ -9,17 +9,44 @@ use super::file::{Scenario, ScenarioError, placeholders};
 /// Every file of `scenarios/`, embedded. A test checks that none is missing.
 const BUILTIN: &[(&str, &str)] = &[
     ("ping.toml", include_str!("../../scenarios/ping.toml")),
-    ("bigstring.toml", include_str!("../../scenarios/bigstring.toml")),
-    ("staticstring.toml", include_str!("../../scenarios/staticstring.toml")),
+    (
+        "bigstring.toml",
+        include_str!("../../scenarios/bigstring.toml"),
+    ),
+    (
+        "staticstring.toml",
+        include_str!("../../scenarios/staticstring.toml"),
+    ),
     ("loh.toml", include_str!("../../scenarios/loh.toml")),
     ("array.toml", include_str!("../../scenarios/array.toml")),
-    ("pooledarray.toml", include_str!("../../scenarios/pooledarray.toml")),
-    ("httpclient1.toml", include_str!("../../scenarios/httpclient1.toml")),
-    ("httpclient2.toml", include_str!("../../scenarios/httpclient2.toml")),
-    ("clientleak.toml", include_str!("../../scenarios/clientleak.toml")),
-    ("fileprovider.toml", include_str!("../../scenarios/fileprovider.toml")),
-    ("cache-unbounded.toml", include_str!("../../scenarios/cache-unbounded.toml")),
-    ("cache-expiring.toml", include_str!("../../scenarios/cache-expiring.toml")),
+    (
+        "pooledarray.toml",
+        include_str!("../../scenarios/pooledarray.toml"),
+    ),
+    (
+        "httpclient1.toml",
+        include_str!("../../scenarios/httpclient1.toml"),
+    ),
+    (
+        "httpclient2.toml",
+        include_str!("../../scenarios/httpclient2.toml"),
+    ),
+    (
+        "clientleak.toml",
+        include_str!("../../scenarios/clientleak.toml"),
+    ),
+    (
+        "fileprovider.toml",
+        include_str!("../../scenarios/fileprovider.toml"),
+    ),
+    (
+        "cache-unbounded.toml",
+        include_str!("../../scenarios/cache-unbounded.toml"),
+    ),
+    (
+        "cache-expiring.toml",
+        include_str!("../../scenarios/cache-expiring.toml"),
+    ),
 ];
 
 /// Why a scenario could not be found or filled in.
@@ -60,13 +87,12 @@ pub fn builtin() -> Vec<Scenario> {
 /// or ending in `.toml`).
 pub fn find(name_or_path: &str) -> Result<Scenario, LookupError> {
     if name_or_path.contains('/') || name_or_path.ends_with(".toml") {
-        let text =
-            std::fs::read_to_string(Path::new(name_or_path)).map_err(|source| {
-                LookupError::Unreadable {
-                    path: name_or_path.to_string(),
-                    source,
-                }
-            })?;
+        let text = std::fs::read_to_string(Path::new(name_or_path)).map_err(|source| {
+            LookupError::Unreadable {
+                path: name_or_path.to_string(),
+                source,
+            }
+        })?;
         return Ok(Scenario::parse(name_or_path, &text)?);
     }
     let wanted = name_or_path.to_ascii_lowercase();
@@ -122,7 +148,12 @@ pub fn resolve(
             } else {
                 format!(
                     " (it takes: {})",
-                    scenario.params.keys().cloned().collect::<Vec<_>>().join(", ")
+                    scenario
+                        .params
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             };
             return Err(LookupError::UnknownParam {
@@ -146,7 +177,10 @@ pub fn resolve(
         })
         .collect();
     let mut path = scenario.path.clone();
-    for name in placeholders(&scenario.path).map(str::to_string).collect::<Vec<_>>() {
+    for name in placeholders(&scenario.path)
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    {
         if let Some((_, value)) = values.iter().find(|(n, _)| *n == name) {
             path = path.replace(&format!("{{{name}}}"), value);
         }
@@ -176,7 +210,9 @@ mod tests {
         let scenarios = builtin();
         let mut names: Vec<&str> = scenarios
             .iter()
-            .flat_map(|s| std::iter::once(s.name.as_str()).chain(s.aliases.iter().map(String::as_str)))
+            .flat_map(|s| {
+                std::iter::once(s.name.as_str()).chain(s.aliases.iter().map(String::as_str))
+            })
             .collect();
         let count = names.len();
         names.sort();
@@ -194,24 +230,43 @@ mod tests {
     #[test]
     fn an_unknown_name_lists_the_known_ones() {
         let err = find("lohh").unwrap_err().to_string();
-        assert!(err.contains("\"lohh\"") && err.contains("bigstring") && err.contains("loh"), "{err}");
+        assert!(
+            err.contains("\"lohh\"") && err.contains("bigstring") && err.contains("loh"),
+            "{err}"
+        );
     }
 
     #[test]
     fn size_and_params_fill_the_path() {
         let loh = find("loh").unwrap();
         assert_eq!(resolve(&loh, None, &[]).unwrap().path, "/api/loh/85000");
-        assert_eq!(resolve(&loh, Some(84976), &[]).unwrap().path, "/api/loh/84976");
+        assert_eq!(
+            resolve(&loh, Some(84976), &[]).unwrap().path,
+            "/api/loh/84976"
+        );
         let by_param = resolve(&loh, None, &["size=1000".to_string()]).unwrap();
         assert_eq!(by_param.path, "/api/loh/1000");
-        assert_eq!(by_param.params, vec![("size".to_string(), "1000".to_string())]);
+        assert_eq!(
+            by_param.params,
+            vec![("size".to_string(), "1000".to_string())]
+        );
     }
 
     #[test]
     fn a_size_for_a_scenario_without_one_is_an_error() {
-        let err = resolve(&find("bigstring").unwrap(), Some(10), &[]).unwrap_err().to_string();
-        assert!(err.contains("no parameter \"size\"") && err.contains("takes no parameters"), "{err}");
-        let err = resolve(&find("loh").unwrap(), None, &["oops".to_string()]).unwrap_err().to_string();
-        assert!(err.contains("\"oops\"") && err.contains("NAME=VALUE"), "{err}");
+        let err = resolve(&find("bigstring").unwrap(), Some(10), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no parameter \"size\"") && err.contains("takes no parameters"),
+            "{err}"
+        );
+        let err = resolve(&find("loh").unwrap(), None, &["oops".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"oops\"") && err.contains("NAME=VALUE"),
+            "{err}"
+        );
     }
 }

@@ -128,7 +128,10 @@ impl Scenario {
 
     /// The default load duration, if the file sets one.
     pub fn default_duration(&self) -> Option<Duration> {
-        self.load.duration.as_deref().and_then(|d| parse_duration(d).ok())
+        self.load
+            .duration
+            .as_deref()
+            .and_then(|d| parse_duration(d).ok())
     }
 
     /// The default open-loop rate, if the file sets one.
@@ -209,6 +212,9 @@ duration = "5s"
     fn a_bad_duration_is_invalid() {
         let text = GOOD.replace("\"5s\"", "\"five\"");
         let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
-        assert!(err.contains("duration") && err.contains("\"five\""), "{err}");
+        assert!(
+            err.contains("duration") && err.contains("\"five\""),
+            "{err}"
+        );
     }
 }

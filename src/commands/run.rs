@@ -1,0 +1,246 @@
+//! `membench run`: decide the plan from the scenario and flags, run it, write the summary
+//! and charts, print the result. Exit codes: 0 completed, 1 the server died or an error,
+//! 2 unknown scenario or bad arguments, 130 interrupted (results are written either way).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+
+use crate::cli::{OutputFormat, RunArgs};
+use crate::loadgen::{self, StopAt};
+use crate::report::{self, LatencySummary, RunEnd, RunInfo};
+use crate::runner::{self, Ending, RunPlan, ServerSpec};
+use crate::scenario::{self, LookupError};
+
+/// Connections when neither the flag nor the scenario says.
+const DEFAULT_CONNECTIONS: usize = 32;
+/// Load duration when neither the flag nor the scenario says.
+const DEFAULT_DURATION: Duration = Duration::from_secs(30);
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let plan = match plan(&args) {
+        Ok(plan) => plan,
+        Err(PlanError::Usage(message)) => {
+            eprintln!("membench: {message}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(PlanError::Other(err)) => return Err(err),
+    };
+    std::fs::create_dir_all(&plan.out_dir).with_context(|| {
+        format!(
+            "cannot create the results directory {}; choose another with --out DIR",
+            plan.out_dir.display()
+        )
+    })?;
+    let outcome = runner::run(&plan)?;
+
+    let end = match &outcome.ending {
+        Ending::Completed => RunEnd::Completed,
+        Ending::Interrupted => RunEnd::Interrupted,
+        Ending::ServerDied(how) => RunEnd::ServerDied(format!("the server {how}")),
+    };
+    let info = RunInfo {
+        command_line: std::env::args().collect(),
+        scenario: plan.scenario.clone(),
+        params: plan.params.clone(),
+        path: plan.path.clone(),
+        allocator: outcome.series.allocator.clone(),
+        target: format!("http://{}{}", outcome.server_addr, plan.path),
+        pid: outcome.pid,
+        machine: report::MachineInfo::detect(),
+        started: humantime::format_rfc3339_seconds(outcome.started).to_string(),
+        ended: humantime::format_rfc3339_seconds(outcome.ended).to_string(),
+        connections: plan.connections,
+        rate_per_s: plan.rate_per_s,
+        duration_s: match plan.stop {
+            StopAt::Duration(duration) => Some(duration.as_secs_f64()),
+            StopAt::Requests(_) => None,
+        },
+        requests: match plan.stop {
+            StopAt::Requests(requests) => Some(requests),
+            StopAt::Duration(_) => None,
+        },
+        warmup_s: plan.warmup.as_secs_f64(),
+        interval_s: plan.interval.as_secs_f64(),
+        end,
+    };
+    let latency = LatencySummary::from_histogram(&outcome.load_total.latency_us);
+    let summary = report::summarize(&outcome.series, &info, &latency);
+    report::write_summary(&plan.out_dir.join("summary.json"), &summary)?;
+    let png = plan.out_dir.join("chart.png");
+    let svg = plan.out_dir.join("chart.svg");
+    if let Err(err) = report::render_chart(&outcome.series, &png, Some(&svg)) {
+        eprintln!(
+            "membench: the chart could not be drawn: {err:#} (samples.csv and summary.json are written)"
+        );
+    }
+
+    match args.format {
+        OutputFormat::Text => {
+            print!("{}", report::format_text(&summary));
+            println!("results: {}", plan.out_dir.display());
+        }
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+    }
+    Ok(match outcome.ending {
+        Ending::Completed => ExitCode::SUCCESS,
+        Ending::Interrupted => {
+            eprintln!(
+                "membench: interrupted; the samples taken so far are written to {}",
+                plan.out_dir.display()
+            );
+            ExitCode::from(130)
+        }
+        Ending::ServerDied(how) => {
+            eprintln!(
+                "membench: the server {how} during the run; everything sampled until then is written to {}",
+                plan.out_dir.display()
+            );
+            ExitCode::from(1)
+        }
+    })
+}
+
+enum PlanError {
+    /// Bad arguments: message and exit code 2.
+    Usage(String),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for PlanError {
+    fn from(err: anyhow::Error) -> Self {
+        PlanError::Other(err)
+    }
+}
+
+/// Turns the scenario and flags into a plan; flags win over the scenario's defaults.
+fn plan(args: &RunArgs) -> Result<RunPlan, PlanError> {
+    let usage = |err: LookupError| PlanError::Usage(err.to_string());
+    let target = match &args.target {
+        Some(url) => Some(
+            loadgen::parse_target(url)
+                .map_err(|err| PlanError::Usage(format!("--target: {err:#}")))?,
+        ),
+        None => None,
+    };
+    let found = match (&args.scenario, &target) {
+        (Some(name), _) => Some(scenario::find(name).map_err(usage)?),
+        (None, Some(_)) => None,
+        (None, None) => {
+            return Err(PlanError::Usage(
+                "name a scenario to run, e.g. `membench run loh --size 84976` (see `membench list`), or drive your own server with --target URL --pid PID".to_string(),
+            ));
+        }
+    };
+
+    let (name, params, path, defaults) = match &found {
+        Some(scenario) => {
+            let resolved = scenario::resolve(scenario, args.size, &args.params).map_err(usage)?;
+            (
+                scenario.name.clone(),
+                resolved.params,
+                resolved.path,
+                Some(scenario),
+            )
+        }
+        None => {
+            if args.size.is_some() || !args.params.is_empty() {
+                return Err(PlanError::Usage(
+                    "--size and --param fill a scenario's parameters; with --target and no scenario, put the parameters in the URL".to_string(),
+                ));
+            }
+            let (_, _, path) = target
+                .clone()
+                .expect("checked above: a target without scenario");
+            ("target".to_string(), Vec::new(), path, None)
+        }
+    };
+
+    let server = match (&target, args.pid) {
+        (Some((addr, host, _)), Some(pid)) => ServerSpec::Target {
+            addr: *addr,
+            host: host.clone(),
+            pid,
+        },
+        _ => ServerSpec::Child {
+            allocator: args.allocator,
+            serve_args: Vec::new(),
+        },
+    };
+    let connections = args
+        .connections
+        .or(defaults.and_then(|s| s.load.connections))
+        .unwrap_or(DEFAULT_CONNECTIONS);
+    if connections == 0 {
+        return Err(PlanError::Usage(
+            "invalid --connections \"0\": expected at least 1".to_string(),
+        ));
+    }
+    let requests = args.requests.or(defaults.and_then(|s| s.load.requests));
+    let stop = match requests {
+        Some(0) => {
+            return Err(PlanError::Usage(
+                "invalid --requests \"0\": expected at least 1".to_string(),
+            ));
+        }
+        Some(requests) if args.duration.is_none() => StopAt::Requests(requests),
+        _ => StopAt::Duration(
+            args.duration
+                .or(defaults.and_then(|s| s.default_duration()))
+                .unwrap_or(DEFAULT_DURATION),
+        ),
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        return Err(PlanError::Usage(
+            "invalid --threads \"0\": expected at least 1".to_string(),
+        ));
+    }
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&name, &params));
+    Ok(RunPlan {
+        scenario: name,
+        params,
+        path,
+        server,
+        connections,
+        threads,
+        rate_per_s: args.rate.or(defaults.and_then(|s| s.default_rate())),
+        stop,
+        warmup: args.warmup,
+        interval: args.interval,
+        timeout: args.timeout,
+        out_dir,
+    })
+}
+
+/// `results/<scenario>[-<name><value>…]-<UTC timestamp>`, e.g.
+/// `results/loh-size84976-20261122T103000Z`.
+fn default_out_dir(scenario: &str, params: &[(String, String)]) -> PathBuf {
+    let mut name = scenario.to_string();
+    for (param, value) in params {
+        name.push_str(&format!("-{param}{value}"));
+    }
+    let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect();
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from("results").join(format!("{name}-{stamp}"))
+}

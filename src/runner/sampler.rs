@@ -1,0 +1,167 @@
+//! The sampler: every interval it reads the server twice — from outside (`/proc/<pid>`, by
+//! this process) and from inside (`GET /api/diagnostics` on its own keep-alive connection,
+//! membench servers only) — and merges both with the load generator's interval stats into
+//! one [`Sample`]. Rates (CPU %, allocations/s, reclaim events) are deltas between readings.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use hyper_util::rt::TokioExecutor;
+
+use crate::loadgen::IntervalStats;
+use crate::memory::{ProcessSnapshot, read_process};
+use crate::series::{Phase, Sample};
+use crate::server::Diagnostics;
+
+/// One look at the server.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub at: Instant,
+    /// `None` when `/proc/<pid>` could not be read (the process is gone).
+    pub process: Option<ProcessSnapshot>,
+    /// `None` for servers that are not membench, or when the request failed.
+    pub diagnostics: Option<Diagnostics>,
+}
+
+/// Reads a server process and, if it is a membench server, its diagnostics endpoint.
+pub struct Probe {
+    pid: u32,
+    diagnostics_uri: Option<hyper::Uri>,
+    timeout: Duration,
+    client: Client<HttpConnector, Empty<Bytes>>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Probe {
+    /// A probe of `pid`; `server` is where to ask for `/api/diagnostics` (None: `/proc` only).
+    pub fn new(pid: u32, server: Option<SocketAddr>, timeout: Duration) -> anyhow::Result<Probe> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let client = {
+            let _guard = runtime.enter();
+            Client::builder(TokioExecutor::new()).build_http()
+        };
+        let diagnostics_uri = match server {
+            Some(addr) => Some(format!("http://{addr}/api/diagnostics").parse()?),
+            None => None,
+        };
+        Ok(Probe {
+            pid,
+            diagnostics_uri,
+            timeout,
+            client,
+            runtime,
+        })
+    }
+
+    /// Stops asking for diagnostics (e.g. the target turned out not to be a membench server).
+    pub fn without_diagnostics(mut self) -> Probe {
+        self.diagnostics_uri = None;
+        self
+    }
+
+    /// Reads `/proc/<pid>` and the diagnostics endpoint now.
+    pub fn read(&self) -> Reading {
+        let diagnostics = self.diagnostics_uri.as_ref().and_then(|uri| {
+            self.runtime
+                .block_on(fetch_diagnostics(&self.client, uri.clone(), self.timeout))
+        });
+        Reading {
+            at: Instant::now(),
+            process: read_process(self.pid).ok(),
+            diagnostics,
+        }
+    }
+}
+
+async fn fetch_diagnostics(
+    client: &Client<HttpConnector, Empty<Bytes>>,
+    uri: hyper::Uri,
+    timeout: Duration,
+) -> Option<Diagnostics> {
+    let request = async {
+        let response = client.get(uri).await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let body = response.into_body().collect().await.ok()?.to_bytes();
+        serde_json::from_slice(&body).ok()
+    };
+    tokio::time::timeout(timeout, request).await.ok().flatten()
+}
+
+/// Builds the sample for the interval between two readings.
+pub fn merge(
+    previous: &Reading,
+    current: &Reading,
+    load: &IntervalStats,
+    elapsed_s: f64,
+    phase: Phase,
+) -> Sample {
+    let interval_s = current
+        .at
+        .saturating_duration_since(previous.at)
+        .as_secs_f64()
+        .max(1e-6);
+    let percentile = |q: f64| (load.requests > 0).then(|| load.latency_us.value_at_quantile(q));
+    let mut sample = Sample {
+        elapsed_s,
+        phase: Some(phase),
+        interval_s,
+        requests: load.requests,
+        rps: load.requests as f64 / interval_s,
+        status_2xx: load.status_2xx,
+        status_3xx: load.status_3xx,
+        status_4xx: load.status_4xx,
+        status_5xx: load.status_5xx,
+        errors: load.errors(),
+        errors_by_kind: load.errors_by_kind.clone(),
+        late_sends: load.late_sends,
+        latency_p50_us: percentile(0.50),
+        latency_p90_us: percentile(0.90),
+        latency_p99_us: percentile(0.99),
+        latency_max_us: (load.requests > 0).then(|| load.latency_us.max()),
+        ..Sample::default()
+    };
+    if let Some(process) = &current.process {
+        sample.rss_bytes = process.rss_bytes;
+        sample.rss_anon_bytes = process.rss_anon_bytes;
+        sample.threads = process.threads;
+        sample.open_fds = process.open_fds;
+        sample.minor_faults = process.minor_faults;
+        sample.tcp_established = process.tcp.established;
+        sample.tcp_time_wait = process.tcp.time_wait;
+        sample.tcp_close_wait = process.tcp.close_wait;
+        if let Some(before) = &previous.process {
+            let cpu_s = (process.cpu_user_seconds + process.cpu_system_seconds)
+                - (before.cpu_user_seconds + before.cpu_system_seconds);
+            sample.cpu_percent = (cpu_s / interval_s * 100.0).max(0.0);
+            sample.minor_faults = process.minor_faults.saturating_sub(before.minor_faults);
+        }
+    }
+    if let Some(now) = &current.diagnostics {
+        sample.heap_live_bytes = Some(now.heap.live_bytes);
+        sample.allocator_resident_bytes = now.allocator_stats.resident_bytes;
+        sample.leaked_bytes = Some(now.leaks.total_bytes());
+        if let Some(before) = &previous.diagnostics {
+            let per_s =
+                |now: u64, before: u64| Some(now.saturating_sub(before) as f64 / interval_s);
+            sample.allocs_per_s = per_s(now.heap.alloc_count, before.heap.alloc_count);
+            sample.alloc_bytes_per_s = per_s(now.heap.alloc_bytes, before.heap.alloc_bytes);
+            sample.large_allocs_per_s =
+                per_s(now.heap.large_alloc_count, before.heap.large_alloc_count);
+            sample.reclaim_events = Some(reclaims(now).saturating_sub(reclaims(before)));
+        }
+    }
+    sample
+}
+
+/// Returns of memory to the OS so far: the allocator's own purges plus explicit collects.
+fn reclaims(diagnostics: &Diagnostics) -> u64 {
+    diagnostics.allocator_stats.purge_events_total.unwrap_or(0)
+        + diagnostics.allocator_stats.collect_calls_total
+}

@@ -1,0 +1,18 @@
+//! STUB — replaced by the family's implementation.
+use super::diagnostics::Held;
+use super::state::{ServerConfig, SharedState};
+use axum::Router;
+
+pub struct Clients;
+impl Clients {
+    pub fn new(_config: &ServerConfig) -> Clients {
+        Clients
+    }
+    pub fn held(&self) -> Held {
+        Held::default()
+    }
+    pub fn reset(&self) {}
+}
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+}

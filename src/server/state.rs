@@ -1,0 +1,77 @@
+//! The server's shared state: its configuration and one sub-state per pattern family.
+//! Each family owns its state type in its own file (`strings.rs`, `buffers.rs`, …) with
+//! the same small surface: `new(&ServerConfig)`, `held()` for diagnostics and `reset()`
+//! for `POST /api/reset`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::buffers::BufferPool;
+use super::cache::Caches;
+use super::clients::Clients;
+use super::fileprovider::Watchers;
+use super::requests::{ErrorCounters, RequestCounters};
+use super::strings::StaticStrings;
+
+/// Limits and settings of one server, from `membench serve` flags.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where the server listens; the default upstream of the client endpoints.
+    pub self_addr: SocketAddr,
+    /// Most bytes staticstring and cache/unbounded may hold in total before 507.
+    pub leak_cap_bytes: u64,
+    /// Most connections /api/clientleak keeps open before 507.
+    pub client_leak_cap: usize,
+    /// Largest `size` of /api/loh, /api/array, /api/pooledarray.
+    pub max_size_bytes: u64,
+    /// Absolute expiry of /api/cache/expiring entries.
+    pub cache_ttl: Duration,
+}
+
+impl ServerConfig {
+    /// The defaults of `membench serve`, listening on `self_addr`.
+    pub fn new(self_addr: SocketAddr) -> ServerConfig {
+        ServerConfig {
+            self_addr,
+            leak_cap_bytes: 1 << 30,
+            client_leak_cap: 2000,
+            max_size_bytes: 64 << 20,
+            cache_ttl: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Shared by every handler through axum's `State`.
+pub type SharedState = Arc<AppState>;
+
+/// Everything the handlers share.
+pub struct AppState {
+    pub config: ServerConfig,
+    pub started: Instant,
+    pub requests: RequestCounters,
+    pub errors: ErrorCounters,
+    pub strings: StaticStrings,
+    pub pool: BufferPool,
+    pub caches: Caches,
+    pub clients: Clients,
+    pub watchers: Watchers,
+}
+
+impl AppState {
+    /// Builds the state; fails only if a family cannot set itself up (e.g. the watcher's
+    /// temporary directory cannot be created).
+    pub fn new(config: ServerConfig) -> anyhow::Result<SharedState> {
+        Ok(Arc::new(AppState {
+            started: Instant::now(),
+            requests: RequestCounters::default(),
+            errors: ErrorCounters::default(),
+            strings: StaticStrings::new(&config),
+            pool: BufferPool::new(&config),
+            caches: Caches::new(&config),
+            clients: Clients::new(&config),
+            watchers: Watchers::new(&config)?,
+            config,
+        }))
+    }
+}
