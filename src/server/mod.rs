@@ -10,6 +10,7 @@
 mod buffers;
 mod cache;
 mod clients;
+pub mod error;
 pub mod diagnostics;
 mod fileprovider;
 mod requests;
@@ -21,6 +22,7 @@ use axum::Router;
 use crate::cli::ServeArgs;
 
 pub use diagnostics::{Diagnostics, Held, Leaks};
+pub use error::AppError;
 pub use state::{AppState, ServerConfig, SharedState};
 
 /// The whole router (STUB: the core owner adds the measurement routes and middleware).
