@@ -13,9 +13,12 @@ use crate::loadgen::{self, StopAt};
 use crate::report::{self, LatencySummary, RunEnd, RunInfo};
 use crate::runner::{self, Ending, RunPlan, ServerSpec};
 use crate::scenario::{self, LookupError};
+use crate::units::format_bytes;
 
 /// Connections when neither the flag nor the scenario says.
 const DEFAULT_CONNECTIONS: usize = 32;
+/// The child server's default `--max-size`: larger sizes would only get 400s.
+const MAX_SIZE_BYTES: u64 = 64 << 20;
 /// Load duration when neither the flag nor the scenario says.
 const DEFAULT_DURATION: Duration = Duration::from_secs(30);
 
@@ -135,6 +138,15 @@ fn plan(args: &RunArgs) -> Result<RunPlan, PlanError> {
         }
     };
 
+    if let Some(size) = args.size
+        && !(1..=MAX_SIZE_BYTES).contains(&size)
+    {
+        return Err(PlanError::Usage(format!(
+            "invalid --size {size} ({}): the server accepts 1 byte to {} (its --max-size)",
+            format_bytes(size),
+            format_bytes(MAX_SIZE_BYTES)
+        )));
+    }
     let (name, params, path, defaults) = match &found {
         Some(scenario) => {
             let resolved = scenario::resolve(scenario, args.size, &args.params).map_err(usage)?;

@@ -5,7 +5,9 @@
 //! Never an orphan: the child asks the kernel for SIGTERM when its parent dies
 //! (`PR_SET_PDEATHSIG`, which also covers the parent being SIGKILLed), and dropping
 //! [`ChildServer`] stops it (SIGTERM, then SIGKILL after a grace period), which covers
-//! errors, panics (unwinding) and Ctrl-C in the runner.
+//! errors, panics (unwinding) and Ctrl-C in the runner. The child runs in its own process
+//! group so the terminal's Ctrl-C goes to the runner alone: the run ends with a last sample
+//! of a server that is still alive, and then the runner stops it.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -56,6 +58,9 @@ impl ChildServer {
             .args(extra_args)
             // Set before the child's first allocation: no re-exec needed.
             .env(ALLOCATOR_ENV, allocator.name())
+            // Its own process group: a Ctrl-C at the terminal reaches the runner only, which
+            // then takes the last sample and stops the child itself.
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));

@@ -10,8 +10,8 @@
 mod buffers;
 mod cache;
 mod clients;
-pub mod error;
 pub mod diagnostics;
+pub mod error;
 mod fileprovider;
 mod requests;
 mod state;

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `membench` binary: real processes, real HTTP over loopback.
+//! One test binary, a module per area (the ripgrep layout).
+
+mod support;
+
+mod cli;
+mod run;
+mod serve;
