@@ -9,7 +9,7 @@
 //! * [`chart`] — the PNG/SVG chart in the style of the ASP.NET Core memory article, with
 //!   its embedded [`font`].
 //! * [`machine`] — cores, memory and kernel of the machine the run was measured on.
-//! * [`format`] — numbers for people (MB, ms, `18.2K`), shared by text and chart.
+//! * [`format`](mod@format) — numbers for people (MB, ms, `18.2K`), shared by text and chart.
 //!
 //! Everything here works from a [`crate::series::Series`] and run facts; nothing here
 //! measures.

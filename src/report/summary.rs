@@ -140,7 +140,7 @@ pub struct LoadSummary {
     /// Samples in the measured part.
     pub measured_samples: usize,
     /// Responses per second over the measured part.
-    pub mean_rps: f64,
+    pub rps_mean: f64,
     /// Server CPU, 100 = one core busy.
     pub cpu_percent_mean: f64,
     pub cpu_percent_peak: f64,
@@ -273,7 +273,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
     let load = LoadSummary {
         measured_s,
         measured_samples: measured.len(),
-        mean_rps: if measured_s > 0.0 {
+        rps_mean: if measured_s > 0.0 {
             measured_requests as f64 / measured_s
         } else {
             0.0
@@ -510,7 +510,7 @@ pub(crate) mod tests {
         // Means exclude it: 850 requests in 8.5 s; CPU weighted by interval length.
         assert_eq!(summary.load.measured_samples, 9);
         assert!((summary.load.measured_s - 8.5).abs() < 1e-9);
-        assert!((summary.load.mean_rps - 850.0 / 8.5).abs() < 1e-9);
+        assert!((summary.load.rps_mean - 850.0 / 8.5).abs() < 1e-9);
         let cpu = (8.0 * 50.0 + 0.5 * 20.0) / 8.5;
         assert!((summary.load.cpu_percent_mean - cpu).abs() < 1e-9);
         assert_eq!(summary.load.cpu_percent_peak, 50.0);

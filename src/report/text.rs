@@ -57,7 +57,7 @@ pub fn format_text(summary: &Summary) -> String {
     let mut requests = format!(
         "{} · {} RPS mean",
         group_thousands(totals.requests),
-        format_count(summary.load.mean_rps)
+        format_count(summary.load.rps_mean)
     );
     for (class, count) in [
         ("3xx", totals.status_3xx),
