@@ -90,6 +90,15 @@ pub struct Sample {
     pub leaked_bytes: Option<u64>,
 }
 
+impl Sample {
+    /// Whether `/proc/<pid>` was read for this sample. A live process always has resident
+    /// pages, so `rss_bytes == 0` means the reading failed — the process had ended — and
+    /// the process fields (CPU, RSS, threads, fds, faults, TCP) are zeros, not measurements.
+    pub fn process_sampled(&self) -> bool {
+        self.rss_bytes > 0
+    }
+}
+
 /// A run's samples and what describes the run on a chart.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Series {

@@ -43,6 +43,9 @@
 //! | `reclaim_events` | times the allocator returned memory to the OS in the interval (purges and explicit collects) |
 //! | `leaked_bytes` | bytes held by the leaking endpoints at the end of the interval |
 //!
+//! The process columns (`cpu_percent` to `tcp_close_wait`) are empty in rows taken after
+//! the server process had ended (`/proc/<pid>` gone), and read back as 0.
+//!
 //! Error kinds are short fixed phrases from the load generator; a `;` inside a kind (none
 //! has one) would be written as `,` so the cell stays parseable.
 
@@ -121,15 +124,15 @@ struct Row {
     latency_p90_us: Option<u64>,
     latency_p99_us: Option<u64>,
     latency_max_us: Option<u64>,
-    cpu_percent: f64,
-    rss_bytes: u64,
-    rss_anon_bytes: u64,
-    threads: u64,
-    open_fds: u64,
-    minor_faults: u64,
-    tcp_established: u64,
-    tcp_time_wait: u64,
-    tcp_close_wait: u64,
+    cpu_percent: Option<f64>,
+    rss_bytes: Option<u64>,
+    rss_anon_bytes: Option<u64>,
+    threads: Option<u64>,
+    open_fds: Option<u64>,
+    minor_faults: Option<u64>,
+    tcp_established: Option<u64>,
+    tcp_time_wait: Option<u64>,
+    tcp_close_wait: Option<u64>,
     heap_live_bytes: Option<u64>,
     allocs_per_s: Option<f64>,
     alloc_bytes_per_s: Option<f64>,
@@ -141,6 +144,9 @@ struct Row {
 
 impl Row {
     fn from_sample(sample: &Sample) -> Row {
+        // A sample taken after the process ended has zeros for its process fields: written
+        // as empty cells, because they are not measurements.
+        let process = sample.process_sampled();
         Row {
             elapsed_s: sample.elapsed_s,
             phase: sample.phase,
@@ -158,15 +164,15 @@ impl Row {
             latency_p90_us: sample.latency_p90_us,
             latency_p99_us: sample.latency_p99_us,
             latency_max_us: sample.latency_max_us,
-            cpu_percent: sample.cpu_percent,
-            rss_bytes: sample.rss_bytes,
-            rss_anon_bytes: sample.rss_anon_bytes,
-            threads: sample.threads,
-            open_fds: sample.open_fds,
-            minor_faults: sample.minor_faults,
-            tcp_established: sample.tcp_established,
-            tcp_time_wait: sample.tcp_time_wait,
-            tcp_close_wait: sample.tcp_close_wait,
+            cpu_percent: process.then_some(sample.cpu_percent),
+            rss_bytes: process.then_some(sample.rss_bytes),
+            rss_anon_bytes: process.then_some(sample.rss_anon_bytes),
+            threads: process.then_some(sample.threads),
+            open_fds: process.then_some(sample.open_fds),
+            minor_faults: process.then_some(sample.minor_faults),
+            tcp_established: process.then_some(sample.tcp_established),
+            tcp_time_wait: process.then_some(sample.tcp_time_wait),
+            tcp_close_wait: process.then_some(sample.tcp_close_wait),
             heap_live_bytes: sample.heap_live_bytes,
             allocs_per_s: sample.allocs_per_s,
             alloc_bytes_per_s: sample.alloc_bytes_per_s,
@@ -195,15 +201,15 @@ impl Row {
             latency_p90_us: self.latency_p90_us,
             latency_p99_us: self.latency_p99_us,
             latency_max_us: self.latency_max_us,
-            cpu_percent: self.cpu_percent,
-            rss_bytes: self.rss_bytes,
-            rss_anon_bytes: self.rss_anon_bytes,
-            threads: self.threads,
-            open_fds: self.open_fds,
-            minor_faults: self.minor_faults,
-            tcp_established: self.tcp_established,
-            tcp_time_wait: self.tcp_time_wait,
-            tcp_close_wait: self.tcp_close_wait,
+            cpu_percent: self.cpu_percent.unwrap_or(0.0),
+            rss_bytes: self.rss_bytes.unwrap_or(0),
+            rss_anon_bytes: self.rss_anon_bytes.unwrap_or(0),
+            threads: self.threads.unwrap_or(0),
+            open_fds: self.open_fds.unwrap_or(0),
+            minor_faults: self.minor_faults.unwrap_or(0),
+            tcp_established: self.tcp_established.unwrap_or(0),
+            tcp_time_wait: self.tcp_time_wait.unwrap_or(0),
+            tcp_close_wait: self.tcp_close_wait.unwrap_or(0),
             heap_live_bytes: self.heap_live_bytes,
             allocs_per_s: self.allocs_per_s,
             alloc_bytes_per_s: self.alloc_bytes_per_s,
@@ -402,9 +408,18 @@ mod tests {
             sample_of_a_foreign_server(),
             sample_with_everything(),
             Sample {
+                phase: Some(Phase::Load),
+                elapsed_s: 3.0,
+                ..sample_of_a_foreign_server()
+            },
+            // After the process ended: no process fields.
+            Sample {
                 phase: Some(Phase::Final),
                 elapsed_s: 3.5,
-                ..sample_of_a_foreign_server()
+                interval_s: 0.5,
+                errors: 2,
+                errors_by_kind: BTreeMap::from([("connection refused".to_string(), 2)]),
+                ..Sample::default()
             },
         ];
         let mut writer = SamplesCsvWriter::create(&path).unwrap();
@@ -420,6 +435,11 @@ mod tests {
             "optional cells are empty: {foreign_row}"
         );
         assert!(text.contains("connection refused=1;timeout=3"), "{text}");
+        let gone_row = text.lines().last().unwrap();
+        assert!(
+            gone_row.contains(",connection refused=2,0,,,,,,,,,,,,,,"),
+            "process cells are empty once the process is gone: {gone_row}"
+        );
 
         let read = read_samples(&path).unwrap();
         assert_eq!(read, written);

@@ -11,6 +11,8 @@
 //! * Slopes are Theil–Sen (see [`super::trend`]) over those samples, in MB per minute,
 //!   MB = 1,000,000 bytes (the unit of the charts).
 //! * Optional values (heap, allocator) are absent for a server that is not membench.
+//! * Samples taken after the server process ended (`/proc` gone, RSS 0) do not count for
+//!   RSS or CPU: their zeros are not measurements.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -278,8 +280,11 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         } else {
             0.0
         },
-        cpu_percent_mean: time_weighted_mean(&measured, |s| Some(s.cpu_percent)).unwrap_or(0.0),
-        cpu_percent_peak: measured.iter().map(|s| s.cpu_percent).fold(0.0, f64::max),
+        cpu_percent_mean: time_weighted_mean(&measured, cpu_percent).unwrap_or(0.0),
+        cpu_percent_peak: measured
+            .iter()
+            .filter_map(|s| cpu_percent(s))
+            .fold(0.0, f64::max),
         allocs_per_s_mean: time_weighted_mean(&measured, |s| s.allocs_per_s),
         alloc_bytes_per_s_mean: time_weighted_mean(&measured, |s| s.alloc_bytes_per_s),
         large_allocs_per_s_mean: time_weighted_mean(&measured, |s| s.large_allocs_per_s),
@@ -293,10 +298,15 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         theil_sen(&points)
     };
     let heap_trend = slope(|s| s.heap_live_bytes);
-    let rss_trend = slope(|s| Some(s.rss_bytes));
+    let rss_trend = slope(rss_bytes);
     let memory = MemorySummary {
-        rss: Level::of(samples.iter().map(|s| Some(s.rss_bytes))).unwrap_or_default(),
-        rss_anon: Level::of(samples.iter().map(|s| Some(s.rss_anon_bytes))).unwrap_or_default(),
+        rss: Level::of(samples.iter().map(rss_bytes)).unwrap_or_default(),
+        rss_anon: Level::of(
+            samples
+                .iter()
+                .map(|s| s.process_sampled().then_some(s.rss_anon_bytes)),
+        )
+        .unwrap_or_default(),
         heap_live: Level::of(samples.iter().map(|s| s.heap_live_bytes)),
         allocator_resident: Level::of(samples.iter().map(|s| s.allocator_resident_bytes)),
         leaked: Level::of(samples.iter().map(|s| s.leaked_bytes)),
@@ -341,6 +351,16 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         reclaim,
         resources,
     }
+}
+
+/// RSS when `/proc` was read for the sample (a gone process has no RSS, not 0).
+pub(crate) fn rss_bytes(sample: &Sample) -> Option<u64> {
+    sample.process_sampled().then_some(sample.rss_bytes)
+}
+
+/// CPU % when `/proc` was read for the sample.
+pub(crate) fn cpu_percent(sample: &Sample) -> Option<f64> {
+    sample.process_sampled().then_some(sample.cpu_percent)
 }
 
 /// Mean of a per-second value weighted by interval length, over the samples that have it.
@@ -539,6 +559,29 @@ pub(crate) mod tests {
         assert!((summary.reclaim.per_min.unwrap() - 8.0 / (8.5 / 60.0)).abs() < 1e-9);
         assert_eq!(summary.resources.threads, 9);
         assert_eq!(summary.resources.tcp_time_wait, 10);
+    }
+
+    #[test]
+    fn samples_after_the_process_ended_do_not_count_for_rss_or_cpu() {
+        let mut series = hand_made_series();
+        let last = series.samples.len() - 1;
+        // The process is gone for the last two samples: the runner leaves zeros.
+        for sample in &mut series.samples[last - 1..] {
+            sample.rss_bytes = 0;
+            sample.rss_anon_bytes = 0;
+            sample.cpu_percent = 0.0;
+            sample.heap_live_bytes = None;
+        }
+        let summary = summarize(
+            &series,
+            &run_info("jemalloc", RunEnd::ServerDied("was killed".into())),
+            &LatencySummary::default(),
+        );
+        let mb = BYTES_PER_MB as u64;
+        // The end is the last sample that was measured: second 9, 20 + 3 × 9 MB.
+        assert_eq!(summary.memory.rss.end_bytes, 47 * mb);
+        assert!((summary.memory.rss_slope_mb_per_min.unwrap() - 180.0).abs() < 1e-6);
+        assert_eq!(summary.load.cpu_percent_mean, 50.0);
     }
 
     #[test]

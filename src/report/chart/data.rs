@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use super::{DENSE_MIN_SAMPLES, MAX_SAMPLES_WITH_DOTS};
 use crate::report::format::format_params;
-use crate::report::summary::{BYTES_PER_MB, reclaim_source, time_weighted_mean};
+use crate::report::summary::{
+    BYTES_PER_MB, cpu_percent, reclaim_source, rss_bytes, time_weighted_mean,
+};
 use crate::series::{Sample, Series};
 
 /// The time axis: seconds for short runs, minutes for long ones.
@@ -57,7 +59,7 @@ pub(super) struct ChartData {
     pub(super) reclaim_total: Option<u64>,
     pub(super) reclaim_source: String,
     pub(super) rps: Vec<(f64, f64)>,
-    pub(super) cpu_percent: Vec<(f64, f64)>,
+    pub(super) cpu_percent: Vec<Vec<(f64, f64)>>,
     /// Intervals with errors: x and count.
     pub(super) errors: Vec<(f64, u64)>,
     pub(super) errors_total: u64,
@@ -101,13 +103,18 @@ impl ChartData {
         } else {
             format!("{} {params}", series.scenario)
         };
+        // A foreign server's allocator is not known: say so rather than a bare "unknown".
+        let allocator = match series.allocator.as_str() {
+            "unknown" => "allocator unknown".to_string(),
+            name => name.to_string(),
+        };
         Ok(ChartData {
-            title: format!("{scenario}  —  {}  —  {}", series.allocator, series.load),
+            title: format!("{scenario}  —  {allocator}  —  {}", series.load),
             time_unit,
             x_max: time_unit.of_seconds(span_s).max(time_unit.of_seconds(1.0)),
             warmup_end: series.warmup_end_s().map(|end| time_unit.of_seconds(end)),
             heap_mb: runs(samples, |s| Some((x(s), mb(s.heap_live_bytes?)))),
-            rss_mb: runs(samples, |s| Some((x(s), mb(s.rss_bytes)))),
+            rss_mb: runs(samples, |s| Some((x(s), mb(rss_bytes(s)?)))),
             allocator_mb: runs(samples, |s| Some((x(s), mb(s.allocator_resident_bytes?)))),
             reclaim_total: samples
                 .iter()
@@ -116,7 +123,7 @@ impl ChartData {
             reclaims,
             reclaim_source: reclaim_source(&series.allocator),
             rps: finite(samples.iter().map(|s| (x(s), s.rps))),
-            cpu_percent: finite(samples.iter().map(|s| (x(s), s.cpu_percent))),
+            cpu_percent: runs(samples, |s| Some((x(s), cpu_percent(s)?))),
             errors: samples
                 .iter()
                 .filter(|s| s.errors > 0)
@@ -129,7 +136,7 @@ impl ChartData {
             } else {
                 0.0
             },
-            cpu_percent_mean: time_weighted_mean(&measured, |s| Some(s.cpu_percent)).unwrap_or(0.0),
+            cpu_percent_mean: time_weighted_mean(&measured, cpu_percent).unwrap_or(0.0),
             dots: samples.len() <= MAX_SAMPLES_WITH_DOTS,
             dense: samples.len() > DENSE_MIN_SAMPLES,
         })

@@ -67,14 +67,18 @@ where
     }
 
     let area = chart.plotting_area();
+    let dashed = Look {
+        dashed: true,
+        ..Look::of(data)
+    };
     for run in &data.allocator_mb {
-        draw_line(area, run, ALLOCATOR_RESIDENT, Stroke::Dashed, data)?;
+        draw_line(area, run, ALLOCATOR_RESIDENT, dashed)?;
     }
     for run in &data.rss_mb {
-        draw_line(area, run, RESIDENT, Stroke::Solid, data)?;
+        draw_line(area, run, RESIDENT, Look::of(data))?;
     }
     for run in &data.heap_mb {
-        draw_line(area, run, ALLOCATED, Stroke::Solid, data)?;
+        draw_line(area, run, ALLOCATED, Look::of(data))?;
     }
 
     chart.draw_series(
@@ -95,7 +99,12 @@ where
 {
     let max_rps = data.rps.iter().map(|(_, y)| *y).fold(1.0, f64::max);
     let top_rps = max_rps * 1.15;
-    let max_cpu = data.cpu_percent.iter().map(|(_, y)| *y).fold(0.0, f64::max);
+    let max_cpu = data
+        .cpu_percent
+        .iter()
+        .flatten()
+        .map(|(_, y)| *y)
+        .fold(0.0, f64::max);
     let top_cpu = (max_cpu * 1.15).max(100.0);
     let mut chart = ChartBuilder::on(area)
         .margin_top(14)
@@ -137,17 +146,15 @@ where
     if let Some(end) = data.warmup_end {
         draw_warmup_band(&mut chart, end, top_rps)?;
     }
-    draw_line(
-        chart.secondary_plotting_area(),
-        &data.cpu_percent,
-        CPU,
-        Stroke::Solid,
-        &ChartData {
-            dots: false,
-            ..data.clone()
-        },
-    )?;
-    draw_line(chart.plotting_area(), &data.rps, RPS, Stroke::Solid, data)?;
+    // CPU without dots: two dotted lines in one panel are hard to tell apart.
+    let cpu_look = Look {
+        dots: false,
+        ..Look::of(data)
+    };
+    for run in &data.cpu_percent {
+        draw_line(chart.secondary_plotting_area(), run, CPU, cpu_look)?;
+    }
+    draw_line(chart.plotting_area(), &data.rps, RPS, Look::of(data))?;
     // Errors can be a handful against thousands of RPS, so a line on the RPS axis would
     // hide them: a cross at the foot of every interval that had any, with its count.
     let cross_y = top_rps * 0.06;
@@ -216,10 +223,24 @@ where
     Ok(())
 }
 
+/// How a line is drawn.
 #[derive(Debug, Clone, Copy)]
-enum Stroke {
-    Solid,
-    Dashed,
+struct Look {
+    dashed: bool,
+    /// A dot at each sample.
+    dots: bool,
+    /// Many samples: three 1 px lines instead of one thick polyline.
+    dense: bool,
+}
+
+impl Look {
+    fn of(data: &ChartData) -> Look {
+        Look {
+            dashed: false,
+            dots: data.dots,
+            dense: data.dense,
+        }
+    }
 }
 
 /// Draws one unbroken run of points as a line, with a dot at each sample when there are
@@ -228,24 +249,24 @@ fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     area: &DrawingArea<DB, CT>,
     points: &[(f64, f64)],
     color: RGBColor,
-    stroke: Stroke,
-    data: &ChartData,
+    look: Look,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    if !data.dense {
+    if !look.dense {
         let style = color.stroke_width(LINE_WIDTH_PX);
-        match stroke {
-            Stroke::Solid => area.draw(&PathElement::new(points.to_vec(), style))?,
-            Stroke::Dashed => area.draw(&DashedPathElement::new(
+        if look.dashed {
+            area.draw(&DashedPathElement::new(
                 points.iter().copied(),
                 DASH_PX,
                 DASH_GAP_PX,
                 style,
-            ))?,
+            ))?;
+        } else {
+            area.draw(&PathElement::new(points.to_vec(), style))?;
         }
-        if data.dots {
+        if look.dots {
             for point in points {
                 area.draw(&Circle::new(*point, 3, color.filled()))?;
             }
@@ -267,14 +288,15 @@ where
     for offset in DENSE_OFFSETS_PX {
         let shifted: Vec<(i32, i32)> = pixels.iter().map(|(x, y)| (*x, y + offset)).collect();
         let style = color.stroke_width(1);
-        match stroke {
-            Stroke::Solid => pixel_area.draw(&PathElement::new(shifted, style))?,
-            Stroke::Dashed => pixel_area.draw(&DashedPathElement::new(
+        if look.dashed {
+            pixel_area.draw(&DashedPathElement::new(
                 shifted,
                 DASH_PX,
                 DASH_GAP_PX,
                 style,
-            ))?,
+            ))?;
+        } else {
+            pixel_area.draw(&PathElement::new(shifted, style))?;
         }
     }
     Ok(())
