@@ -180,7 +180,7 @@ fn draw_counts<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
 where
     DB::ErrorType: 'static,
 {
-    let font = (FONT_FAMILY, 14.0)
+    let font = (FONT_FAMILY, 16.0)
         .into_font()
         .color(&color)
         .pos(Pos::new(HPos::Center, VPos::Bottom));
