@@ -237,6 +237,10 @@ pub struct Summary {
     pub memory: MemorySummary,
     pub reclaim: ReclaimSummary,
     pub resources: ResourcePeaks,
+    /// The scenario's expectations checked against the run (empty without a scenario or
+    /// when it states none).
+    #[serde(default)]
+    pub verdict: Vec<crate::verdict::Check>,
 }
 
 /// What one reclaim event is for an allocator, for legends and text.
@@ -350,6 +354,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         memory,
         reclaim,
         resources,
+        verdict: Vec::new(),
     }
 }
 

@@ -161,6 +161,9 @@ pub fn format_text(summary: &Summary) -> String {
         ),
     ));
     lines.push(("ended", run.end.describe()));
+    for check in &summary.verdict {
+        lines.push(("verdict", check.line()));
+    }
 
     lines
         .iter()

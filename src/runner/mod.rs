@@ -61,6 +61,8 @@ pub struct RunPlan {
     pub timeout: Duration,
     /// The results directory; must exist.
     pub out_dir: PathBuf,
+    /// What the scenario expects each series to do, checked after the run.
+    pub expectations: Vec<crate::verdict::Expectation>,
 }
 
 impl RunPlan {
