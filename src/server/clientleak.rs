@@ -11,8 +11,8 @@
 //! when the state is dropped). All of a connection's client-side allocations — the
 //! socket registration, the spawned connection task, hyper's read and write buffers —
 //! then happen on that one thread, so the growth of that thread's live heap across the
-//! creation ([`thread_heap_counters`]) is exactly what the connection keeps, measured,
-//! not estimated (26,705 bytes per connection here, the same for every one). Creations
+//! creation ([`thread_heap_counters`]) is what the connection keeps on the client side,
+//! measured, not estimated (26,705 bytes per connection here, the same for every one). Creations
 //! take turns so their measuring windows never overlap. Not counted: the server's end of
 //! each connection, which lives in this same process and holds about as much again (the
 //! process's live heap grew 56.6 KB per leaked connection here; the server's buffers are

@@ -42,6 +42,12 @@ pub fn parse_loopback_url(text: &str) -> Result<LoopbackUrl, UrlRejected> {
         url: text.to_string(),
         reason: reason.to_string(),
     };
+    // `file:///etc/passwd` does not even parse as an HTTP URI; say what is wrong with it.
+    if let Some((scheme, _)) = text.split_once("://")
+        && !scheme.eq_ignore_ascii_case("http")
+    {
+        return Err(reject(&format!("the scheme is \"{scheme}\", not http")));
+    }
     let uri: Uri = text
         .parse()
         .map_err(|_| reject("it is not a valid absolute URL"))?;
@@ -157,6 +163,8 @@ mod tests {
             assert!(message.contains(&format!("\"{url}\"")), "{message}");
             assert!(message.contains("loopback"), "{message}");
         }
+        let file = parse_loopback_url("file:///etc/passwd").unwrap_err();
+        assert_eq!(file.reason, "the scheme is \"file\", not http");
     }
 
     #[test]
