@@ -9,13 +9,16 @@
 
 mod buffers;
 mod cache;
+mod clientleak;
 mod clients;
 pub mod diagnostics;
 pub mod error;
 mod fileprovider;
+mod loopback;
 mod requests;
 mod state;
 mod strings;
+mod upstream;
 
 use axum::Router;
 
