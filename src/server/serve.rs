@@ -23,6 +23,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
@@ -119,6 +120,7 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot read the address the server listens on")?;
     let state = AppState::new(ServerConfig::from_args(&args, addr))
         .context("cannot set up the pattern endpoints")?;
+    let stop_signals = StopSignals::install();
     announce(addr)?;
     tracing::info!(
         %addr,
@@ -137,7 +139,7 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     });
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
-        shutdown_signal().await;
+        stop_signals.recv().await;
         let _ = stopping_tx.send(true);
     });
     tokio::select! {
@@ -171,29 +173,42 @@ fn announce(addr: SocketAddr) -> anyhow::Result<()> {
         .context("cannot write the listening line to stdout")
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::warn!("cannot listen for Ctrl-C: {err}");
-            std::future::pending::<()>().await;
+/// Ctrl-C and SIGTERM, listened for from the moment this is built.
+struct StopSignals {
+    interrupt: Option<Signal>,
+    terminate: Option<Signal>,
+}
+
+impl StopSignals {
+    /// Installs the handlers now. Built before the listening line is printed, so a
+    /// SIGTERM sent as soon as the server is announced stops it gracefully rather than by
+    /// the default action (death, exit status 143).
+    fn install() -> StopSignals {
+        let install = |kind: SignalKind, name: &str| {
+            signal(kind)
+                .inspect_err(|err| tracing::warn!("cannot listen for {name}: {err}"))
+                .ok()
+        };
+        StopSignals {
+            interrupt: install(SignalKind::interrupt(), "Ctrl-C"),
+            terminate: install(SignalKind::terminate(), "SIGTERM"),
         }
-    };
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!("cannot listen for SIGTERM: {err}");
-                std::future::pending::<()>().await;
+    }
+
+    /// Resolves on the first Ctrl-C or SIGTERM.
+    async fn recv(mut self) {
+        async fn next(signal: &mut Option<Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
             }
         }
-    };
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C: stopping"),
-        () = terminate => tracing::info!("SIGTERM: stopping"),
+        tokio::select! {
+            () = next(&mut self.interrupt) => tracing::info!("Ctrl-C: stopping"),
+            () = next(&mut self.terminate) => tracing::info!("SIGTERM: stopping"),
+        }
     }
 }
 
