@@ -34,8 +34,6 @@ mod strings;
 use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::{Method, Uri};
-use axum::middleware::from_fn_with_state;
-use tower_http::trace::TraceLayer;
 
 pub use admin::ResetOutcome;
 pub use diagnostics::{Diagnostics, Held, Leaks};
@@ -68,8 +66,12 @@ pub fn known_routes() -> Vec<&'static str> {
     .concat()
 }
 
-/// The whole router: every family's routes, JSON 404 and 405 answers, request counting
-/// (applied to every route and the fallback) and tracing spans (`RUST_LOG=tower_http=debug`).
+/// The whole router: every family's routes, JSON 404 and 405 answers, and request
+/// counting (applied to every route and the fallback).
+///
+/// No per-request tracing layer: `tower_http`'s `TraceLayer` costs 5 allocations per
+/// request even with its spans filtered out, and every allocation the server makes on its
+/// own shows up in the allocation rate the scenarios measure.
 pub fn app(state: SharedState) -> Router {
     Router::new()
         .merge(ping::routes())
@@ -83,8 +85,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(admin::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
-        .layer(from_fn_with_state(state.clone(), requests::count_requests))
-        .layer(TraceLayer::new_for_http())
+        .layer(requests::CountRequestsLayer::new(state.clone()))
         .with_state(state)
 }
 
@@ -194,7 +195,7 @@ mod tests {
         let state = state();
         let router = Router::new()
             .route("/extra/{id}", axum::routing::get(|| async { "extra" }))
-            .layer(from_fn_with_state(state.clone(), requests::count_requests))
+            .layer(requests::CountRequestsLayer::new(state.clone()))
             .with_state(state.clone());
         for _ in 0..3 {
             let request = axum::http::Request::get("/extra/7")
