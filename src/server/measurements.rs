@@ -5,6 +5,15 @@
 //! maintenance: all blocking, some of it slow with many sockets or entries. So it runs on
 //! tokio's blocking pool, never on a worker thread that serves the pattern endpoints.
 //! `/metrics` renders the same snapshot.
+//!
+//! A snapshot allocates: parsing `/proc/self/net/tcp` alone makes an allocation or more per
+//! socket of the namespace, megabytes when thousands of connections sit in TIME_WAIT. Those
+//! allocations land in the heap counters like any other, and a sampler polling four times
+//! a second would add them to every scenario's allocation rate. So each snapshot measures
+//! what it allocated (its blocking-pool thread's own shard, written by that thread alone)
+//! and the total is reported as `measurement_alloc_count`/`_bytes`, for readers to subtract.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use axum::extract::State;
 use axum::routing::get;
@@ -19,6 +28,26 @@ const DIAGNOSTICS: &str = "/api/diagnostics";
 
 /// The route templates of this family.
 pub const ROUTES: &[&str] = &[DIAGNOSTICS];
+
+/// Allocations made by snapshots so far, cumulative.
+#[derive(Default)]
+pub struct MeasurementCost {
+    alloc_count: AtomicU64,
+    alloc_bytes: AtomicU64,
+}
+
+impl MeasurementCost {
+    fn add(&self, before: memory::HeapCounters, after: memory::HeapCounters) {
+        self.alloc_count.fetch_add(
+            after.alloc_count.saturating_sub(before.alloc_count),
+            Relaxed,
+        );
+        self.alloc_bytes.fetch_add(
+            after.alloc_bytes.saturating_sub(before.alloc_bytes),
+            Relaxed,
+        );
+    }
+}
 
 /// What every pattern family holds now.
 pub fn leaks(state: &AppState) -> Leaks {
@@ -54,14 +83,24 @@ pub fn snapshot(state: &AppState) -> Result<Diagnostics, AppError> {
         requests,
         errors: state.errors.snapshot(),
         leaks: leaks(state),
+        measurement_alloc_count: state.measurement_cost.alloc_count.load(Relaxed),
+        measurement_alloc_bytes: state.measurement_cost.alloc_bytes.load(Relaxed),
     })
 }
 
-/// [`snapshot`] on the blocking pool.
+/// [`snapshot`] on the blocking pool, its allocations added to the measurement cost (the
+/// next snapshot reports them: this one read the heap counters before making them).
 pub async fn snapshot_off_workers(state: SharedState) -> Result<Diagnostics, AppError> {
-    tokio::task::spawn_blocking(move || snapshot(&state))
-        .await
-        .map_err(|err| AppError::Internal(format!("the diagnostics task failed: {err}")))?
+    tokio::task::spawn_blocking(move || {
+        let before = memory::thread_heap_counters();
+        let diagnostics = snapshot(&state);
+        state
+            .measurement_cost
+            .add(before, memory::thread_heap_counters());
+        diagnostics
+    })
+    .await
+    .map_err(|err| AppError::Internal(format!("the diagnostics task failed: {err}")))?
 }
 
 async fn diagnostics(State(state): State<SharedState>) -> Result<Json<Diagnostics>, AppError> {
@@ -106,6 +145,23 @@ mod tests {
         );
         if diagnostics.counting_enabled {
             assert!(diagnostics.heap.live_bytes >= diagnostics.leaks.staticstring.bytes);
+        }
+    }
+
+    #[tokio::test]
+    async fn each_snapshot_reports_what_the_ones_before_it_allocated() {
+        let state = state();
+        let first = snapshot_off_workers(state.clone()).await.unwrap();
+        assert_eq!(
+            (first.measurement_alloc_count, first.measurement_alloc_bytes),
+            (0, 0)
+        );
+        let second = snapshot_off_workers(state.clone()).await.unwrap();
+        let third = snapshot_off_workers(state).await.unwrap();
+        if second.counting_enabled {
+            // Reading /proc and the allocator's statistics allocates (paths, lines, maps).
+            assert!(second.measurement_alloc_count > 0);
+            assert!(third.measurement_alloc_bytes > second.measurement_alloc_bytes);
         }
     }
 }

@@ -118,6 +118,8 @@ impl Collector for SnapshotCollector {
         counter(e, "membench_heap_freed", "Bytes freed", bytes(), heap.freed_bytes)?;
         counter(e, "membench_heap_large_allocations", "Allocations at or above the large-object threshold", None, heap.large_alloc_count)?;
         counter(e, "membench_heap_large_allocated", "Bytes of allocations at or above the large-object threshold", bytes(), heap.large_alloc_bytes)?;
+        counter(e, "membench_measurement_allocations", "Allocations made by the server's own snapshots (included above)", None, d.measurement_alloc_count)?;
+        counter(e, "membench_measurement_allocated", "Bytes allocated by the server's own snapshots (included above)", bytes(), d.measurement_alloc_bytes)?;
 
         let process = &d.process;
         gauge(e, "membench_rss", "Resident set size of the server", bytes(), process.rss_bytes)?;

@@ -14,6 +14,7 @@ use super::buffers::BufferPool;
 use super::cache::Caches;
 use super::clients::Clients;
 use super::fileprovider::Watchers;
+use super::measurements::MeasurementCost;
 use super::requests::{ErrorCounters, RequestCounters};
 use super::strings::StaticStrings;
 use crate::cli::ServeArgs;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub requests: RequestCounters,
     /// Failures by kind.
     pub errors: ErrorCounters,
+    /// What the server's own snapshots allocated (see `measurements.rs`).
+    pub measurement_cost: MeasurementCost,
     pub strings: StaticStrings,
     pub pool: BufferPool,
     pub caches: Caches,
@@ -84,6 +87,7 @@ impl AppState {
             started: Instant::now(),
             requests: RequestCounters::new(super::known_routes()),
             errors: ErrorCounters::default(),
+            measurement_cost: MeasurementCost::default(),
             strings: StaticStrings::new(&config),
             pool: BufferPool::new(&config),
             caches: Caches::new(&config),
