@@ -24,7 +24,7 @@ use super::diagnostics::Held;
 use super::error::AppError;
 use super::leak_cap;
 use super::state::{ServerConfig, SharedState};
-use super::strings::big_string;
+use super::strings::{BIG_STRING_BYTES, big_string};
 
 const UNBOUNDED: &str = "/api/cache/unbounded";
 const EXPIRING: &str = "/api/cache/expiring";
@@ -32,13 +32,18 @@ const EXPIRING: &str = "/api/cache/expiring";
 /// The route templates of this family.
 pub const ROUTES: &[&str] = &[UNBOUNDED, EXPIRING];
 
+/// The weight of every entry: a [`big_string`] and its key.
+const ENTRY_BYTES: u64 = (BIG_STRING_BYTES + size_of::<u64>()) as u64;
+
 /// A cache of 10 KiB strings under integer keys.
 type EntryCache = Cache<u64, String>;
 
 /// What each cache holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CacheHeld {
+    /// `/api/cache/unbounded`: every entry since the last reset.
     pub unbounded: Held,
+    /// `/api/cache/expiring`: the entries not yet expired.
     pub expiring: Held,
 }
 
@@ -50,7 +55,9 @@ pub struct Caches {
     unbounded: RwLock<EntryCache>,
     /// Bytes (weights) inserted into `unbounded` since the last reset.
     unbounded_bytes: AtomicU64,
+    /// Locked like `unbounded`, so a reset can replace it too.
     expiring: RwLock<EntryCache>,
+    /// Absolute expiry of `expiring`'s entries (`--cache-ttl`).
     ttl: Duration,
     /// The next fresh key, shared by both caches.
     next_key: AtomicU64,
@@ -140,12 +147,13 @@ impl Caches {
 }
 
 async fn unbounded(State(state): State<SharedState>) -> Result<String, AppError> {
-    let value = big_string();
-    let adding_bytes = entry_bytes(&value);
     let caches = &state.caches;
-    let key = caches.fresh_key();
     let cache = caches.unbounded.read().unwrap_or_else(|p| p.into_inner());
-    leak_cap::check(&state, UNBOUNDED, adding_bytes)?;
+    // Checked before the entry is made: once the cap is reached, refusals allocate nothing.
+    leak_cap::check(&state, UNBOUNDED, ENTRY_BYTES)?;
+    let value = big_string();
+    let key = caches.fresh_key();
+    let adding_bytes = entry_bytes(&value);
     cache.insert(key, value);
     caches.unbounded_bytes.fetch_add(adding_bytes, Relaxed);
     Ok(key.to_string())
@@ -173,10 +181,7 @@ mod tests {
     use axum::http::StatusCode;
 
     use super::*;
-    use crate::server::strings::BIG_STRING_BYTES;
     use crate::server::test_support::{get, state, state_with};
-
-    const ENTRY_BYTES: u64 = (BIG_STRING_BYTES + size_of::<u64>()) as u64;
 
     #[tokio::test]
     async fn each_request_adds_an_entry_under_a_fresh_key() {

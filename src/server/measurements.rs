@@ -65,7 +65,10 @@ pub fn leaks(state: &AppState) -> Leaks {
 /// Reads the whole snapshot now (blocking: see the module doc).
 pub fn snapshot(state: &AppState) -> Result<Diagnostics, AppError> {
     let pid = std::process::id();
-    // Heap first: it is the cheapest read and the one closest to "now".
+    // The families first: reading the caches runs their pending maintenance, which frees
+    // expired entries, and the heap read next should see those frees. Then the heap, the
+    // cheapest read and the one closest to "now"; /proc last.
+    let leaks = leaks(state);
     let heap = memory::heap_counters();
     let process = memory::read_process(pid)
         .map_err(|err| AppError::Internal(format!("cannot read /proc/{pid}: {err}")))?;
@@ -82,7 +85,7 @@ pub fn snapshot(state: &AppState) -> Result<Diagnostics, AppError> {
         requests_total: requests.values().sum(),
         requests,
         errors: state.errors.snapshot(),
-        leaks: leaks(state),
+        leaks,
         measurement_alloc_count: state.measurement_cost.alloc_count.load(Relaxed),
         measurement_alloc_bytes: state.measurement_cost.alloc_bytes.load(Relaxed),
     })

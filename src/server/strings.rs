@@ -27,6 +27,9 @@ const STATICSTRING: &str = "/api/staticstring";
 /// The route templates of this family.
 pub const ROUTES: &[&str] = &[BIGSTRING, STATICSTRING];
 
+/// What keeping one string adds: the string and its slot in the list.
+const KEPT_BYTES_PER_REQUEST: u64 = (BIG_STRING_BYTES + size_of::<String>()) as u64;
+
 /// A fresh string of [`BIG_STRING_BYTES`] `x`s: one heap block, every byte written.
 pub fn big_string() -> String {
     "x".repeat(BIG_STRING_BYTES)
@@ -94,9 +97,8 @@ impl StaticStrings {
 
     /// Keeps `string` unless that would take the leaking endpoints past the leak cap.
     fn keep(&self, state: &SharedState, string: String) -> Result<(), AppError> {
-        let adding_bytes = (string.capacity() + size_of::<String>()) as u64;
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        leak_cap::check(state, STATICSTRING, adding_bytes)?;
+        leak_cap::check(state, STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
         kept.string_bytes += string.capacity() as u64;
         kept.strings.push(string);
         self.held_items.store(kept.strings.len() as u64, Relaxed);
@@ -110,6 +112,9 @@ async fn bigstring() -> String {
 }
 
 async fn staticstring(State(state): State<SharedState>) -> Result<String, AppError> {
+    // Once the cap is reached every request is refused: refuse before allocating, so the
+    // refusals do not churn the heap (`keep` checks again, under the lock).
+    leak_cap::check(&state, STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
     let string = big_string();
     state.strings.keep(&state, string.clone())?;
     Ok(string)
@@ -182,7 +187,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_leak_cap_answers_507_for_both_leaking_endpoints_until_a_reset() {
-        let entry_bytes = (BIG_STRING_BYTES + size_of::<String>()) as u64;
+        let entry_bytes = KEPT_BYTES_PER_REQUEST;
         // Room for three strings and their list (4 slots once the first one is kept): each
         // check asks for a string and one slot on top of what is held.
         let cap = 3 * entry_bytes + 4 * size_of::<String>() as u64;
