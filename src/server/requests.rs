@@ -1,7 +1,7 @@
 //! Request counting per endpoint and error counting by kind: the `requests` and `errors`
-//! of `/api/diagnostics`, and the middleware that feeds both.
+//! of `/api/diagnostics`, and the tower layer that feeds both ([`CountRequestsLayer`]).
 //!
-//! The middleware runs on every request, so the common case costs one linear scan of a
+//! The layer runs on every request, so the common case costs one linear scan of a
 //! short table of route templates (string compares that mostly stop at the length) and
 //! one relaxed atomic add on a counter that has its own cache lines. There is no lock on
 //! that path: the table of known routes is fixed when the state is built. A route that is
@@ -9,11 +9,10 @@
 //! an `RwLock`: correct, just slower. Errors are rare, so their map sits behind a `Mutex`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, RwLock};
-
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, RwLock};
 use std::task::{Context, Poll, ready};
 
 use axum::extract::MatchedPath;
