@@ -4,7 +4,6 @@
 //! requests fail, and so the labels match what the server's own client endpoints report
 //! (`connection refused`, `address not available`, `timeout`).
 
-use std::error::Error as StdError;
 use std::io;
 
 /// Why a request got no response.
@@ -70,27 +69,6 @@ impl ErrorKind {
             | io::ErrorKind::BrokenPipe => ErrorKind::ConnectionReset,
             io::ErrorKind::UnexpectedEof => ErrorKind::ConnectionClosed,
             _ => ErrorKind::Other,
-        }
-    }
-
-    /// Classifies an error from hyper: the I/O error underneath when there is one (a reset
-    /// is a reset whichever layer saw it), otherwise hyper's own category.
-    pub fn from_hyper(err: &hyper::Error) -> ErrorKind {
-        let mut source: Option<&(dyn StdError + 'static)> = err.source();
-        while let Some(cause) = source {
-            if let Some(io_err) = cause.downcast_ref::<io::Error>() {
-                return ErrorKind::from_io(io_err);
-            }
-            source = cause.source();
-        }
-        if err.is_parse() || err.is_parse_status() || err.is_parse_too_large() {
-            ErrorKind::BadResponse
-        } else if err.is_timeout() {
-            ErrorKind::Timeout
-        } else if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
-            ErrorKind::ConnectionClosed
-        } else {
-            ErrorKind::Other
         }
     }
 }

@@ -4,9 +4,10 @@
 //! from the measurement. The design follows from that:
 //!
 //! * one current-thread tokio runtime per worker thread, connections spread over the
-//!   threads, each connection a task owning a hyper `client::conn::http1` connection
-//!   ([`worker`], [`connection`]);
-//! * requests prebuilt per connection ([`request`]);
+//!   threads, each connection a task owning one keep-alive TCP connection ([`worker`],
+//!   [`connection`]);
+//! * requests prebuilt per connection as bytes ([`request`]); responses parsed with
+//!   `httparse` and drained through one reusable buffer ([`response`]);
 //! * per thread, one [`IntervalStats`] behind a mutex that [`LoadHandle::take_interval`]
 //!   swaps out: counts, errors by kind ([`errors`]) and an HdrHistogram of latencies
 //!   ([`stats`]) — memory is bounded, there is no list of requests;
@@ -23,6 +24,7 @@ mod control;
 mod errors;
 mod pacing;
 mod request;
+mod response;
 mod stats;
 mod target;
 mod worker;
