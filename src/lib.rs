@@ -14,6 +14,8 @@
 //! * [`runner`] — the child server's lifecycle and the sampling loop that builds a series.
 //! * [`scenario`] — scenario files (`scenarios/*.toml`, embedded), their catalog.
 //! * [`series`] — the `Sample`/`Series` data model every stage shares.
+//! * [`verdict`] — does a run show the shape its scenario expects? Mann–Kendall +
+//!   Theil–Sen per series.
 //! * [`report`] — `samples.csv`, `summary.json`, trend estimates and the charts.
 //! * [`commands`] — one file per subcommand; glue only.
 
@@ -27,6 +29,7 @@ pub mod scenario;
 pub mod series;
 pub mod server;
 pub mod units;
+pub mod verdict;
 
 use std::process::ExitCode;
 
