@@ -159,7 +159,11 @@ pub struct Check {
 impl Check {
     /// `matches: live heap grows 36.2 MB/min (expected: grows)`.
     pub fn line(&self) -> String {
-        let verdict = if self.matches { "matches" } else { "does not match" };
+        let verdict = if self.matches {
+            "matches"
+        } else {
+            "does not match"
+        };
         let observed = match (self.observed, self.slope_per_min) {
             (Some(shape), Some(slope)) => format!("{} {slope:.1} {}", shape.name(), self.unit),
             _ => "too few samples to tell".to_string(),
@@ -309,7 +313,9 @@ mod tests {
 
     /// Deterministic noise in [-1, 1] (a fixed LCG, so the tests never flake).
     fn noise(i: usize) -> f64 {
-        let mut state = (i as u64).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut state = (i as u64)
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         state ^= state >> 33;
         (state % 2001) as f64 / 1000.0 - 1.0
     }
@@ -364,7 +370,10 @@ mod tests {
         let points = series(|i, x| 40.0 + mb_per_min * x + 50.0 * noise(i));
         let classified = classify(&points, 5.0).unwrap();
         assert_eq!(classified.shape, Shape::Grows);
-        assert!((classified.slope - mb_per_min).abs() / mb_per_min < 0.05, "{classified:?}");
+        assert!(
+            (classified.slope - mb_per_min).abs() / mb_per_min < 0.05,
+            "{classified:?}"
+        );
     }
 
     #[test]

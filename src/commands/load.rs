@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::cli::{LoadArgs, OutputFormat};
-use crate::loadgen::{self, IntervalStats, LoadConfig, StopAt, Target};
+use crate::loadgen::{self, IntervalStats, LoadConfig, StopAt, Target, TargetError};
 use crate::units::format_bytes;
 
 /// Load duration when neither --duration nor --requests is given.
@@ -25,12 +25,39 @@ const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    let target = match Target::parse(&args.url) {
-        Ok(target) => target,
-        Err(err) => {
-            eprintln!("membench: {err}");
+    arm_interrupt();
+    let report = match run_load(&args, &INTERRUPTED)? {
+        Ok(report) => report,
+        Err(bad_url) => {
+            eprintln!("membench: {bad_url}");
             return Ok(ExitCode::from(2));
         }
+    };
+    match args.format {
+        OutputFormat::Text => print!("{}", report.to_text()),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    if report.interrupted {
+        eprintln!("membench: interrupted; the totals above cover the load until then");
+    } else if report.requests == 0 {
+        eprintln!(
+            "membench: no response came back from {} (errors: {}); is the server running?",
+            report.url,
+            describe_errors(&report.errors_by_kind)
+        );
+    }
+    Ok(exit_code(&report))
+}
+
+/// Drives the URL until the run ends (or `interrupted` turns true) and sums it up; the
+/// inner error is a URL that cannot be driven.
+fn run_load(
+    args: &LoadArgs,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<Result<LoadReport, TargetError>> {
+    let target = match Target::parse(&args.url) {
+        Ok(target) => target,
+        Err(err) => return Ok(Err(err)),
     };
     let stop = match args.requests {
         Some(requests) => StopAt::Requests(requests),
@@ -41,8 +68,8 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let config = LoadConfig {
         addr: target.addr,
-        host: target.host.clone(),
-        paths: vec![target.path.clone()],
+        host: target.host,
+        paths: vec![target.path],
         connections: args.connections,
         threads,
         rate_per_s: args.rate,
@@ -51,13 +78,12 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     };
     let threads = threads.min(args.connections);
 
-    arm_interrupt();
     let started = Instant::now();
     let handle = loadgen::start(config)?;
-    let mut interrupted = false;
+    let mut was_interrupted = false;
     while !handle.is_finished() {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            interrupted = true;
+        if interrupted.load(Ordering::SeqCst) {
+            was_interrupted = true;
             handle.stop();
             break;
         }
@@ -65,25 +91,25 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     }
     let total = handle.finish().total;
     let elapsed = started.elapsed();
+    Ok(Ok(LoadReport::new(
+        args,
+        threads,
+        elapsed,
+        &total,
+        was_interrupted,
+    )))
+}
 
-    let report = LoadReport::new(&args, threads, elapsed, &total, interrupted);
-    match args.format {
-        OutputFormat::Text => print!("{}", report.to_text()),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+/// 130 interrupted, 1 when not a single response came back, 0 otherwise: failed requests
+/// alone are results, not a failure of the command.
+fn exit_code(report: &LoadReport) -> ExitCode {
+    if report.interrupted {
+        ExitCode::from(130)
+    } else if report.requests == 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
-    if interrupted {
-        eprintln!("membench: interrupted; the totals above cover the load until then");
-        return Ok(ExitCode::from(130));
-    }
-    if total.requests == 0 {
-        eprintln!(
-            "membench: no response came back from {} ({}); is the server running?",
-            args.url,
-            describe_errors(&total.errors_by_kind)
-        );
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -252,6 +278,99 @@ fn format_latency(latency_us: u64) -> String {
 mod tests {
     use super::*;
     use crate::loadgen::ErrorKind;
+
+    fn args(url: &str) -> LoadArgs {
+        LoadArgs {
+            url: url.to_string(),
+            connections: 2,
+            duration: None,
+            requests: Some(40),
+            rate: None,
+            threads: Some(1),
+            timeout: Duration::from_secs(5),
+            format: OutputFormat::Json,
+        }
+    }
+
+    /// A hello server on a free loopback port, on its own runtime thread for the test's
+    /// lifetime (the test process ends it).
+    fn hello_server() -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app =
+                    axum::Router::new().route("/hello", axum::routing::get(|| async { "hi" }));
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        addr
+    }
+
+    #[test]
+    fn a_run_reports_its_totals() {
+        let addr = hello_server();
+        let never = AtomicBool::new(false);
+        let report = run_load(&args(&format!("http://{addr}/hello")), &never)
+            .unwrap()
+            .unwrap();
+        assert_eq!(report.requests, 40);
+        assert_eq!(report.status_2xx, 40);
+        assert_eq!(report.errors, 0);
+        assert_eq!(report.body_bytes, 80);
+        assert_eq!(report.threads, 1);
+        assert!(report.latency_us.p50.is_some() && report.latency_us.max >= report.latency_us.p99);
+        assert_eq!(exit_code(&report), ExitCode::SUCCESS);
+        let text = report.to_text();
+        assert!(text.contains("40 responses"), "{text}");
+        let json: serde_json::Value = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["status_2xx"], 40);
+    }
+
+    #[test]
+    fn no_server_means_errors_and_exit_code_1() {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let never = AtomicBool::new(false);
+        let report = run_load(&args(&format!("http://{addr}/")), &never)
+            .unwrap()
+            .unwrap();
+        assert_eq!(report.requests, 0);
+        assert_eq!(report.errors_by_kind["connection refused"], 40);
+        assert_eq!(exit_code(&report), ExitCode::from(1));
+        assert!(report.to_text().contains("latency    no responses"));
+    }
+
+    #[test]
+    fn a_bad_url_is_refused_before_any_load() {
+        let never = AtomicBool::new(false);
+        let err = run_load(&args("https://127.0.0.1/"), &never)
+            .unwrap()
+            .unwrap_err();
+        assert!(err.to_string().contains("\"https://127.0.0.1/\""), "{err}");
+    }
+
+    #[test]
+    fn an_interrupt_stops_load_and_says_so() {
+        let addr = hello_server();
+        let already = AtomicBool::new(true);
+        let long = LoadArgs {
+            requests: None,
+            duration: Some(Duration::from_secs(600)),
+            ..args(&format!("http://{addr}/hello"))
+        };
+        let report = run_load(&long, &already).unwrap().unwrap();
+        assert!(report.interrupted);
+        assert_eq!(exit_code(&report), ExitCode::from(130));
+    }
 
     #[test]
     fn errors_are_described_by_kind() {

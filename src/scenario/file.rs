@@ -187,7 +187,9 @@ impl Scenario {
             {
                 return Err(invalid(format!(
                     "[expect] {}: threshold_per_min must be a positive number, not {threshold}",
-                    serde_json::to_string(metric).unwrap_or_default().trim_matches('"')
+                    serde_json::to_string(metric)
+                        .unwrap_or_default()
+                        .trim_matches('"')
                 )));
             }
         }
@@ -317,7 +319,10 @@ duration = "5s"
     fn an_unknown_metric_or_shape_names_the_line() {
         let text = format!("{GOOD}\n[expect]\nheap = \"grows\"\n");
         let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
-        assert!(err.contains("line 13") && err.contains("heap_live"), "{err}");
+        assert!(
+            err.contains("line 13") && err.contains("heap_live"),
+            "{err}"
+        );
         let text = format!("{GOOD}\n[expect]\nrss = \"explodes\"\n");
         let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
         assert!(err.contains("line 13") && err.contains("grows"), "{err}");
