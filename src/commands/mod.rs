@@ -2,6 +2,7 @@
 //! owns what is printed. No measurement logic lives here.
 
 mod list;
+mod load;
 mod run;
 
 use std::process::ExitCode;
@@ -14,5 +15,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => crate::server::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => run::run(args),
         Command::List => list::list(),
+        Command::Load(args) => load::load(args),
     }
 }
