@@ -71,21 +71,10 @@ pub fn upstream_kind(err: &(dyn StdError + 'static)) -> &'static str {
     }
 }
 
-/// The kind of an I/O error, by errno first (EMFILE has no `io::ErrorKind` of its own).
+/// The kind of an I/O error: the same classification (and labels) the load generator
+/// counts its own failures with, so a kind reads the same in both places.
 pub fn io_kind(err: &io::Error) -> &'static str {
-    if matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
-        return "too many open files";
-    }
-    match err.kind() {
-        io::ErrorKind::ConnectionRefused => "connection refused",
-        io::ErrorKind::AddrNotAvailable => "address not available",
-        io::ErrorKind::TimedOut => "timeout",
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => "connection reset",
-        io::ErrorKind::UnexpectedEof => "connection closed",
-        _ => "other",
-    }
+    crate::loadgen::ErrorKind::from_io(err).label()
 }
 
 /// A 502 for a failed upstream request: the kind, and a message that quotes the URL and
