@@ -10,6 +10,7 @@
 mod buffers;
 mod cache;
 mod clients;
+mod dashboard;
 pub mod diagnostics;
 pub mod error;
 mod fileprovider;
@@ -33,6 +34,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(cache::routes())
         .merge(clients::routes())
         .merge(fileprovider::routes())
+        .merge(dashboard::routes())
         .with_state(state)
 }
 

@@ -1,0 +1,593 @@
+// The live dashboard of `membench serve`: polls GET /api/diagnostics once a second, keeps
+// the last five minutes, and draws memory like the charts of `membench run`: Allocated
+// (live heap, counted by the server's allocator wrapper) in red, Resident (RSS) in blue,
+// the allocator's own resident bytes lighter, and triangles where memory really went back
+// to the OS. Every number is the server's own; rates are deltas of its cumulative counters
+// between two polls, divided by the server's own uptime difference (not the browser's
+// clock, which includes network and timer jitter).
+(() => {
+  "use strict";
+
+  /** Milliseconds between the end of one poll and the start of the next. */
+  const POLL_INTERVAL_MS = 1000;
+  /** Seconds of history kept and drawn. */
+  const WINDOW_S = 300;
+  const MIB = 1024 * 1024;
+
+  const COLORS = {
+    allocated: "#d62728",
+    resident: "#1f5fbf",
+    allocatorResident: "#8fb8e8",
+    purge: "#1a9850",
+    collect: "#6a3d9a",
+  };
+
+  // Friendly names of what the endpoints hold (keys of `leaks` in the diagnostics JSON).
+  const HOLDERS = [
+    ["staticstring", "static list", "/api/staticstring", "leak"],
+    ["cache_unbounded", "cache, no expiry", "/api/cache/unbounded", "leak"],
+    ["clientleak", "clients never closed", "/api/clientleak", "leak"],
+    ["fileprovider", "watchers never released", "/api/fileprovider", "leak"],
+    ["cache_expiring", "cache with expiry", "/api/cache/expiring", "bounded"],
+    ["pooled_buffers", "buffer pool", "/api/pooledarray", "bounded"],
+  ];
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---------------------------------------------------------------- formatting
+
+  const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+  const oneDecimal = new Intl.NumberFormat("en-US", {
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  });
+
+  /** Bytes as MiB with one decimal, e.g. "12.3". */
+  const mib = (bytes) => oneDecimal.format(bytes / MIB);
+  /** A rate or count, one decimal below 10, none above. */
+  const rate = (value) => (Math.abs(value) < 10 ? oneDecimal : integer).format(value);
+
+  function duration(seconds) {
+    const s = Math.floor(seconds);
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    if (h > 0) return `${h} h ${m} min`;
+    if (m > 0) return `${m} min ${s % 60} s`;
+    return `${s} s`;
+  }
+
+  /** Text of an element, built from parts where `code` spans are marked with backticks. */
+  function withCode(element, text) {
+    text.split("`").forEach((part, index) => {
+      if (index % 2 === 1) {
+        const code = document.createElement("code");
+        code.textContent = part;
+        element.append(code);
+      } else if (part) {
+        element.append(part);
+      }
+    });
+  }
+
+  function cell(row, text, className) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (className) td.className = className;
+    row.append(td);
+    return td;
+  }
+
+  // ---------------------------------------------------------------- the series
+
+  /** Column arrays in uPlot's layout: x (unix seconds) first, then one array per series. */
+  const series = {
+    time: [],
+    allocatedMib: [],
+    residentMib: [],
+    allocatorResidentMib: [],
+    purges: [], // allocator purges since the previous poll
+    collects: [], // explicit collects since the previous poll
+    cpuPercent: [],
+    rps: [],
+    allocsPerSecond: [],
+    allocBytesPerSecond: [],
+  };
+
+  /** The previous diagnostics document, for deltas. */
+  let previous = null;
+
+  function clearSeries() {
+    for (const column of Object.values(series)) column.length = 0;
+  }
+
+  function trimSeries() {
+    const oldest = series.time[series.time.length - 1] - WINDOW_S;
+    let drop = 0;
+    while (drop < series.time.length && series.time[drop] < oldest) drop++;
+    if (drop > 0) for (const column of Object.values(series)) column.splice(0, drop);
+  }
+
+  const cpuSeconds = (d) => d.process.cpu_user_seconds + d.process.cpu_system_seconds;
+
+  /** Adds one poll's document to the series; rates come from the previous document. */
+  function ingest(d) {
+    // A new pid or counters going backwards means a different server: start over.
+    if (previous && (previous.pid !== d.pid || d.uptime_s <= previous.uptime_s)) {
+      previous = null;
+      clearSeries();
+    }
+    const stats = d.allocator_stats;
+    let cpu = null;
+    let rps = null;
+    let allocs = null;
+    let allocBytes = null;
+    let purges = 0;
+    let collects = 0;
+    if (previous) {
+      const dt = d.uptime_s - previous.uptime_s;
+      cpu = (100 * (cpuSeconds(d) - cpuSeconds(previous))) / dt;
+      rps = (d.requests_total - previous.requests_total) / dt;
+      allocs = (d.heap.alloc_count - previous.heap.alloc_count) / dt;
+      allocBytes = (d.heap.alloc_bytes - previous.heap.alloc_bytes) / dt;
+      purges = Math.max(
+        0,
+        (stats.purge_events_total ?? 0) - (previous.allocator_stats.purge_events_total ?? 0),
+      );
+      collects = Math.max(
+        0,
+        stats.collect_calls_total - previous.allocator_stats.collect_calls_total,
+      );
+    }
+    series.time.push(Date.now() / 1000);
+    series.allocatedMib.push(d.heap.live_bytes / MIB);
+    series.residentMib.push(d.process.rss_bytes / MIB);
+    series.allocatorResidentMib.push(
+      stats.resident_bytes == null ? null : stats.resident_bytes / MIB,
+    );
+    series.purges.push(purges);
+    series.collects.push(collects);
+    series.cpuPercent.push(cpu);
+    series.rps.push(rps);
+    series.allocsPerSecond.push(allocs);
+    series.allocBytesPerSecond.push(allocBytes);
+    trimSeries();
+    previous = d;
+  }
+
+  const sum = (values) => values.reduce((total, v) => total + (v ?? 0), 0);
+
+  function average(values) {
+    const known = values.filter((v) => v != null && Number.isFinite(v));
+    return known.length ? sum(known) / known.length : null;
+  }
+
+  // ---------------------------------------------------------------- the chart
+
+  /** Draws the reclaim triangles on the Resident line: filled green for the allocator's
+   *  own purges, purple outline for explicit collects (POST /api/collect). */
+  function drawReclaimMarkers(u) {
+    const ctx = u.ctx;
+    const ratio = uPlot.pxRatio;
+    const half = 10 * ratio;
+    const height = 17 * ratio;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left - half, 0, u.bbox.width + 2 * half, u.bbox.top + u.bbox.height);
+    ctx.clip();
+    for (let i = 0; i < series.time.length; i++) {
+      const purges = series.purges[i];
+      const collects = series.collects[i];
+      if (!purges && !collects) continue;
+      const x = u.valToPos(series.time[i], "x", true);
+      const tip = u.valToPos(series.residentMib[i], "mib", true) - 3 * ratio;
+      ctx.beginPath();
+      ctx.moveTo(x, tip);
+      ctx.lineTo(x - half, tip - height);
+      ctx.lineTo(x + half, tip - height);
+      ctx.closePath();
+      ctx.lineWidth = 2.5 * ratio;
+      if (purges) {
+        ctx.fillStyle = COLORS.purge;
+        ctx.fill();
+      }
+      ctx.strokeStyle = collects ? COLORS.collect : COLORS.purge;
+      ctx.stroke();
+      // Several events within one poll: one triangle, labelled with how many.
+      const count = purges + collects;
+      if (count > 1) {
+        ctx.fillStyle = "#1b1b1b";
+        ctx.font = `bold ${15 * ratio}px system-ui, sans-serif`;
+        ctx.textAlign = "center";
+        ctx.textBaseline = "bottom";
+        ctx.fillText(`${count}`, x, tip - height - 2 * ratio);
+      }
+    }
+    ctx.restore();
+  }
+
+  const axisFont = "15px system-ui, sans-serif";
+  const chartEl = $("chart");
+
+  function chartSize() {
+    const width = Math.max(320, chartEl.clientWidth);
+    const height = Math.max(260, Math.min(460, Math.round(window.innerHeight * 0.42)));
+    return { width, height };
+  }
+
+  const chart = new uPlot(
+    {
+      ...chartSize(),
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false }, points: { size: 9 } },
+      scales: {
+        x: { time: true },
+        mib: { range: (u, min, max) => [0, Math.max(1, max * 1.15)] },
+      },
+      axes: [
+        {
+          font: axisFont,
+          stroke: "#333",
+          grid: { stroke: "#e4e4e4" },
+          ticks: { stroke: "#ccc" },
+          // Whole seconds only (polls are a second apart), and room for "HH:MM:SS".
+          space: 90,
+          incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600],
+          values: [
+            // uPlot's tick table, largest increment first: [min incr, format, …].
+            [60, "{HH}:{mm}", null, null, null, null, null, null, 0],
+            [1, "{HH}:{mm}:{ss}", null, null, null, null, null, null, 0],
+          ],
+        },
+        {
+          scale: "mib",
+          font: axisFont,
+          stroke: "#333",
+          grid: { stroke: "#e4e4e4" },
+          ticks: { stroke: "#ccc" },
+          size: 70,
+          label: "MiB",
+          labelFont: "bold 15px system-ui, sans-serif",
+          labelSize: 26,
+          // Round steps only (no 2.5 MiB ticks), with a decimal when the steps are small.
+          incrs: [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+          values: (u, ticks, axis, space, step) =>
+            ticks.map((v) => (step < 1 ? oneDecimal : integer).format(v)),
+        },
+      ],
+      series: [
+        {},
+        { label: "Allocated", scale: "mib", stroke: COLORS.allocated, width: 3 },
+        { label: "Resident", scale: "mib", stroke: COLORS.resident, width: 3 },
+        {
+          label: "Allocator resident",
+          scale: "mib",
+          stroke: COLORS.allocatorResident,
+          width: 2,
+          dash: [10, 6],
+        },
+      ],
+      hooks: {
+        draw: [drawReclaimMarkers],
+        setCursor: [(u) => renderLegend(u.cursor.idx)],
+      },
+    },
+    [[], [], [], []],
+    chartEl,
+  );
+
+  window.addEventListener("resize", () => chart.setSize(chartSize()));
+
+  // ---------------------------------------------------------------- legend
+
+  /** The legend under the chart, like the PNG charts: each series with its value (at the
+   *  cursor when hovering, otherwise now), reclaim events in the window, CPU and RPS
+   *  averages over the window. */
+  function renderLegend(cursorIndex) {
+    const n = series.time.length;
+    const i = cursorIndex == null ? n - 1 : cursorIndex;
+    const at = (column) => (i >= 0 && column[i] != null ? column[i] : null);
+    const mibText = (v) => (v == null ? "n/a" : `${oneDecimal.format(v)} MiB`);
+    const purges = sum(series.purges);
+    const collects = sum(series.collects);
+    const cpuAvg = average(series.cpuPercent);
+    const rpsAvg = average(series.rps);
+    const minutes = n > 1 ? duration(series.time[n - 1] - series.time[0]) : "–";
+    const entries = [
+      ["line", COLORS.allocated, "Allocated (live heap)", mibText(at(series.allocatedMib))],
+      ["line", COLORS.resident, "Resident (RSS)", mibText(at(series.residentMib))],
+    ];
+    if (series.allocatorResidentMib.some((v) => v != null)) {
+      entries.push([
+        "dash",
+        COLORS.allocatorResident,
+        "Allocator resident",
+        mibText(at(series.allocatorResidentMib)),
+      ]);
+    }
+    entries.push(
+      ["tri", COLORS.purge, "Allocator returned memory to the OS", `${integer.format(purges)}×`],
+      ["tri-outline", COLORS.collect, "Collect (POST /api/collect)", `${integer.format(collects)}×`],
+      ["text", null, "CPU avg", cpuAvg == null ? "–" : `${rate(cpuAvg)} %`],
+      ["text", null, "RPS avg", rpsAvg == null ? "–" : rate(rpsAvg)],
+      ["text", null, "window", minutes],
+    );
+    const legend = $("legend");
+    legend.replaceChildren(
+      ...entries.map(([kind, color, label, value]) => {
+        const li = document.createElement("li");
+        const swatch = document.createElement("span");
+        swatch.className = `swatch swatch-${kind}`;
+        if (color) swatch.style.setProperty("--swatch", color);
+        const name = document.createElement("span");
+        name.className = "legend-label";
+        name.textContent = label;
+        const val = document.createElement("span");
+        val.className = "legend-value";
+        val.textContent = value;
+        li.append(swatch, name, val);
+        return li;
+      }),
+    );
+    legend.dataset.purges = String(purges);
+    legend.dataset.collects = String(collects);
+  }
+
+  // ---------------------------------------------------------------- panels
+
+  function renderTiles(d) {
+    const n = series.time.length;
+    const last = (column) => (n ? column[n - 1] : null);
+    $("allocator").textContent = d.allocator + (d.counting_enabled ? "" : " (counting off)");
+    $("pid").textContent = String(d.pid);
+    $("uptime").textContent = duration(d.uptime_s);
+
+    const allocated = $("stat-allocated");
+    allocated.textContent = d.counting_enabled ? mib(d.heap.live_bytes) : "off";
+    allocated.dataset.bytes = String(d.heap.live_bytes);
+    const resident = $("stat-resident");
+    resident.textContent = mib(d.process.rss_bytes);
+    resident.dataset.bytes = String(d.process.rss_bytes);
+
+    const show = (id, value, format) =>
+      ($(id).textContent = value == null || !Number.isFinite(value) ? "–" : format(value));
+    show("stat-rps", last(series.rps), rate);
+    show("stat-cpu", last(series.cpuPercent), rate);
+    show("stat-allocs", last(series.allocsPerSecond), rate);
+    const bytesPerSecond = last(series.allocBytesPerSecond);
+    $("stat-alloc-bytes").textContent =
+      bytesPerSecond == null ? "–" : `${mib(bytesPerSecond)} MiB / s allocated`;
+
+    const stats = d.allocator_stats;
+    const reclaims = (stats.purge_events_total ?? 0) + stats.collect_calls_total;
+    $("stat-reclaim").textContent = integer.format(reclaims);
+    $("stat-reclaim-note").textContent =
+      stats.purge_events_total == null
+        ? `${integer.format(stats.collect_calls_total)} collects; ${d.allocator} counts no purges`
+        : `${integer.format(stats.purge_events_total)} purges + ${integer.format(stats.collect_calls_total)} collects`;
+  }
+
+  function renderHeld(d) {
+    const rows = HOLDERS.map(([key, label, path, kind]) => {
+      const held = d.leaks[key] ?? { items: 0, bytes: 0 };
+      const row = document.createElement("tr");
+      if (kind === "bounded") row.className = "bounded";
+      const name = cell(row, "");
+      name.append(label, " ");
+      const code = document.createElement("code");
+      code.textContent = path;
+      name.append(code);
+      cell(row, integer.format(held.items), "num");
+      cell(row, mib(held.bytes), "num");
+      row.dataset.holder = key;
+      return row;
+    });
+    $("held").replaceChildren(...rows);
+  }
+
+  function renderErrors(d) {
+    const kinds = Object.entries(d.errors).filter(([, count]) => count > 0);
+    if (!kinds.length) {
+      const row = document.createElement("tr");
+      cell(row, "none", "dim");
+      $("errors").replaceChildren(row);
+      return;
+    }
+    $("errors").replaceChildren(
+      ...kinds.map(([kind, count]) => {
+        const row = document.createElement("tr");
+        cell(row, kind);
+        cell(row, integer.format(count), "num error-count");
+        return row;
+      }),
+    );
+  }
+
+  function renderProcess(d) {
+    const p = d.process;
+    const rows = [
+      ["threads", integer.format(p.threads)],
+      ["open fds", integer.format(p.open_fds)],
+      ["TCP established", integer.format(p.tcp.established)],
+      ["TCP TIME_WAIT", integer.format(p.tcp.time_wait)],
+      ["requests", integer.format(d.requests_total)],
+    ];
+    $("process").replaceChildren(
+      ...rows.map(([label, value]) => {
+        const row = document.createElement("tr");
+        cell(row, label);
+        cell(row, value, "num");
+        return row;
+      }),
+    );
+  }
+
+  /** Request counts per route template, shown next to each endpoint. */
+  function renderRequestCounts(d) {
+    for (const item of document.querySelectorAll("#endpoints li[data-route]")) {
+      const count = d.requests[item.dataset.route] ?? 0;
+      item.querySelector(".endpoint-count").textContent =
+        count > 0 ? `${integer.format(count)} req` : "";
+    }
+  }
+
+  // ---------------------------------------------------------------- polling
+
+  function setStatus(kind, text) {
+    const status = $("status");
+    status.className = `status status-${kind}`;
+    status.textContent = text;
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch("/api/diagnostics", { cache: "no-store" });
+      if (!response.ok) throw new Error(`/api/diagnostics answered ${response.status}`);
+      const d = await response.json();
+      ingest(d);
+      chart.setData([
+        series.time,
+        series.allocatedMib,
+        series.residentMib,
+        series.allocatorResidentMib,
+      ]);
+      renderTiles(d);
+      renderLegend(chart.cursor.idx);
+      renderHeld(d);
+      renderErrors(d);
+      renderProcess(d);
+      renderRequestCounts(d);
+      setStatus("live", "live · every 1 s");
+      document.body.dataset.samples = String(series.time.length);
+    } catch (error) {
+      setStatus("down", `no answer: ${error.message}`);
+    } finally {
+      setTimeout(poll, POLL_INTERVAL_MS);
+    }
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  function showResult(title, lines, isError) {
+    const box = $("action-result");
+    const heading = document.createElement("p");
+    heading.className = isError ? "result-title result-error" : "result-title";
+    heading.textContent = title;
+    const list = document.createElement("ul");
+    list.className = "result-lines";
+    for (const line of lines) {
+      const li = document.createElement("li");
+      li.textContent = line;
+      list.append(li);
+    }
+    box.replaceChildren(heading, list);
+  }
+
+  /** Readable lines of a JSON answer: known fields first, formatted with units. */
+  function describe(result) {
+    const lines = [];
+    if ("rss_before_bytes" in result && "rss_after_bytes" in result) {
+      lines.push(`RSS ${mib(result.rss_before_bytes)} MiB → ${mib(result.rss_after_bytes)} MiB`);
+    }
+    if ("rss_released_bytes" in result) {
+      const released = result.rss_released_bytes;
+      lines.push(
+        released >= 0
+          ? `released ${mib(released)} MiB`
+          : `RSS grew by ${mib(-released)} MiB meanwhile`,
+      );
+    }
+    if ("action" in result) lines.push(`called ${result.action}`);
+    if ("duration_us" in result) lines.push(`took ${rate(result.duration_us / 1000)} ms`);
+    const shown = new Set([
+      "rss_before_bytes",
+      "rss_after_bytes",
+      "rss_released_bytes",
+      "action",
+      "allocator",
+      "duration_us",
+    ]);
+    for (const [key, value] of Object.entries(result)) {
+      if (shown.has(key)) continue;
+      if (value && typeof value === "object") {
+        if ("items" in value && "bytes" in value) {
+          lines.push(`${key}: ${integer.format(value.items)} items, ${mib(value.bytes)} MiB`);
+        } else {
+          lines.push(`${key}: ${JSON.stringify(value)}`);
+        }
+      } else if (key.endsWith("_bytes") && typeof value === "number") {
+        lines.push(`${key.replace(/_bytes$/, "")}: ${mib(value)} MiB`);
+      } else {
+        lines.push(`${key}: ${value}`);
+      }
+    }
+    return lines;
+  }
+
+  async function post(path, title, button) {
+    button.disabled = true;
+    try {
+      const response = await fetch(path, { method: "POST" });
+      const text = await response.text();
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = { answer: text };
+      }
+      if (!response.ok) {
+        showResult(`${title} failed (${response.status})`, [body.error ?? text], true);
+      } else {
+        showResult(`${title} · ${new Date().toLocaleTimeString("en-GB")}`, describe(body), false);
+      }
+    } catch (error) {
+      showResult(`${title} failed`, [error.message], true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  $("collect").addEventListener("click", (event) =>
+    post("/api/collect", "Collect", event.currentTarget),
+  );
+  $("reset").addEventListener("click", (event) =>
+    post("/api/reset", "Reset", event.currentTarget),
+  );
+
+  // ---------------------------------------------------------------- endpoints
+
+  async function loadEndpoints() {
+    const list = $("endpoints");
+    try {
+      const response = await fetch("/api/endpoints");
+      if (!response.ok) throw new Error(`/api/endpoints answered ${response.status}`);
+      const endpoints = await response.json();
+      list.replaceChildren(
+        ...endpoints.map((endpoint) => {
+          const li = document.createElement("li");
+          li.dataset.route = endpoint.route;
+          const link = document.createElement("a");
+          link.href = endpoint.example;
+          link.target = "_blank";
+          link.rel = "noopener";
+          link.textContent = endpoint.example;
+          const count = document.createElement("span");
+          count.className = "endpoint-count";
+          const description = document.createElement("span");
+          description.className = "endpoint-description";
+          withCode(description, endpoint.description);
+          if (endpoint.origin) description.title = endpoint.origin;
+          li.append(link, count, description);
+          return li;
+        }),
+      );
+    } catch (error) {
+      const li = document.createElement("li");
+      li.textContent = `cannot list endpoints: ${error.message}`;
+      list.replaceChildren(li);
+    }
+  }
+
+  renderLegend(null);
+  loadEndpoints();
+  poll();
+})();
