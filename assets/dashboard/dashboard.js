@@ -95,6 +95,8 @@
 
   /** The previous diagnostics document, for deltas. */
   let previous = null;
+  /** False when the allocator counts no purges of its own (glibc): only collects show. */
+  let purgesCounted = true;
 
   function clearSeries() {
     for (const column of Object.values(series)) column.length = 0;
@@ -138,6 +140,7 @@
         stats.collect_calls_total - previous.allocator_stats.collect_calls_total,
       );
     }
+    purgesCounted = stats.purge_events_total != null;
     series.time.push(Date.now() / 1000);
     series.allocatedMib.push(d.heap.live_bytes / MIB);
     series.residentMib.push(d.process.rss_bytes / MIB);
@@ -218,6 +221,8 @@
     {
       ...chartSize(),
       legend: { show: false },
+      // Room on the right for the last time label, on top for the reclaim markers' counts.
+      padding: [18, 36, 0, 0],
       cursor: { drag: { x: false, y: false }, points: { size: 9 } },
       scales: {
         x: { time: true },
@@ -305,7 +310,12 @@
       ]);
     }
     entries.push(
-      ["tri", COLORS.purge, "Allocator returned memory to the OS", `${integer.format(purges)}×`],
+      [
+        "tri",
+        COLORS.purge,
+        "Allocator returned memory to the OS",
+        purgesCounted ? `${integer.format(purges)}×` : "not counted by this allocator",
+      ],
       ["tri-outline", COLORS.collect, "Collect (POST /api/collect)", `${integer.format(collects)}×`],
       ["text", null, "CPU avg", cpuAvg == null ? "–" : `${rate(cpuAvg)} %`],
       ["text", null, "RPS avg", rpsAvg == null ? "–" : rate(rpsAvg)],
@@ -360,10 +370,12 @@
     const stats = d.allocator_stats;
     const reclaims = (stats.purge_events_total ?? 0) + stats.collect_calls_total;
     $("stat-reclaim").textContent = integer.format(reclaims);
+    const count = (n, noun) => `${integer.format(n)} ${noun}${n === 1 ? "" : "s"}`;
+    const collects = count(stats.collect_calls_total, "collect");
     $("stat-reclaim-note").textContent =
       stats.purge_events_total == null
-        ? `${integer.format(stats.collect_calls_total)} collects; ${d.allocator} counts no purges`
-        : `${integer.format(stats.purge_events_total)} purges + ${integer.format(stats.collect_calls_total)} collects`;
+        ? `${collects}; purges not counted`
+        : `${count(stats.purge_events_total, "purge")} + ${collects}`;
   }
 
   function renderHeld(d) {
