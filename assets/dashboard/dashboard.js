@@ -12,14 +12,16 @@
   const POLL_INTERVAL_MS = 1000;
   /** Seconds of history kept and drawn. */
   const WINDOW_S = 300;
-  const MIB = 1024 * 1024;
+  /** Bytes per MB: 10^6, like the article's charts and the PNG charts of `membench run`. */
+  const MB = 1_000_000;
 
   const COLORS = {
-    allocated: "#d62728",
-    resident: "#1f5fbf",
-    allocatorResident: "#8fb8e8",
-    purge: "#1a9850",
-    collect: "#6a3d9a",
+    // The colours of the PNG charts of `membench run` (src/report/chart).
+    allocated: "#dc0000",
+    resident: "#003cdc",
+    allocatorResident: "#64a0f0",
+    purge: "#191919",
+    collect: "#7a2fb0",
   };
 
   // Friendly names of what the endpoints hold (keys of `leaks` in the diagnostics JSON).
@@ -42,8 +44,8 @@
     maximumFractionDigits: 1,
   });
 
-  /** Bytes as MiB with one decimal, e.g. "12.3". */
-  const mib = (bytes) => oneDecimal.format(bytes / MIB);
+  /** Bytes as MB with one decimal, e.g. "12.3". */
+  const mb = (bytes) => oneDecimal.format(bytes / MB);
   /** A rate or count, one decimal below 10, none above. */
   const rate = (value) => (Math.abs(value) < 10 ? oneDecimal : integer).format(value);
 
@@ -82,9 +84,9 @@
   /** Column arrays in uPlot's layout: x (unix seconds) first, then one array per series. */
   const series = {
     time: [],
-    allocatedMib: [],
-    residentMib: [],
-    allocatorResidentMib: [],
+    allocatedMb: [],
+    residentMb: [],
+    allocatorResidentMb: [],
     purges: [], // allocator purges since the previous poll
     collects: [], // explicit collects since the previous poll
     cpuPercent: [],
@@ -142,10 +144,10 @@
     }
     purgesCounted = stats.purge_events_total != null;
     series.time.push(Date.now() / 1000);
-    series.allocatedMib.push(d.heap.live_bytes / MIB);
-    series.residentMib.push(d.process.rss_bytes / MIB);
-    series.allocatorResidentMib.push(
-      stats.resident_bytes == null ? null : stats.resident_bytes / MIB,
+    series.allocatedMb.push(d.heap.live_bytes / MB);
+    series.residentMb.push(d.process.rss_bytes / MB);
+    series.allocatorResidentMb.push(
+      stats.resident_bytes == null ? null : stats.resident_bytes / MB,
     );
     series.purges.push(purges);
     series.collects.push(collects);
@@ -182,7 +184,7 @@
       const collects = series.collects[i];
       if (!purges && !collects) continue;
       const x = u.valToPos(series.time[i], "x", true);
-      const tip = u.valToPos(series.residentMib[i], "mib", true) - 3 * ratio;
+      const tip = u.valToPos(series.residentMb[i], "mb", true) - 3 * ratio;
       ctx.beginPath();
       ctx.moveTo(x, tip);
       ctx.lineTo(x - half, tip - height);
@@ -226,7 +228,7 @@
       cursor: { drag: { x: false, y: false }, points: { size: 9 } },
       scales: {
         x: { time: true },
-        mib: { range: (u, min, max) => [0, Math.max(1, max * 1.15)] },
+        mb: { range: (u, min, max) => [0, Math.max(1, max * 1.15)] },
       },
       axes: [
         {
@@ -244,16 +246,16 @@
           ],
         },
         {
-          scale: "mib",
+          scale: "mb",
           font: axisFont,
           stroke: "#333",
           grid: { stroke: "#e4e4e4" },
           ticks: { stroke: "#ccc" },
           size: 70,
-          label: "MiB",
+          label: "MB",
           labelFont: "bold 15px system-ui, sans-serif",
           labelSize: 26,
-          // Round steps only (no 2.5 MiB ticks), with a decimal when the steps are small.
+          // Round steps only (no 2.5 MB ticks), with a decimal when the steps are small.
           incrs: [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
           values: (u, ticks, axis, space, step) =>
             ticks.map((v) => (step < 1 ? oneDecimal : integer).format(v)),
@@ -261,11 +263,11 @@
       ],
       series: [
         {},
-        { label: "Allocated", scale: "mib", stroke: COLORS.allocated, width: 3 },
-        { label: "Resident", scale: "mib", stroke: COLORS.resident, width: 3 },
+        { label: "Allocated", scale: "mb", stroke: COLORS.allocated, width: 3 },
+        { label: "Resident", scale: "mb", stroke: COLORS.resident, width: 3 },
         {
           label: "Allocator resident",
-          scale: "mib",
+          scale: "mb",
           stroke: COLORS.allocatorResident,
           width: 2,
           dash: [10, 6],
@@ -291,22 +293,22 @@
     const n = series.time.length;
     const i = cursorIndex == null ? n - 1 : cursorIndex;
     const at = (column) => (i >= 0 && column[i] != null ? column[i] : null);
-    const mibText = (v) => (v == null ? "n/a" : `${oneDecimal.format(v)} MiB`);
+    const mbText = (v) => (v == null ? "n/a" : `${oneDecimal.format(v)} MB`);
     const purges = sum(series.purges);
     const collects = sum(series.collects);
     const cpuAvg = average(series.cpuPercent);
     const rpsAvg = average(series.rps);
     const minutes = n > 1 ? duration(series.time[n - 1] - series.time[0]) : "–";
     const entries = [
-      ["line", COLORS.allocated, "Allocated (live heap)", mibText(at(series.allocatedMib))],
-      ["line", COLORS.resident, "Resident (RSS)", mibText(at(series.residentMib))],
+      ["line", COLORS.allocated, "Allocated (live heap)", mbText(at(series.allocatedMb))],
+      ["line", COLORS.resident, "Resident (RSS)", mbText(at(series.residentMb))],
     ];
-    if (series.allocatorResidentMib.some((v) => v != null)) {
+    if (series.allocatorResidentMb.some((v) => v != null)) {
       entries.push([
         "dash",
         COLORS.allocatorResident,
         "Allocator resident",
-        mibText(at(series.allocatorResidentMib)),
+        mbText(at(series.allocatorResidentMb)),
       ]);
     }
     entries.push(
@@ -352,10 +354,10 @@
     $("uptime").textContent = duration(d.uptime_s);
 
     const allocated = $("stat-allocated");
-    allocated.textContent = d.counting_enabled ? mib(d.heap.live_bytes) : "off";
+    allocated.textContent = d.counting_enabled ? mb(d.heap.live_bytes) : "off";
     allocated.dataset.bytes = String(d.heap.live_bytes);
     const resident = $("stat-resident");
-    resident.textContent = mib(d.process.rss_bytes);
+    resident.textContent = mb(d.process.rss_bytes);
     resident.dataset.bytes = String(d.process.rss_bytes);
 
     const show = (id, value, format) =>
@@ -365,7 +367,7 @@
     show("stat-allocs", last(series.allocsPerSecond), rate);
     const bytesPerSecond = last(series.allocBytesPerSecond);
     $("stat-alloc-bytes").textContent =
-      bytesPerSecond == null ? "–" : `${mib(bytesPerSecond)} MiB / s allocated`;
+      bytesPerSecond == null ? "–" : `${mb(bytesPerSecond)} MB / s allocated`;
 
     const stats = d.allocator_stats;
     const reclaims = (stats.purge_events_total ?? 0) + stats.collect_calls_total;
@@ -389,7 +391,7 @@
       code.textContent = path;
       name.append(code);
       cell(row, integer.format(held.items), "num");
-      cell(row, mib(held.bytes), "num");
+      cell(row, mb(held.bytes), "num");
       row.dataset.holder = key;
       return row;
     });
@@ -458,9 +460,9 @@
       ingest(d);
       chart.setData([
         series.time,
-        series.allocatedMib,
-        series.residentMib,
-        series.allocatorResidentMib,
+        series.allocatedMb,
+        series.residentMb,
+        series.allocatorResidentMb,
       ]);
       renderTiles(d);
       renderLegend(chart.cursor.idx);
@@ -498,14 +500,14 @@
   function describe(result) {
     const lines = [];
     if ("rss_before_bytes" in result && "rss_after_bytes" in result) {
-      lines.push(`RSS ${mib(result.rss_before_bytes)} MiB → ${mib(result.rss_after_bytes)} MiB`);
+      lines.push(`RSS ${mb(result.rss_before_bytes)} MB → ${mb(result.rss_after_bytes)} MB`);
     }
     if ("rss_released_bytes" in result) {
       const released = result.rss_released_bytes;
       lines.push(
         released >= 0
-          ? `released ${mib(released)} MiB`
-          : `RSS grew by ${mib(-released)} MiB meanwhile`,
+          ? `released ${mb(released)} MB`
+          : `RSS grew by ${mb(-released)} MB meanwhile`,
       );
     }
     if ("action" in result) lines.push(`called ${result.action}`);
@@ -522,12 +524,12 @@
       if (shown.has(key)) continue;
       if (value && typeof value === "object") {
         if ("items" in value && "bytes" in value) {
-          lines.push(`${key}: ${integer.format(value.items)} items, ${mib(value.bytes)} MiB`);
+          lines.push(`${key}: ${integer.format(value.items)} items, ${mb(value.bytes)} MB`);
         } else {
           lines.push(`${key}: ${JSON.stringify(value)}`);
         }
       } else if (key.endsWith("_bytes") && typeof value === "number") {
-        lines.push(`${key.replace(/_bytes$/, "")}: ${mib(value)} MiB`);
+        lines.push(`${key.replace(/_bytes$/, "")}: ${mb(value)} MB`);
       } else {
         lines.push(`${key}: ${value}`);
       }

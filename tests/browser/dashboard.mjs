@@ -41,13 +41,13 @@ if (!base || !screenshotPath) {
   process.exit(2);
 }
 const origin = new URL(base).origin;
-const MIB = 1024 * 1024;
+const MB = 1_000_000;
 const oneDecimal = new Intl.NumberFormat("en-US", {
   minimumFractionDigits: 1,
   maximumFractionDigits: 1,
 });
-/** MiB with one decimal, exactly as the page formats it. */
-const mib = (bytes) => oneDecimal.format(bytes / MIB);
+/** MB with one decimal, exactly as the page formats it. */
+const mb = (bytes) => oneDecimal.format(bytes / MB);
 
 const problems = [];
 const ok = (message) => console.log(`ok: ${message}`);
@@ -109,7 +109,7 @@ try {
     const seen = await samples();
     await page.waitForFunction((n) => Number(document.body.dataset.samples ?? 0) > n, seen);
   };
-  const allocatedMib = () =>
+  const allocatedMb = () =>
     page.evaluate(() => Number(document.getElementById("stat-allocated").textContent.replace(/,/g, "")));
 
   // 1–2. Load, two polls (rates need a delta), the allocator named.
@@ -126,7 +126,7 @@ try {
   ok(`page loaded and polling; allocator ${allocator}`);
 
   // 3. The leak makes Allocated rise.
-  const before = await allocatedMib();
+  const before = await allocatedMb();
   const heldBefore = diagnostics.leaks.staticstring.bytes;
   for (let batch = 0; batch < LEAK_BATCHES; batch++) {
     for (let i = 0; i < LEAK_REQUESTS / LEAK_BATCHES; i++) {
@@ -137,20 +137,20 @@ try {
     await nextPoll();
   }
   const heldAfter = (await getJson("/api/diagnostics")).leaks.staticstring.bytes;
-  const leakedMib = (heldAfter - heldBefore) / MIB;
-  if (!(leakedMib > 0)) throw new Error(`the leak grew by ${leakedMib} MiB after ${LEAK_REQUESTS} requests`);
-  const wanted = before + leakedMib / 2;
+  const leakedMb = (heldAfter - heldBefore) / MB;
+  if (!(leakedMb > 0)) throw new Error(`the leak grew by ${leakedMb} MB after ${LEAK_REQUESTS} requests`);
+  const wanted = before + leakedMb / 2;
   await page
     .waitForFunction(
       (w) => Number(document.getElementById("stat-allocated").textContent.replace(/,/g, "")) >= w,
       wanted,
     )
     .catch(() => {});
-  const after = await allocatedMib();
+  const after = await allocatedMb();
   if (after >= wanted) {
-    ok(`Allocated rose ${before} → ${after} MiB after ${LEAK_REQUESTS} leak requests (leak holds +${leakedMib.toFixed(1)} MiB)`);
+    ok(`Allocated rose ${before} → ${after} MB after ${LEAK_REQUESTS} leak requests (leak holds +${leakedMb.toFixed(1)} MB)`);
   } else {
-    problems.push(`Allocated shows ${after} MiB, wanted ≥ ${wanted.toFixed(1)} (was ${before}, leak +${leakedMib.toFixed(1)} MiB)`);
+    problems.push(`Allocated shows ${after} MB, wanted ≥ ${wanted.toFixed(1)} (was ${before}, leak +${leakedMb.toFixed(1)} MB)`);
   }
 
   // 4. Reset empties the leak.
@@ -171,13 +171,13 @@ try {
     page.click("#collect"),
   ]);
   const outcome = await collectResponse.json();
-  const expected = `RSS ${mib(outcome.rss_before_bytes)} MiB → ${mib(outcome.rss_after_bytes)} MiB`;
+  const expected = `RSS ${mb(outcome.rss_before_bytes)} MB → ${mb(outcome.rss_after_bytes)} MB`;
   await page
     .waitForFunction((text) => document.getElementById("action-result").textContent.includes(text), expected)
     .catch(() => {});
   const shown = (await page.textContent("#action-result")) ?? "";
   if (shown.includes(expected)) {
-    ok(`Collect shows "${expected}" (${outcome.action}, released ${mib(outcome.rss_released_bytes)} MiB)`);
+    ok(`Collect shows "${expected}" (${outcome.action}, released ${mb(outcome.rss_released_bytes)} MB)`);
   } else {
     problems.push(`Collect answered ${JSON.stringify(outcome)} but the page shows "${shown}", not "${expected}"`);
   }
