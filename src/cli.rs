@@ -141,6 +141,11 @@ pub struct RunArgs {
     /// Load-generator threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+
+    /// Exit with status 3 when the run does not show what the scenario's `[expect]`
+    /// section says (e.g. a leak check in CI with your own scenario file and --target).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// How results are printed on stdout.

@@ -11,14 +11,19 @@
 //!   Prometheus metrics, collect and reset.
 //! * [`loadgen`] — the built-in HTTP/1.1 load generator: closed and open loop,
 //!   per-interval HdrHistograms, errors by kind.
+//! * [`gcmodel`] — a modelled .NET generational GC fed with the same requests: a labelled
+//!   lens on where .NET would have collected, never a measurement.
 //! * [`runner`] — the child server's lifecycle and the sampling loop that builds a series.
 //! * [`scenario`] — scenario files (`scenarios/*.toml`, embedded), their catalog.
 //! * [`series`] — the `Sample`/`Series` data model every stage shares.
+//! * [`verdict`] — does a run show the shape its scenario expects? Mann–Kendall +
+//!   Theil–Sen per series.
 //! * [`report`] — `samples.csv`, `summary.json`, trend estimates and the charts.
 //! * [`commands`] — one file per subcommand; glue only.
 
 pub mod cli;
 pub mod commands;
+pub mod gcmodel;
 pub mod loadgen;
 pub mod memory;
 pub mod report;
@@ -27,6 +32,7 @@ pub mod scenario;
 pub mod series;
 pub mod server;
 pub mod units;
+pub mod verdict;
 
 use std::process::ExitCode;
 

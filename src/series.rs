@@ -90,6 +90,15 @@ pub struct Sample {
     pub leaked_bytes: Option<u64>,
 }
 
+impl Sample {
+    /// Whether `/proc/<pid>` was read for this sample. A live process always has resident
+    /// pages, so `rss_bytes == 0` means the reading failed — the process had ended — and
+    /// the process fields (CPU, RSS, threads, fds, faults, TCP) are zeros, not measurements.
+    pub fn process_sampled(&self) -> bool {
+        self.rss_bytes > 0
+    }
+}
+
 /// A run's samples and what describes the run on a chart.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Series {
@@ -110,5 +119,45 @@ impl Series {
         self.samples
             .iter()
             .filter(|sample| sample.phase != Some(Phase::Warmup))
+    }
+
+    /// Where the warm-up ends as seen in the samples: the elapsed seconds of the last
+    /// warm-up sample after the first one (which is taken before load, at 0). `None` when
+    /// no sample under load fell in the warm-up.
+    pub fn warmup_end_s(&self) -> Option<f64> {
+        self.samples
+            .iter()
+            .skip(1)
+            .filter(|sample| sample.phase == Some(Phase::Warmup))
+            .map(|sample| sample.elapsed_s)
+            .reduce(f64::max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warmup_end_is_the_last_warmup_sample_after_the_first() {
+        let sample = |elapsed_s: f64, phase: Phase| Sample {
+            elapsed_s,
+            phase: Some(phase),
+            ..Sample::default()
+        };
+        let mut series = Series {
+            samples: vec![
+                sample(0.0, Phase::Warmup),
+                sample(1.0, Phase::Warmup),
+                sample(2.0, Phase::Warmup),
+                sample(3.0, Phase::Load),
+                sample(3.2, Phase::Final),
+            ],
+            ..Series::default()
+        };
+        assert_eq!(series.warmup_end_s(), Some(2.0));
+        assert_eq!(series.measured().count(), 2);
+        series.samples.truncate(1);
+        assert_eq!(series.warmup_end_s(), None);
     }
 }

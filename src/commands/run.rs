@@ -1,6 +1,7 @@
 //! `membench run`: decide the plan from the scenario and flags, run it, write the summary
 //! and charts, print the result. Exit codes: 0 completed, 1 the server died or an error,
-//! 2 unknown scenario or bad arguments, 130 interrupted (results are written either way).
+//! 2 unknown scenario or bad arguments, 3 an expectation failed under `--check`,
+//! 130 interrupted (results are written either way).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use crate::report::{self, LatencySummary, RunEnd, RunInfo};
 use crate::runner::{self, Ending, RunPlan, ServerSpec};
 use crate::scenario::{self, LookupError};
 use crate::units::format_bytes;
+use crate::verdict;
 
 /// Connections when neither the flag nor the scenario says.
 const DEFAULT_CONNECTIONS: usize = 32;
@@ -70,7 +72,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         end,
     };
     let latency = LatencySummary::from_histogram(&outcome.load_total.latency_us);
-    let summary = report::summarize(&outcome.series, &info, &latency);
+    let mut summary = report::summarize(&outcome.series, &info, &latency);
+    summary.verdict = verdict::check_all(&outcome.series, &plan.expectations);
     report::write_summary(&plan.out_dir.join("summary.json"), &summary)?;
     let png = plan.out_dir.join("chart.png");
     let svg = plan.out_dir.join("chart.svg");
@@ -87,7 +90,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
     }
+    let failed_checks = summary
+        .verdict
+        .iter()
+        .filter(|check| !check.matches)
+        .count();
     Ok(match outcome.ending {
+        Ending::Completed if args.check && failed_checks > 0 => {
+            eprintln!(
+                "membench: {failed_checks} of {} expectations do not match (--check)",
+                summary.verdict.len()
+            );
+            ExitCode::from(3)
+        }
         Ending::Completed => ExitCode::SUCCESS,
         Ending::Interrupted => {
             eprintln!(
@@ -229,6 +244,7 @@ fn plan(args: &RunArgs) -> Result<RunPlan, PlanError> {
         interval: args.interval,
         timeout: args.timeout,
         out_dir,
+        expectations: defaults.map(|s| s.expectations()).unwrap_or_default(),
     })
 }
 

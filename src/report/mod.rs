@@ -1,110 +1,34 @@
-//! STUB CONTRACT — run results: `samples.csv`, `summary.json`, the text summary, trend
-//! estimates and the charts. The report owner replaces the bodies and splits the module
-//! into files; the public items below are what the `run` command uses.
+//! Run results: what a run leaves behind and what people read from it.
+//!
+//! * [`samples_csv`] — `samples.csv`, one row per sampling interval, written and flushed
+//!   as the run goes (its module doc lists every column), and read back for `compare`.
+//! * [`summary`] — `summary.json`: the run's facts, totals, means, memory at start, end
+//!   and peak, growth slopes.
+//! * [`trend`] — Theil–Sen slopes: growth that a sawtooth or a spike does not fake.
+//! * [`text`] — the short summary printed on stdout.
+//! * [`chart`] — the PNG/SVG chart in the style of the ASP.NET Core memory article, with
+//!   its embedded [`font`].
+//! * [`machine`] — cores, memory and kernel of the machine the run was measured on.
+//! * [`format`](mod@format) — numbers for people (MB, ms, `18.2K`), shared by text and chart.
+//!
+//! Everything here works from a [`crate::series::Series`] and run facts; nothing here
+//! measures.
 
-use std::path::Path;
+pub mod chart;
+pub mod font;
+pub mod format;
+pub mod machine;
+pub mod samples_csv;
+pub mod summary;
+pub mod text;
+pub mod trend;
 
-use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
-
-use crate::series::{Sample, Series};
-
-/// Appends one CSV row per sample as samples are taken, flushing each row.
-pub struct SamplesCsvWriter;
-
-impl SamplesCsvWriter {
-    /// Creates (truncates) the file and writes the header; fails early if not writable.
-    pub fn create(_path: &Path) -> anyhow::Result<SamplesCsvWriter> {
-        Ok(SamplesCsvWriter)
-    }
-    pub fn append(&mut self, _sample: &Sample) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
-
-/// How a run ended, as written in the summary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
-pub enum RunEnd {
-    Completed,
-    Interrupted,
-    ServerDied(String),
-}
-
-/// The machine a run was measured on.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MachineInfo {
-    pub cores: usize,
-    pub memory_bytes: u64,
-    pub kernel: String,
-}
-
-impl MachineInfo {
-    pub fn detect() -> MachineInfo {
-        MachineInfo::default()
-    }
-}
-
-/// Facts about the run that are not in the samples.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunInfo {
-    pub command_line: Vec<String>,
-    pub scenario: String,
-    pub params: Vec<(String, String)>,
-    pub path: String,
-    pub allocator: String,
-    pub target: String,
-    pub pid: u32,
-    pub machine: MachineInfo,
-    /// RFC 3339, UTC.
-    pub started: String,
-    pub ended: String,
-    pub connections: usize,
-    pub rate_per_s: Option<f64>,
-    pub duration_s: Option<f64>,
-    pub requests: Option<u64>,
-    pub warmup_s: f64,
-    pub interval_s: f64,
-    pub end: RunEnd,
-}
-
-/// Whole-run latency percentiles in microseconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct LatencySummary {
-    pub p50_us: Option<u64>,
-    pub p90_us: Option<u64>,
-    pub p99_us: Option<u64>,
-    pub p999_us: Option<u64>,
-    pub max_us: Option<u64>,
-    pub mean_us: Option<f64>,
-}
-
-impl LatencySummary {
-    pub fn from_histogram(_histogram: &Histogram<u64>) -> LatencySummary {
-        LatencySummary::default()
-    }
-}
-
-/// `summary.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Summary {
-    pub run: RunInfo,
-}
-
-pub fn summarize(_series: &Series, info: &RunInfo, _latency: &LatencySummary) -> Summary {
-    Summary { run: info.clone() }
-}
-
-pub fn write_summary(_path: &Path, _summary: &Summary) -> anyhow::Result<()> {
-    Ok(())
-}
-
-/// Draws the chart as PNG (and SVG when asked).
-pub fn render_chart(_series: &Series, _png: &Path, _svg: Option<&Path>) -> anyhow::Result<()> {
-    Ok(())
-}
-
-/// The short text summary printed on stdout.
-pub fn format_text(_summary: &Summary) -> String {
-    String::new()
-}
+pub use chart::{CHART_SIZE_PX, render_chart};
+pub use machine::MachineInfo;
+pub use samples_csv::{SAMPLE_COLUMNS, SamplesCsvWriter, read_samples};
+pub use summary::{
+    BYTES_PER_MB, LatencySummary, Level, LoadSummary, MemorySummary, ReclaimSummary, ResourcePeaks,
+    RunEnd, RunInfo, Summary, Totals, read_summary, summarize, write_summary,
+};
+pub use text::format_text;
+pub use trend::{Trend, theil_sen};

@@ -61,6 +61,8 @@ pub struct RunPlan {
     pub timeout: Duration,
     /// The results directory; must exist.
     pub out_dir: PathBuf,
+    /// What the scenario expects each series to do, checked after the run.
+    pub expectations: Vec<crate::verdict::Expectation>,
 }
 
 impl RunPlan {
@@ -193,10 +195,9 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
                 ending = Ending::ServerDied(describe_exit(status));
                 break;
             }
-            if child.is_none()
-                && previous.process.is_some()
-                && crate::memory::read_process(pid).is_err()
-            {
+            // A foreign target has no exit status to wait for: check the pid cheaply (a
+            // full /proc read parses the TCP tables; that is for the sampling tick).
+            if child.is_none() && !process_exists(pid) {
                 ending = Ending::ServerDied("is no longer running".to_string());
                 break;
             }
@@ -207,6 +208,15 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
             break;
         }
         let current = probe.read();
+        if current.process.is_none() {
+            // Gone between two checks: a sample of a dead process would read as zeros.
+            let how = child
+                .as_mut()
+                .and_then(ChildServer::exited)
+                .map(describe_exit);
+            ending = Ending::ServerDied(how.unwrap_or_else(|| "is no longer running".to_string()));
+            break;
+        }
         let elapsed = start.elapsed();
         let phase = if elapsed <= plan.warmup {
             Phase::Warmup
@@ -246,7 +256,9 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
     progress.finish();
 
     if let Some(child) = child.as_mut() {
-        if ending == Ending::Completed
+        // A child that ended on its own is described by its exit status (SIGKILL from
+        // the OOM killer, a panic's exit code), which is better than "no longer running".
+        if ending != Ending::Interrupted
             && let Some(status) = child.exited()
         {
             ending = Ending::ServerDied(describe_exit(status));
@@ -263,4 +275,11 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         server_addr: addr,
         allocator,
     })
+}
+
+/// Whether a process with this pid exists (signal 0 checks without sending anything).
+fn process_exists(pid: u32) -> bool {
+    // SAFETY: kill with signal 0 only checks for existence and permission.
+    let result = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }

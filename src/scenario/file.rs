@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::units::{parse_duration, parse_rate};
+use crate::verdict::{Expectation, Metric, Shape};
 
 /// One scenario as written in its file.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,6 +26,10 @@ pub struct Scenario {
     /// Where the pattern comes from (article section or post-mortem).
     #[serde(default)]
     pub origin: Option<String>,
+    /// What the scenario teaches, in a few sentences (shown by `membench list --long`
+    /// and in the gallery).
+    #[serde(default)]
+    pub teaches: Option<String>,
     /// Path and query of the request, with `{param}` placeholders, e.g. `/api/loh/{size}`.
     pub path: String,
     /// Parameters that fill the placeholders, with their defaults.
@@ -33,6 +38,59 @@ pub struct Scenario {
     /// Default load; command-line flags override it.
     #[serde(default)]
     pub load: LoadDefaults,
+    /// The shape each series should show, checked at the end of every run, e.g.
+    /// `heap_live = "grows"` or `rss = { shape = "flat", threshold_per_min = 20 }`.
+    #[serde(default)]
+    pub expect: BTreeMap<Metric, ExpectSpec>,
+}
+
+/// One `[expect]` entry: a shape, or a shape with the slope that separates it from flat
+/// (in the metric's unit per minute: MB/min for memory, fds/min, sockets/min, RPS/min).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawExpectSpec")]
+pub enum ExpectSpec {
+    Shape(Shape),
+    Detailed {
+        shape: Shape,
+        threshold_per_min: Option<f64>,
+    },
+}
+
+/// `[expect]` entries as written, before the shape name is checked (so a wrong name gets
+/// a message listing the right ones rather than serde's "did not match any variant").
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawExpectSpec {
+    Shape(String),
+    Detailed {
+        shape: String,
+        threshold_per_min: Option<f64>,
+    },
+}
+
+impl TryFrom<RawExpectSpec> for ExpectSpec {
+    type Error = String;
+
+    fn try_from(raw: RawExpectSpec) -> Result<Self, Self::Error> {
+        let shape = |name: &str| match name {
+            "flat" => Ok(Shape::Flat),
+            "grows" => Ok(Shape::Grows),
+            "shrinks" => Ok(Shape::Shrinks),
+            other => Err(format!(
+                "unknown shape \"{other}\", expected \"flat\", \"grows\" or \"shrinks\""
+            )),
+        };
+        Ok(match raw {
+            RawExpectSpec::Shape(name) => ExpectSpec::Shape(shape(&name)?),
+            RawExpectSpec::Detailed {
+                shape: name,
+                threshold_per_min,
+            } => ExpectSpec::Detailed {
+                shape: shape(&name)?,
+                threshold_per_min,
+            },
+        })
+    }
 }
 
 /// A placeholder of the request path.
@@ -120,10 +178,46 @@ impl Scenario {
         if let Some(rate) = &self.load.rate {
             parse_rate(&rate.as_text()).map_err(|err| invalid(format!("[load] rate: {err}")))?;
         }
+        for (metric, spec) in &self.expect {
+            if let ExpectSpec::Detailed {
+                threshold_per_min: Some(threshold),
+                ..
+            } = spec
+                && !(threshold.is_finite() && *threshold > 0.0)
+            {
+                return Err(invalid(format!(
+                    "[expect] {}: threshold_per_min must be a positive number, not {threshold}",
+                    serde_json::to_string(metric)
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                )));
+            }
+        }
         if self.load.connections == Some(0) {
             return Err(invalid("[load] connections must be at least 1".to_string()));
         }
         Ok(())
+    }
+
+    /// The expectations of `[expect]`, in metric order.
+    pub fn expectations(&self) -> Vec<Expectation> {
+        self.expect
+            .iter()
+            .map(|(metric, spec)| {
+                let (shape, threshold_per_min) = match spec {
+                    ExpectSpec::Shape(shape) => (*shape, None),
+                    ExpectSpec::Detailed {
+                        shape,
+                        threshold_per_min,
+                    } => (*shape, *threshold_per_min),
+                };
+                Expectation {
+                    metric: *metric,
+                    shape,
+                    threshold_per_min,
+                }
+            })
+            .collect()
     }
 
     /// The default load duration, if the file sets one.
@@ -206,6 +300,32 @@ duration = "5s"
         let text = "name = \"x\"\ndescription = \"d\"\npath = \"/api/x/{n}\"\n";
         let err = Scenario::parse("x.toml", text).unwrap_err().to_string();
         assert!(err.contains("{n}") && err.contains("[params.n]"), "{err}");
+    }
+
+    #[test]
+    fn expectations_read_as_shapes_with_optional_thresholds() {
+        let text = format!(
+            "{GOOD}\n[expect]\nheap_live = \"grows\"\nrss = {{ shape = \"flat\", threshold_per_min = 20 }}\n"
+        );
+        let scenario = Scenario::parse("x.toml", &text).unwrap();
+        let expectations = scenario.expectations();
+        assert_eq!(expectations.len(), 2);
+        assert_eq!(expectations[0].metric, Metric::HeapLive);
+        assert_eq!(expectations[0].shape, Shape::Grows);
+        assert_eq!(expectations[1].threshold_per_min, Some(20.0));
+    }
+
+    #[test]
+    fn an_unknown_metric_or_shape_names_the_line() {
+        let text = format!("{GOOD}\n[expect]\nheap = \"grows\"\n");
+        let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(
+            err.contains("line 13") && err.contains("heap_live"),
+            "{err}"
+        );
+        let text = format!("{GOOD}\n[expect]\nrss = \"explodes\"\n");
+        let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(err.contains("line 13") && err.contains("grows"), "{err}");
     }
 
     #[test]

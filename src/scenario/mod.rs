@@ -5,4 +5,4 @@ mod catalog;
 mod file;
 
 pub use catalog::{LookupError, ResolvedRequest, builtin, find, resolve};
-pub use file::{LoadDefaults, Param, ParamValue, Scenario, ScenarioError};
+pub use file::{ExpectSpec, LoadDefaults, Param, ParamValue, Scenario, ScenarioError};

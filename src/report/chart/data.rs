@@ -1,0 +1,182 @@
+//! What a chart shows, taken from a [`Series`] before any drawing: lines in MB per unbroken
+//! run of samples, markers, the legend's averages, the time unit. Kept apart from the
+//! drawing so it can be tested without pixels.
+
+use std::collections::BTreeMap;
+
+use super::{DENSE_MIN_SAMPLES, MAX_SAMPLES_WITH_DOTS};
+use crate::report::format::format_params;
+use crate::report::summary::{
+    BYTES_PER_MB, cpu_percent, reclaim_source, rss_bytes, time_weighted_mean,
+};
+use crate::series::{Sample, Series};
+
+/// The time axis: seconds for short runs, minutes for long ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum TimeUnit {
+    Seconds,
+    Minutes,
+}
+
+impl TimeUnit {
+    fn for_span(span_s: f64) -> TimeUnit {
+        if span_s > 600.0 {
+            TimeUnit::Minutes
+        } else {
+            TimeUnit::Seconds
+        }
+    }
+
+    pub(super) fn of_seconds(self, seconds: f64) -> f64 {
+        match self {
+            TimeUnit::Seconds => seconds,
+            TimeUnit::Minutes => seconds / 60.0,
+        }
+    }
+
+    pub(super) fn axis_label(self) -> &'static str {
+        match self {
+            TimeUnit::Seconds => "time since load start (s)",
+            TimeUnit::Minutes => "time since load start (min)",
+        }
+    }
+}
+
+/// What the chart shows, taken from the series before any drawing (so it can be tested
+/// without pixels). x is in [`TimeUnit`], memory in MB.
+#[derive(Debug, Clone)]
+pub(super) struct ChartData {
+    pub(super) title: String,
+    pub(super) time_unit: TimeUnit,
+    pub(super) x_max: f64,
+    pub(super) warmup_end: Option<f64>,
+    /// Unbroken runs of samples that have the value.
+    pub(super) heap_mb: Vec<Vec<(f64, f64)>>,
+    pub(super) rss_mb: Vec<Vec<(f64, f64)>>,
+    pub(super) allocator_mb: Vec<Vec<(f64, f64)>>,
+    /// Intervals with reclaim events: x and count.
+    pub(super) reclaims: Vec<(f64, u64)>,
+    pub(super) reclaim_total: Option<u64>,
+    pub(super) reclaim_source: String,
+    pub(super) rps: Vec<(f64, f64)>,
+    pub(super) cpu_percent: Vec<Vec<(f64, f64)>>,
+    /// Intervals with errors: x and count.
+    pub(super) errors: Vec<(f64, u64)>,
+    pub(super) errors_total: u64,
+    pub(super) errors_by_kind: BTreeMap<String, u64>,
+    pub(super) rps_mean: f64,
+    pub(super) cpu_percent_mean: f64,
+    pub(super) dots: bool,
+    pub(super) dense: bool,
+}
+
+impl ChartData {
+    pub(super) fn from_series(series: &Series) -> anyhow::Result<ChartData> {
+        let samples = &series.samples;
+        anyhow::ensure!(!samples.is_empty(), "the series has no samples to draw");
+        let span_s = samples
+            .iter()
+            .map(|s| s.elapsed_s)
+            .filter(|x| x.is_finite())
+            .fold(0.0, f64::max);
+        let time_unit = TimeUnit::for_span(span_s);
+        let x = |sample: &Sample| time_unit.of_seconds(sample.elapsed_s);
+        let mb = |bytes: u64| bytes as f64 / BYTES_PER_MB;
+
+        let measured: Vec<&Sample> = series.measured().collect();
+        let measured_s: f64 = measured.iter().map(|s| s.interval_s).sum();
+        let measured_requests: u64 = measured.iter().map(|s| s.requests).sum();
+        let reclaims: Vec<(f64, u64)> = samples
+            .iter()
+            .filter_map(|s| Some((x(s), s.reclaim_events.filter(|n| *n > 0)?)))
+            .collect();
+        let errors_by_kind = samples.iter().fold(BTreeMap::new(), |mut all, s| {
+            for (kind, count) in &s.errors_by_kind {
+                *all.entry(kind.clone()).or_insert(0) += count;
+            }
+            all
+        });
+
+        let params = format_params(&series.params);
+        let scenario = if params.is_empty() {
+            series.scenario.clone()
+        } else {
+            format!("{} {params}", series.scenario)
+        };
+        // A foreign server's allocator is not known: say so rather than a bare "unknown".
+        let allocator = match series.allocator.as_str() {
+            "unknown" => "allocator unknown".to_string(),
+            name => name.to_string(),
+        };
+        Ok(ChartData {
+            title: format!("{scenario}  —  {allocator}  —  {}", series.load),
+            time_unit,
+            x_max: time_unit.of_seconds(span_s).max(time_unit.of_seconds(1.0)),
+            warmup_end: series.warmup_end_s().map(|end| time_unit.of_seconds(end)),
+            heap_mb: runs(samples, |s| Some((x(s), mb(s.heap_live_bytes?)))),
+            rss_mb: runs(samples, |s| Some((x(s), mb(rss_bytes(s)?)))),
+            allocator_mb: runs(samples, |s| Some((x(s), mb(s.allocator_resident_bytes?)))),
+            reclaim_total: samples
+                .iter()
+                .any(|s| s.reclaim_events.is_some())
+                .then(|| samples.iter().filter_map(|s| s.reclaim_events).sum()),
+            reclaims,
+            reclaim_source: reclaim_source(&series.allocator),
+            rps: finite(samples.iter().map(|s| (x(s), s.rps))),
+            cpu_percent: runs(samples, |s| Some((x(s), cpu_percent(s)?))),
+            errors: samples
+                .iter()
+                .filter(|s| s.errors > 0)
+                .map(|s| (x(s), s.errors))
+                .collect(),
+            errors_total: samples.iter().map(|s| s.errors).sum(),
+            errors_by_kind,
+            rps_mean: if measured_s > 0.0 {
+                measured_requests as f64 / measured_s
+            } else {
+                0.0
+            },
+            cpu_percent_mean: time_weighted_mean(&measured, cpu_percent).unwrap_or(0.0),
+            dots: samples.len() <= MAX_SAMPLES_WITH_DOTS,
+            dense: samples.len() > DENSE_MIN_SAMPLES,
+        })
+    }
+
+    /// The highest memory value drawn, MB (at least 1 so an idle server still has an axis).
+    pub(super) fn memory_max_mb(&self) -> f64 {
+        [&self.heap_mb, &self.rss_mb, &self.allocator_mb]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|(_, y)| *y)
+            .fold(1.0, f64::max)
+    }
+
+    pub(super) fn has_heap(&self) -> bool {
+        !self.heap_mb.is_empty()
+    }
+}
+
+/// Splits the samples into unbroken runs of points: a sample without the value (or with
+/// a non-finite one) ends a run, so lines never bridge a gap.
+fn runs(samples: &[Sample], point: impl Fn(&Sample) -> Option<(f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+    let mut runs = Vec::new();
+    let mut current = Vec::new();
+    for sample in samples {
+        match point(sample).filter(|(x, y)| x.is_finite() && y.is_finite()) {
+            Some(point) => current.push(point),
+            None if !current.is_empty() => runs.push(std::mem::take(&mut current)),
+            None => {}
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}
+
+fn finite(points: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
+    points
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect()
+}

@@ -1,0 +1,175 @@
+//! The legend row: one entry per line or marker drawn, with the run's averages in the
+//! labels like the article's charts ("CPU (71%)", "RPS (18.2K)"), errors by kind in red
+//! when there are any, and a note when a foreign server has no heap data.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::data::ChartData;
+use super::{
+    ALLOCATED, ALLOCATOR_RESIDENT, CPU, ERRORS, FONT_FAMILY, MUTED, RECLAIM, RESIDENT, RPS, TEXT,
+    WARMUP,
+};
+use crate::report::format::{format_count, format_error_kinds, group_thousands};
+
+/// How a legend entry is drawn in front of its label.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Swatch {
+    Line(RGBColor),
+    Dashed(RGBColor),
+    Triangle(RGBColor),
+    Cross(RGBColor),
+    Band(RGBColor),
+    None,
+}
+
+pub(super) struct LegendEntry {
+    pub(super) swatch: Swatch,
+    pub(super) label: String,
+    pub(super) color: RGBColor,
+}
+
+pub(super) fn legend_entries(data: &ChartData) -> Vec<LegendEntry> {
+    let entry = |swatch, label: String, color| LegendEntry {
+        swatch,
+        label,
+        color,
+    };
+    let mut entries = Vec::new();
+    if data.has_heap() {
+        entries.push(entry(
+            Swatch::Line(ALLOCATED),
+            "Allocated (live heap)".into(),
+            TEXT,
+        ));
+    }
+    entries.push(entry(Swatch::Line(RESIDENT), "Resident (RSS)".into(), TEXT));
+    if !data.allocator_mb.is_empty() {
+        entries.push(entry(
+            Swatch::Dashed(ALLOCATOR_RESIDENT),
+            "allocator resident".into(),
+            TEXT,
+        ));
+    }
+    if let Some(total) = data.reclaim_total {
+        entries.push(entry(
+            Swatch::Triangle(RECLAIM),
+            format!(
+                "reclaim ({}) {}",
+                data.reclaim_source,
+                group_thousands(total)
+            ),
+            TEXT,
+        ));
+    }
+    if !data.has_heap() {
+        entries.push(entry(
+            Swatch::None,
+            "no heap data: not a membench server".into(),
+            MUTED,
+        ));
+    }
+    entries.push(entry(
+        Swatch::Line(RPS),
+        format!("RPS ({})", format_count(data.rps_mean)),
+        TEXT,
+    ));
+    entries.push(entry(
+        Swatch::Line(CPU),
+        format!("CPU ({:.0}%)", data.cpu_percent_mean),
+        TEXT,
+    ));
+    if data.errors_total > 0 {
+        let kinds = format_error_kinds(&data.errors_by_kind);
+        entries.push(entry(
+            Swatch::Cross(ERRORS),
+            if kinds.is_empty() {
+                format!("errors ({})", group_thousands(data.errors_total))
+            } else {
+                format!("errors ({}: {kinds})", group_thousands(data.errors_total))
+            },
+            ERRORS,
+        ));
+    }
+    if data.warmup_end.is_some() {
+        entries.push(entry(Swatch::Band(WARMUP), "warm-up".into(), TEXT));
+    }
+    entries
+}
+
+/// Draws the legend entries left to right, wrapping rows; returns the height used.
+pub(super) fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+) -> anyhow::Result<i32>
+where
+    DB::ErrorType: 'static,
+{
+    const SWATCH_W: i32 = 34;
+    const GAP_AFTER_SWATCH: i32 = 8;
+    const GAP_BETWEEN: i32 = 26;
+    const ROW_H: i32 = 30;
+    const LEFT: i32 = 24;
+    let (width, _) = area.dim_in_pixel();
+    let right = width as i32 - 16;
+    let (mut x, mut y) = (LEFT, 4);
+    for entry in entries {
+        let font = (FONT_FAMILY, 19.0)
+            .into_font()
+            .color(&entry.color)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let (text_w, _) = area.estimate_text_size(&entry.label, &font)?;
+        let swatch_w = match entry.swatch {
+            Swatch::None => 0,
+            _ => SWATCH_W + GAP_AFTER_SWATCH,
+        };
+        let entry_w = swatch_w + text_w as i32;
+        if x > LEFT && x + entry_w > right {
+            x = LEFT;
+            y += ROW_H;
+        }
+        let mid = y + ROW_H / 2;
+        match entry.swatch {
+            Swatch::Line(color) => {
+                area.draw(&Rectangle::new(
+                    [(x, mid - 3), (x + SWATCH_W, mid + 3)],
+                    color.filled(),
+                ))?;
+            }
+            Swatch::Dashed(color) => {
+                for dash in 0..3 {
+                    let start = x + dash * 13;
+                    area.draw(&Rectangle::new(
+                        [(start, mid - 2), (start + 8, mid + 2)],
+                        color.filled(),
+                    ))?;
+                }
+            }
+            Swatch::Triangle(color) => {
+                area.draw(&TriangleMarker::new(
+                    (x + SWATCH_W / 2, mid),
+                    8,
+                    color.filled(),
+                ))?;
+            }
+            Swatch::Cross(color) => {
+                area.draw(&Cross::new(
+                    (x + SWATCH_W / 2, mid),
+                    7,
+                    color.stroke_width(3),
+                ))?;
+            }
+            Swatch::Band(color) => {
+                area.draw(&Rectangle::new(
+                    [(x, mid - 10), (x + SWATCH_W, mid + 10)],
+                    color.mix(0.25).filled(),
+                ))?;
+            }
+            Swatch::None => {}
+        }
+        area.draw(&Text::new(entry.label.clone(), (x + swatch_w, mid), font))?;
+        x += entry_w + GAP_BETWEEN;
+    }
+    Ok(y + ROW_H + 6)
+}

@@ -1,0 +1,139 @@
+//! The run chart (PNG and SVG), in the spirit of the ASP.NET Core memory article's charts
+//! so workshop readers recognise it: red *Allocated* (live heap) and blue *Resident* (RSS)
+//! in MB, triangles where memory went back to the OS, and CPU and RPS averages in the
+//! legend.
+//!
+//! Layout, top to bottom: a title (scenario, parameters, allocator, load); a legend row
+//! with averages; the memory panel (heap, RSS, the allocator's own resident bytes dashed,
+//! reclaim triangles on a row above the lines); the load panel (RPS on the left axis, CPU %
+//! on the right, a cross at the foot of each interval that had errors, with its count).
+//! The warm-up is a grey band in both panels.
+//!
+//! Files: `data` turns the series into what is drawn, `legend` and `panels` draw.
+//!
+//! Honesty rules: only samples that exist are drawn, as straight lines between them (no
+//! smoothing); a line breaks where a value is missing rather than bridging the gap; a
+//! triangle marks an interval with at least one reclaim event (its count written above it
+//! when there is room), never an invented time. Averages in the legend are the same
+//! measured-phase means as `summary.json`. A server without heap data (a `--target` in
+//! another language) still gets RSS, RPS and CPU, and the legend says why the heap is
+//! missing.
+
+use std::path::Path;
+
+use anyhow::Context;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::font::{FONT_FAMILY, ensure_registered};
+use crate::series::Series;
+use data::ChartData;
+use legend::{draw_legend, legend_entries};
+use panels::{draw_load_panel, draw_memory_panel};
+
+mod data;
+mod legend;
+mod panels;
+#[cfg(test)]
+mod tests;
+
+/// Chart size in pixels: 16:9-ish, readable on a projector.
+pub const CHART_SIZE_PX: (u32, u32) = (1200, 700);
+
+const ALLOCATED: RGBColor = RGBColor(220, 0, 0);
+const RESIDENT: RGBColor = RGBColor(0, 60, 220);
+const ALLOCATOR_RESIDENT: RGBColor = RGBColor(100, 160, 240);
+const RECLAIM: RGBColor = RGBColor(25, 25, 25);
+const RPS: RGBColor = RGBColor(0, 135, 70);
+const CPU: RGBColor = RGBColor(235, 125, 0);
+const ERRORS: RGBColor = RGBColor(200, 0, 110);
+const WARMUP: RGBColor = RGBColor(150, 150, 150);
+const TEXT: RGBColor = RGBColor(30, 30, 30);
+const MUTED: RGBColor = RGBColor(110, 110, 110);
+
+const LINE_WIDTH_PX: u32 = 3;
+/// Above this many samples a series is "dense": plotters turns a thick polyline into one
+/// polygon over pixel-rounded points, which goes ragged when segments are shorter than
+/// its width, so dense lines are drawn as three 1 px lines a pixel apart instead.
+const DENSE_MIN_SAMPLES: usize = 300;
+const DENSE_OFFSETS_PX: [i32; 3] = [-1, 0, 1];
+const DASH_PX: u32 = 12;
+const DASH_GAP_PX: u32 = 7;
+/// Above this many samples, lines are drawn without a dot at each sample.
+const MAX_SAMPLES_WITH_DOTS: usize = 40;
+
+/// Draws the chart as PNG (and SVG when asked).
+pub fn render_chart(series: &Series, png: &Path, svg: Option<&Path>) -> anyhow::Result<()> {
+    ensure_registered()?;
+    let data = ChartData::from_series(series)?;
+    {
+        let root = BitMapBackend::new(png, CHART_SIZE_PX).into_drawing_area();
+        draw(&root, &data)
+            .and_then(|()| Ok(root.present()?))
+            .with_context(|| format!("cannot draw the chart {}", png.display()))?;
+    }
+    if let Some(svg) = svg {
+        let root = SVGBackend::new(svg, CHART_SIZE_PX).into_drawing_area();
+        draw(&root, &data)
+            .and_then(|()| Ok(root.present()?))
+            .with_context(|| format!("cannot draw the chart {}", svg.display()))?;
+    }
+    Ok(())
+}
+
+type DrawResult = anyhow::Result<()>;
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (width, height) = root.dim_in_pixel();
+
+    let title_font = fit_font(
+        root,
+        &data.title,
+        28.0,
+        width as f64 - 40.0,
+        FontStyle::Bold,
+    )?;
+    root.draw(&Text::new(
+        data.title.clone(),
+        (width as i32 / 2, 10),
+        title_font.pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    let title_h = 50;
+
+    let (_, rest) = root.split_vertically(title_h);
+    let legend_h = draw_legend(&rest, &legend_entries(data))?;
+    let (_, panels) = rest.split_vertically(legend_h);
+    let panels_h = height as i32 - title_h - legend_h;
+    let (memory, load) = panels.split_vertically((panels_h as f64 * 0.58) as i32);
+
+    draw_memory_panel(&memory, data)?;
+    draw_load_panel(&load, data)?;
+    Ok(())
+}
+
+/// The largest font up to `size` at which `text` fits in `max_width` pixels.
+fn fit_font<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    size: f64,
+    max_width: f64,
+    style: FontStyle,
+) -> anyhow::Result<TextStyle<'static>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut size = size;
+    loop {
+        let font = (FONT_FAMILY, size).into_font().style(style).color(&TEXT);
+        let (text_width, _) = area.estimate_text_size(text, &font)?;
+        if text_width as f64 <= max_width || size <= 12.0 {
+            return Ok(font);
+        }
+        size -= 1.0;
+    }
+}

@@ -1,0 +1,346 @@
+//! The two panels: memory (heap, RSS, allocator resident, reclaim triangles) and load
+//! (RPS, CPU on a second axis, error crosses), sharing one time axis.
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::data::ChartData;
+use super::{
+    ALLOCATED, ALLOCATOR_RESIDENT, CPU, DASH_GAP_PX, DASH_PX, DENSE_OFFSETS_PX, DrawResult, ERRORS,
+    FONT_FAMILY, LINE_WIDTH_PX, RECLAIM, RESIDENT, RPS, TEXT, WARMUP,
+};
+use crate::report::format::group_thousands;
+
+/// Label areas shared by both panels, so their time axes line up.
+const LEFT_LABELS_PX: u32 = 118;
+const RIGHT_LABELS_PX: u32 = 92;
+const LABEL_SIZE: f64 = 17.0;
+const DESC_SIZE: f64 = 18.0;
+
+pub(super) fn draw_memory_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &ChartData,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let max_mb = data.memory_max_mb();
+    // Headroom above the lines for the reclaim triangles and their counts.
+    let top_mb = max_mb * 1.25;
+    let triangle_mb = max_mb * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(6)
+        // The load panel's CPU labels take this width: keep the time axes aligned.
+        .margin_right(16 + RIGHT_LABELS_PX)
+        .margin_left(8)
+        .y_label_area_size(LEFT_LABELS_PX)
+        .x_label_area_size(8)
+        .build_cartesian_2d(0.0..data.x_max, 0.0..top_mb)?;
+    let decimals = if top_mb < 1.0 {
+        2
+    } else if top_mb < 10.0 {
+        1
+    } else {
+        0
+    };
+    let mb_label = |mb: &f64| format!("{} MB", format_mb_tick(*mb, decimals));
+    chart
+        .configure_mesh()
+        .x_labels(10)
+        .y_labels(6)
+        .x_label_formatter(&|_| String::new())
+        .y_label_formatter(&mb_label)
+        .y_desc("memory")
+        .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
+        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
+        .light_line_style(WHITE)
+        .bold_line_style(BLACK.mix(0.12))
+        .axis_style(BLACK.mix(0.5))
+        .draw()?;
+
+    // The band is named in the legend: a label inside it would collide with the
+    // reclaim counts above the lines.
+    if let Some(end) = data.warmup_end {
+        draw_warmup_band(&mut chart, end, top_mb)?;
+    }
+
+    let area = chart.plotting_area();
+    let dashed = Look {
+        dashed: true,
+        ..Look::of(data)
+    };
+    for run in &data.allocator_mb {
+        draw_line(area, run, ALLOCATOR_RESIDENT, dashed)?;
+    }
+    for run in &data.rss_mb {
+        draw_line(area, run, RESIDENT, Look::of(data))?;
+    }
+    for run in &data.heap_mb {
+        draw_line(area, run, ALLOCATED, Look::of(data))?;
+    }
+
+    chart.draw_series(
+        data.reclaims
+            .iter()
+            .map(|(x, _)| TriangleMarker::new((*x, triangle_mb), 8, RECLAIM.filled())),
+    )?;
+    draw_counts(&mut chart, &data.reclaims, triangle_mb, RECLAIM, 11)?;
+    Ok(())
+}
+
+pub(super) fn draw_load_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &ChartData,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let max_rps = data.rps.iter().map(|(_, y)| *y).fold(1.0, f64::max);
+    let top_rps = max_rps * 1.15;
+    let max_cpu = data
+        .cpu_percent
+        .iter()
+        .flatten()
+        .map(|(_, y)| *y)
+        .fold(0.0, f64::max);
+    let top_cpu = (max_cpu * 1.15).max(100.0);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(14)
+        .margin_right(16)
+        .margin_left(8)
+        .margin_bottom(6)
+        .y_label_area_size(LEFT_LABELS_PX)
+        .right_y_label_area_size(RIGHT_LABELS_PX)
+        .x_label_area_size(58)
+        .build_cartesian_2d(0.0..data.x_max, 0.0..top_rps)?
+        .set_secondary_coord(0.0..data.x_max, 0.0..top_cpu);
+    let rps_label = |rps: &f64| format_rps_tick(*rps);
+    let time_label = |x: &f64| format_tick(*x);
+    chart
+        .configure_mesh()
+        .x_labels(10)
+        .y_labels(5)
+        .x_label_formatter(&time_label)
+        .y_label_formatter(&rps_label)
+        .x_desc(data.time_unit.axis_label())
+        .y_desc("requests/s")
+        .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
+        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
+        .light_line_style(WHITE)
+        .bold_line_style(BLACK.mix(0.12))
+        .axis_style(BLACK.mix(0.5))
+        .draw()?;
+    let cpu_label = |cpu: &f64| format!("{cpu:.0} %");
+    chart
+        .configure_secondary_axes()
+        .y_labels(5)
+        .y_label_formatter(&cpu_label)
+        .y_desc("CPU (100 % = 1 core)")
+        .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&CPU))
+        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&CPU))
+        .axis_style(BLACK.mix(0.5))
+        .draw()?;
+
+    if let Some(end) = data.warmup_end {
+        draw_warmup_band(&mut chart, end, top_rps)?;
+    }
+    // CPU without dots: two dotted lines in one panel are hard to tell apart.
+    let cpu_look = Look {
+        dots: false,
+        ..Look::of(data)
+    };
+    for run in &data.cpu_percent {
+        draw_line(chart.secondary_plotting_area(), run, CPU, cpu_look)?;
+    }
+    draw_line(chart.plotting_area(), &data.rps, RPS, Look::of(data))?;
+    // Errors can be a handful against thousands of RPS, so a line on the RPS axis would
+    // hide them: a cross at the foot of every interval that had any, with its count.
+    let cross_y = top_rps * 0.06;
+    chart.draw_series(
+        data.errors
+            .iter()
+            .map(|(x, _)| Cross::new((*x, cross_y), 7, ERRORS.stroke_width(3))),
+    )?;
+    draw_counts(&mut chart, &data.errors, cross_y, ERRORS, 10)?;
+    Ok(())
+}
+
+/// Writes each count above its marker at `(x, y)`; counts of 1 are left out (the marker
+/// says it). All or nothing: when two labels would overlap none is written, because a
+/// marker without its count would read as "1".
+fn draw_counts<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    markers: &[(f64, u64)],
+    y: f64,
+    color: RGBColor,
+    offset_px: i32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let font = (FONT_FAMILY, 16.0)
+        .into_font()
+        .color(&color)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    let labelled: Vec<(i32, u32)> = markers
+        .iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(x, n)| {
+            let (x_px, _) = chart.plotting_area().map_coordinate(&(*x, y));
+            let (width_px, _) = chart
+                .plotting_area()
+                .estimate_text_size(&group_thousands(*n), &font)?;
+            Ok((x_px, width_px))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let overlap = labelled.windows(2).any(|pair| {
+        let ((left_x, left_w), (right_x, right_w)) = (pair[0], pair[1]);
+        right_x - left_x < (left_w + right_w) as i32 / 2 + 6
+    });
+    if overlap {
+        return Ok(());
+    }
+    chart.draw_series(markers.iter().filter(|(_, n)| *n > 1).map(|(x, n)| {
+        EmptyElement::at((*x, y)) + Text::new(group_thousands(*n), (0, -offset_px), font.clone())
+    }))?;
+    Ok(())
+}
+
+fn draw_warmup_band<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    end: f64,
+    top: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart.plotting_area().draw(&Rectangle::new(
+        [(0.0, 0.0), (end, top)],
+        WARMUP.mix(0.18).filled(),
+    ))?;
+    Ok(())
+}
+
+/// How a line is drawn.
+#[derive(Debug, Clone, Copy)]
+struct Look {
+    dashed: bool,
+    /// A dot at each sample.
+    dots: bool,
+    /// Many samples: three 1 px lines instead of one thick polyline.
+    dense: bool,
+}
+
+impl Look {
+    fn of(data: &ChartData) -> Look {
+        Look {
+            dashed: false,
+            dots: data.dots,
+            dense: data.dense,
+        }
+    }
+}
+
+/// Draws one unbroken run of points as a line, with a dot at each sample when there are
+/// few (so a reader sees where the samples are).
+fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    area: &DrawingArea<DB, CT>,
+    points: &[(f64, f64)],
+    color: RGBColor,
+    look: Look,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if !look.dense {
+        let style = color.stroke_width(LINE_WIDTH_PX);
+        if look.dashed {
+            area.draw(&DashedPathElement::new(
+                points.iter().copied(),
+                DASH_PX,
+                DASH_GAP_PX,
+                style,
+            ))?;
+        } else {
+            area.draw(&PathElement::new(points.to_vec(), style))?;
+        }
+        if look.dots {
+            for point in points {
+                area.draw(&Circle::new(*point, 3, color.filled()))?;
+            }
+        }
+        return Ok(());
+    }
+    // Dense: the same points in pixels (relative to the plotting area), each drawn three
+    // times one pixel apart.
+    let (base_x, base_y) = area.get_base_pixel();
+    let mut pixels: Vec<(i32, i32)> = points
+        .iter()
+        .map(|point| {
+            let (x, y) = area.map_coordinate(point);
+            (x - base_x, y - base_y)
+        })
+        .collect();
+    pixels.dedup();
+    let pixel_area = area.strip_coord_spec();
+    for offset in DENSE_OFFSETS_PX {
+        let shifted: Vec<(i32, i32)> = pixels.iter().map(|(x, y)| (*x, y + offset)).collect();
+        let style = color.stroke_width(1);
+        if look.dashed {
+            pixel_area.draw(&DashedPathElement::new(
+                shifted,
+                DASH_PX,
+                DASH_GAP_PX,
+                style,
+            ))?;
+        } else {
+            pixel_area.draw(&PathElement::new(shifted, style))?;
+        }
+    }
+    Ok(())
+}
+
+/// A tick value without useless decimals: `0`, `2.5`, `30`.
+fn format_tick(value: f64) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.2}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// RPS ticks: `0`, `0.5`, `800`, `5K`, `17.5K`.
+fn format_rps_tick(rps: f64) -> String {
+    if rps >= 1_000.0 {
+        format!("{}K", format_tick((rps / 100.0).round() / 10.0))
+    } else {
+        format_tick(rps)
+    }
+}
+
+fn format_mb_tick(mb: f64, decimals: usize) -> String {
+    if decimals == 0 && mb >= 1000.0 {
+        group_thousands(mb.round() as u64)
+    } else {
+        format!("{mb:.decimals$}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_drop_useless_decimals() {
+        assert_eq!(format_tick(30.0), "30");
+        assert_eq!(format_tick(2.5), "2.5");
+        assert_eq!(format_mb_tick(1500.0, 0), "1,500");
+        assert_eq!(format_rps_tick(0.5), "0.5");
+        assert_eq!(format_rps_tick(20_000.0), "20K");
+        assert_eq!(format_rps_tick(17_500.0), "17.5K");
+        assert_eq!(format_mb_tick(2.26, 1), "2.3");
+    }
+}

@@ -1,0 +1,124 @@
+//! Numbers for people, shared by the text summary and the chart so both say the same thing
+//! the same way: MB (10^6 bytes, like the article's charts), latencies in µs or ms, slopes
+//! with their sign, counts as `18.2K`.
+
+use super::summary::BYTES_PER_MB;
+
+pub use crate::runner::format_count;
+
+/// `0.8 MB`, `31.5 MB`, `457 MB`, `2,048 MB`: three significant digits up to 100 MB,
+/// whole MB above.
+pub fn format_mb(bytes: u64) -> String {
+    let mb = bytes as f64 / BYTES_PER_MB;
+    if mb < 10.0 {
+        format!("{mb:.2} MB")
+    } else if mb < 100.0 {
+        format!("{mb:.1} MB")
+    } else {
+        format!("{} MB", group_thousands(mb.round() as u64))
+    }
+}
+
+/// `+2.41 MB/min`, `-0.03 MB/min`, `+120 MB/min`.
+pub fn format_slope(mb_per_min: f64) -> String {
+    let magnitude = mb_per_min.abs();
+    let digits = if magnitude < 10.0 {
+        2
+    } else if magnitude < 100.0 {
+        1
+    } else {
+        0
+    };
+    // Avoid "-0.00": a slope that rounds to zero is shown without sign.
+    let rounded = format!("{magnitude:.digits$}");
+    let sign = if rounded.chars().all(|c| c == '0' || c == '.') {
+        "±"
+    } else if mb_per_min < 0.0 {
+        "-"
+    } else {
+        "+"
+    };
+    format!("{sign}{rounded} MB/min")
+}
+
+/// `850 µs`, `1.21 ms`, `31.0 ms`, `1.50 s`.
+pub fn format_latency_us(latency_us: u64) -> String {
+    let us = latency_us as f64;
+    if latency_us < 1_000 {
+        format!("{latency_us} µs")
+    } else if us < 10_000.0 {
+        format!("{:.2} ms", us / 1_000.0)
+    } else if us < 1_000_000.0 {
+        format!("{:.1} ms", us / 1_000.0)
+    } else {
+        format!("{:.2} s", us / 1_000_000.0)
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn group_thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// `12.0 s`, `1m30s`, `1h05m`: a run length.
+pub fn format_seconds(seconds: f64) -> String {
+    if seconds < 60.0 {
+        return format!("{seconds:.1} s");
+    }
+    let whole = seconds.round() as u64;
+    if whole < 3600 {
+        format!("{}m{:02}s", whole / 60, whole % 60)
+    } else {
+        format!("{}h{:02}m", whole / 3600, whole % 3600 / 60)
+    }
+}
+
+/// `size=84976 n=3`, empty when there are none.
+pub fn format_params(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `timeout=3, connection refused=1` in descending count.
+pub fn format_error_kinds<'a>(kinds: impl IntoIterator<Item = (&'a String, &'a u64)>) -> String {
+    let mut kinds: Vec<(&String, &u64)> = kinds.into_iter().filter(|(_, n)| **n > 0).collect();
+    kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    kinds
+        .iter()
+        .map(|(kind, count)| format!("{kind}={}", group_thousands(**count)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(format_mb(800_000), "0.80 MB");
+        assert_eq!(format_mb(31_500_000), "31.5 MB");
+        assert_eq!(format_mb(2_048_000_000), "2,048 MB");
+        assert_eq!(format_slope(2.414), "+2.41 MB/min");
+        assert_eq!(format_slope(-0.001), "±0.00 MB/min");
+        assert_eq!(format_slope(-150.2), "-150 MB/min");
+        assert_eq!(format_latency_us(850), "850 µs");
+        assert_eq!(format_latency_us(1_210), "1.21 ms");
+        assert_eq!(format_latency_us(31_000), "31.0 ms");
+        assert_eq!(group_thousands(1_234_567), "1,234,567");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(format_seconds(90.0), "1m30s");
+        assert_eq!(format_seconds(3900.0), "1h05m");
+    }
+}

@@ -1,0 +1,488 @@
+//! `samples.csv`: one row per sampling interval, written as the run goes and read back by
+//! `compare` and re-rendering.
+//!
+//! The file is created with its header before load starts (so a results directory that is
+//! not writable fails the run at once, not after ten minutes), and every row is flushed to
+//! the OS as soon as it is taken: Ctrl-C, a crash of membench or of the server loses nothing
+//! that was sampled. Counts are for the interval unless the name ends in `_total`; every
+//! column carries its unit in its name. Optional values — what only a membench server can
+//! report — are empty cells, never zero, when the server did not report them.
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `elapsed_s` | seconds since load started, at the end of the interval (the first row is 0, before load) |
+//! | `phase` | `warmup` (excluded from means and slopes), `load`, or `final` (taken after load stopped) |
+//! | `interval_s` | length of the interval in seconds; rates are per this |
+//! | `requests` | responses received in the interval, any status |
+//! | `rps` | responses per second in the interval |
+//! | `status_2xx` | responses with a 2xx status |
+//! | `status_3xx` | responses with a 3xx status |
+//! | `status_4xx` | responses with a 4xx status |
+//! | `status_5xx` | responses with a 5xx status |
+//! | `errors` | requests that got no response (all kinds) |
+//! | `errors_by_kind` | the same by kind, `kind=count` joined by `;`, e.g. `timeout=3;connection refused=1`; empty when none |
+//! | `late_sends` | open loop: sends that started later than scheduled |
+//! | `latency_p50_us` | median latency in the interval, microseconds; empty without responses |
+//! | `latency_p90_us` | 90th percentile latency, microseconds |
+//! | `latency_p99_us` | 99th percentile latency, microseconds |
+//! | `latency_max_us` | slowest response in the interval, microseconds |
+//! | `cpu_percent` | server CPU use in the interval, 100 = one core busy |
+//! | `rss_bytes` | server resident set size (working set) at the end of the interval |
+//! | `rss_anon_bytes` | anonymous part of the RSS (private bytes) |
+//! | `threads` | server threads |
+//! | `open_fds` | server open file descriptors |
+//! | `minor_faults` | minor page faults of the server in the interval |
+//! | `tcp_established` | server TCP connections in ESTABLISHED |
+//! | `tcp_time_wait` | server TCP connections in TIME_WAIT |
+//! | `tcp_close_wait` | server TCP connections in CLOSE_WAIT |
+//! | `heap_live_bytes` | live heap bytes counted by the membench allocator wrapper ("Allocated"); empty for a foreign server |
+//! | `allocs_per_s` | allocations per second in the interval |
+//! | `alloc_bytes_per_s` | bytes allocated per second in the interval |
+//! | `large_allocs_per_s` | allocations at or above the large-object threshold per second |
+//! | `allocator_resident_bytes` | the allocator's own resident bytes (jemalloc `resident`, mimalloc committed); empty when the allocator has none |
+//! | `reclaim_events` | times the allocator returned memory to the OS in the interval (purges and explicit collects) |
+//! | `leaked_bytes` | bytes held by the leaking endpoints at the end of the interval |
+//!
+//! The process columns (`cpu_percent` to `tcp_close_wait`) are empty in rows taken after
+//! the server process had ended (`/proc/<pid>` gone), and read back as 0.
+//!
+//! Error kinds are short fixed phrases from the load generator; a `;` inside a kind (none
+//! has one) would be written as `,` so the cell stays parseable.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::series::{Phase, Sample};
+
+/// The columns of `samples.csv`, in order, with their meaning (the table above).
+pub const SAMPLE_COLUMNS: [(&str, &str); 32] = [
+    (
+        "elapsed_s",
+        "seconds since load started, at the end of the interval",
+    ),
+    ("phase", "warmup, load or final"),
+    ("interval_s", "length of the interval in seconds"),
+    ("requests", "responses received in the interval"),
+    ("rps", "responses per second in the interval"),
+    ("status_2xx", "responses with a 2xx status"),
+    ("status_3xx", "responses with a 3xx status"),
+    ("status_4xx", "responses with a 4xx status"),
+    ("status_5xx", "responses with a 5xx status"),
+    ("errors", "requests that got no response"),
+    ("errors_by_kind", "errors by kind, kind=count joined by ;"),
+    ("late_sends", "open loop: sends later than scheduled"),
+    ("latency_p50_us", "median latency, microseconds"),
+    ("latency_p90_us", "90th percentile latency, microseconds"),
+    ("latency_p99_us", "99th percentile latency, microseconds"),
+    ("latency_max_us", "slowest response, microseconds"),
+    ("cpu_percent", "server CPU use, 100 = one core"),
+    ("rss_bytes", "server resident set size"),
+    ("rss_anon_bytes", "anonymous part of the RSS"),
+    ("threads", "server threads"),
+    ("open_fds", "server open file descriptors"),
+    ("minor_faults", "minor page faults in the interval"),
+    ("tcp_established", "TCP connections in ESTABLISHED"),
+    ("tcp_time_wait", "TCP connections in TIME_WAIT"),
+    ("tcp_close_wait", "TCP connections in CLOSE_WAIT"),
+    ("heap_live_bytes", "live heap bytes (membench servers)"),
+    ("allocs_per_s", "allocations per second"),
+    ("alloc_bytes_per_s", "bytes allocated per second"),
+    ("large_allocs_per_s", "large allocations per second"),
+    (
+        "allocator_resident_bytes",
+        "the allocator's own resident bytes",
+    ),
+    (
+        "reclaim_events",
+        "returns of memory to the OS in the interval",
+    ),
+    ("leaked_bytes", "bytes held by the leaking endpoints"),
+];
+
+/// One CSV row. Field order is the column order; a test keeps it equal to
+/// [`SAMPLE_COLUMNS`]. Kept apart from [`Sample`] so the file format is stated in one place
+/// and `errors_by_kind` can be one compact cell.
+#[derive(Debug, Serialize, Deserialize)]
+struct Row {
+    elapsed_s: f64,
+    phase: Option<Phase>,
+    interval_s: f64,
+    requests: u64,
+    rps: f64,
+    status_2xx: u64,
+    status_3xx: u64,
+    status_4xx: u64,
+    status_5xx: u64,
+    errors: u64,
+    errors_by_kind: Option<String>,
+    late_sends: u64,
+    latency_p50_us: Option<u64>,
+    latency_p90_us: Option<u64>,
+    latency_p99_us: Option<u64>,
+    latency_max_us: Option<u64>,
+    cpu_percent: Option<f64>,
+    rss_bytes: Option<u64>,
+    rss_anon_bytes: Option<u64>,
+    threads: Option<u64>,
+    open_fds: Option<u64>,
+    minor_faults: Option<u64>,
+    tcp_established: Option<u64>,
+    tcp_time_wait: Option<u64>,
+    tcp_close_wait: Option<u64>,
+    heap_live_bytes: Option<u64>,
+    allocs_per_s: Option<f64>,
+    alloc_bytes_per_s: Option<f64>,
+    large_allocs_per_s: Option<f64>,
+    allocator_resident_bytes: Option<u64>,
+    reclaim_events: Option<u64>,
+    leaked_bytes: Option<u64>,
+}
+
+impl Row {
+    fn from_sample(sample: &Sample) -> Row {
+        // A sample taken after the process ended has zeros for its process fields: written
+        // as empty cells, because they are not measurements.
+        let process = sample.process_sampled();
+        Row {
+            elapsed_s: sample.elapsed_s,
+            phase: sample.phase,
+            interval_s: sample.interval_s,
+            requests: sample.requests,
+            rps: sample.rps,
+            status_2xx: sample.status_2xx,
+            status_3xx: sample.status_3xx,
+            status_4xx: sample.status_4xx,
+            status_5xx: sample.status_5xx,
+            errors: sample.errors,
+            errors_by_kind: format_errors_by_kind(&sample.errors_by_kind),
+            late_sends: sample.late_sends,
+            latency_p50_us: sample.latency_p50_us,
+            latency_p90_us: sample.latency_p90_us,
+            latency_p99_us: sample.latency_p99_us,
+            latency_max_us: sample.latency_max_us,
+            cpu_percent: process.then_some(sample.cpu_percent),
+            rss_bytes: process.then_some(sample.rss_bytes),
+            rss_anon_bytes: process.then_some(sample.rss_anon_bytes),
+            threads: process.then_some(sample.threads),
+            open_fds: process.then_some(sample.open_fds),
+            minor_faults: process.then_some(sample.minor_faults),
+            tcp_established: process.then_some(sample.tcp_established),
+            tcp_time_wait: process.then_some(sample.tcp_time_wait),
+            tcp_close_wait: process.then_some(sample.tcp_close_wait),
+            heap_live_bytes: sample.heap_live_bytes,
+            allocs_per_s: sample.allocs_per_s,
+            alloc_bytes_per_s: sample.alloc_bytes_per_s,
+            large_allocs_per_s: sample.large_allocs_per_s,
+            allocator_resident_bytes: sample.allocator_resident_bytes,
+            reclaim_events: sample.reclaim_events,
+            leaked_bytes: sample.leaked_bytes,
+        }
+    }
+
+    fn into_sample(self) -> Result<Sample, String> {
+        Ok(Sample {
+            elapsed_s: self.elapsed_s,
+            phase: self.phase,
+            interval_s: self.interval_s,
+            requests: self.requests,
+            rps: self.rps,
+            status_2xx: self.status_2xx,
+            status_3xx: self.status_3xx,
+            status_4xx: self.status_4xx,
+            status_5xx: self.status_5xx,
+            errors: self.errors,
+            errors_by_kind: parse_errors_by_kind(self.errors_by_kind.as_deref().unwrap_or(""))?,
+            late_sends: self.late_sends,
+            latency_p50_us: self.latency_p50_us,
+            latency_p90_us: self.latency_p90_us,
+            latency_p99_us: self.latency_p99_us,
+            latency_max_us: self.latency_max_us,
+            cpu_percent: self.cpu_percent.unwrap_or(0.0),
+            rss_bytes: self.rss_bytes.unwrap_or(0),
+            rss_anon_bytes: self.rss_anon_bytes.unwrap_or(0),
+            threads: self.threads.unwrap_or(0),
+            open_fds: self.open_fds.unwrap_or(0),
+            minor_faults: self.minor_faults.unwrap_or(0),
+            tcp_established: self.tcp_established.unwrap_or(0),
+            tcp_time_wait: self.tcp_time_wait.unwrap_or(0),
+            tcp_close_wait: self.tcp_close_wait.unwrap_or(0),
+            heap_live_bytes: self.heap_live_bytes,
+            allocs_per_s: self.allocs_per_s,
+            alloc_bytes_per_s: self.alloc_bytes_per_s,
+            large_allocs_per_s: self.large_allocs_per_s,
+            allocator_resident_bytes: self.allocator_resident_bytes,
+            reclaim_events: self.reclaim_events,
+            leaked_bytes: self.leaked_bytes,
+        })
+    }
+}
+
+/// `timeout=3;connection refused=1`, or `None` (an empty cell) when there are no errors.
+pub fn format_errors_by_kind(errors_by_kind: &BTreeMap<String, u64>) -> Option<String> {
+    let cell = errors_by_kind
+        .iter()
+        .filter(|(_, count)| **count > 0)
+        .map(|(kind, count)| format!("{}={count}", kind.replace(';', ",")))
+        .collect::<Vec<_>>()
+        .join(";");
+    (!cell.is_empty()).then_some(cell)
+}
+
+/// Parses an `errors_by_kind` cell; the empty cell is no errors.
+pub fn parse_errors_by_kind(cell: &str) -> Result<BTreeMap<String, u64>, String> {
+    let mut errors_by_kind = BTreeMap::new();
+    for entry in cell.split(';').filter(|entry| !entry.trim().is_empty()) {
+        // The count is after the last `=`, so a kind may contain `=`.
+        let parsed = entry
+            .rsplit_once('=')
+            .and_then(|(kind, count)| Some((kind.trim(), count.trim().parse::<u64>().ok()?)));
+        match parsed {
+            Some((kind, count)) if !kind.is_empty() => {
+                *errors_by_kind.entry(kind.to_string()).or_insert(0) += count;
+            }
+            _ => {
+                return Err(format!(
+                    "invalid errors_by_kind entry \"{entry}\": expected kind=count, e.g. timeout=3"
+                ));
+            }
+        }
+    }
+    Ok(errors_by_kind)
+}
+
+/// Appends one CSV row per sample as samples are taken, flushing each row.
+pub struct SamplesCsvWriter {
+    path: PathBuf,
+    writer: csv::Writer<File>,
+}
+
+impl SamplesCsvWriter {
+    /// Creates (truncates) the file and writes the header; fails early, naming the path, if
+    /// it cannot be written.
+    pub fn create(path: &Path) -> anyhow::Result<SamplesCsvWriter> {
+        let file = File::create(path)
+            .with_context(|| format!("cannot create the samples file {}", path.display()))?;
+        // The header is written by hand (not on the first row) so it is on disk before load.
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(file);
+        writer
+            .write_record(SAMPLE_COLUMNS.iter().map(|(name, _)| name))
+            .and_then(|()| writer.flush().map_err(csv::Error::from))
+            .with_context(|| format!("cannot write the samples file {}", path.display()))?;
+        Ok(SamplesCsvWriter {
+            path: path.to_path_buf(),
+            writer,
+        })
+    }
+
+    /// Writes one row and flushes it to the OS.
+    pub fn append(&mut self, sample: &Sample) -> anyhow::Result<()> {
+        self.writer
+            .serialize(Row::from_sample(sample))
+            .and_then(|()| self.writer.flush().map_err(csv::Error::from))
+            .with_context(|| format!("cannot append to the samples file {}", self.path.display()))
+    }
+}
+
+/// Reads a `samples.csv` back into samples, in file order. Columns are matched by name, so
+/// a file with extra columns reads; a missing optional column reads as empty.
+pub fn read_samples(path: &Path) -> anyhow::Result<Vec<Sample>> {
+    let mut reader = csv::Reader::from_path(path)
+        .with_context(|| format!("cannot open the samples file {}", path.display()))?;
+    let mut samples = Vec::new();
+    for (index, row) in reader.deserialize::<Row>().enumerate() {
+        // Line 1 is the header.
+        let line = index + 2;
+        let row = row.with_context(|| {
+            format!(
+                "invalid row at line {line} of {}: expected the samples.csv columns written by membench run",
+                path.display()
+            )
+        })?;
+        let sample = row
+            .into_sample()
+            .map_err(|err| anyhow::anyhow!("{err} at line {line} of {}", path.display()))?;
+        samples.push(sample);
+    }
+    Ok(samples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_with_everything() -> Sample {
+        Sample {
+            elapsed_s: 2.000_731,
+            phase: Some(Phase::Load),
+            interval_s: 1.000_4,
+            requests: 18_234,
+            rps: 18_226.709_316_273_49,
+            status_2xx: 18_230,
+            status_3xx: 1,
+            status_4xx: 2,
+            status_5xx: 1,
+            errors: 4,
+            errors_by_kind: BTreeMap::from([
+                ("connection refused".to_string(), 1),
+                ("timeout".to_string(), 3),
+            ]),
+            late_sends: 7,
+            latency_p50_us: Some(1_210),
+            latency_p90_us: Some(2_400),
+            latency_p99_us: Some(9_100),
+            latency_max_us: Some(31_000),
+            cpu_percent: 71.25,
+            rss_bytes: 457_113_600,
+            rss_anon_bytes: 440_000_512,
+            threads: 5,
+            open_fds: 44,
+            minor_faults: 1_200,
+            tcp_established: 33,
+            tcp_time_wait: 2,
+            tcp_close_wait: 0,
+            heap_live_bytes: Some(31_457_280),
+            allocs_per_s: Some(36_452.1),
+            alloc_bytes_per_s: Some(1.55e9),
+            large_allocs_per_s: Some(18_226.0),
+            allocator_resident_bytes: Some(420_000_768),
+            reclaim_events: Some(12),
+            leaked_bytes: Some(0),
+        }
+    }
+
+    /// What a foreign server gives: no heap or allocator data, no responses yet.
+    fn sample_of_a_foreign_server() -> Sample {
+        Sample {
+            elapsed_s: 0.0,
+            phase: Some(Phase::Warmup),
+            interval_s: 1e-6,
+            rss_bytes: 12_288_000,
+            threads: 9,
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn header_has_the_documented_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        SamplesCsvWriter::create(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let header: Vec<&str> = text.trim_end().split(',').collect();
+        let documented: Vec<&str> = SAMPLE_COLUMNS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(header, documented);
+        // Every column is in the module's table, with units in names where they apply.
+        let source = include_str!("samples_csv.rs");
+        for name in &documented {
+            assert!(
+                source.contains(&format!("//! | `{name}` | ")),
+                "column {name} is missing from the module doc table"
+            );
+        }
+    }
+
+    #[test]
+    fn row_fields_are_in_column_order() {
+        // Serialise one row with serde's own header and compare to the documented order.
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer
+            .serialize(Row::from_sample(&sample_with_everything()))
+            .unwrap();
+        let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+        let header = text.lines().next().unwrap();
+        let documented: Vec<&str> = SAMPLE_COLUMNS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(header, documented.join(","));
+    }
+
+    #[test]
+    fn samples_round_trip_with_empty_optional_cells_and_error_kinds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        let written = vec![
+            sample_of_a_foreign_server(),
+            sample_with_everything(),
+            Sample {
+                phase: Some(Phase::Load),
+                elapsed_s: 3.0,
+                ..sample_of_a_foreign_server()
+            },
+            // After the process ended: no process fields.
+            Sample {
+                phase: Some(Phase::Final),
+                elapsed_s: 3.5,
+                interval_s: 0.5,
+                errors: 2,
+                errors_by_kind: BTreeMap::from([("connection refused".to_string(), 2)]),
+                ..Sample::default()
+            },
+        ];
+        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        for sample in &written {
+            writer.append(sample).unwrap();
+        }
+        // Rows are on disk without dropping the writer: that is what survives a crash.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1 + written.len());
+        let foreign_row = text.lines().nth(1).unwrap();
+        assert!(
+            foreign_row.ends_with(",,,,,,,"),
+            "optional cells are empty: {foreign_row}"
+        );
+        assert!(text.contains("connection refused=1;timeout=3"), "{text}");
+        let gone_row = text.lines().last().unwrap();
+        assert!(
+            gone_row.contains(",connection refused=2,0,,,,,,,,,,,,,,"),
+            "process cells are empty once the process is gone: {gone_row}"
+        );
+
+        let read = read_samples(&path).unwrap();
+        assert_eq!(read, written);
+        drop(writer);
+    }
+
+    #[test]
+    fn create_fails_with_the_path_when_not_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no-such-dir").join("samples.csv");
+        let err = SamplesCsvWriter::create(&path).err().unwrap();
+        assert!(
+            format!("{err:#}").contains(&path.display().to_string()),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn bad_rows_name_the_line_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        writer.append(&sample_with_everything()).unwrap();
+        drop(writer);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&text.lines().nth(1).unwrap().replace("18234", "many"));
+        text.push('\n');
+        std::fs::write(&path, text).unwrap();
+        let err = format!("{:#}", read_samples(&path).unwrap_err());
+        assert!(
+            err.contains("line 3") && err.contains("samples.csv"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_by_kind_cells() {
+        assert_eq!(format_errors_by_kind(&BTreeMap::new()), None);
+        assert_eq!(parse_errors_by_kind("").unwrap(), BTreeMap::new());
+        let parsed = parse_errors_by_kind("timeout=3;connection refused=1").unwrap();
+        assert_eq!(parsed["timeout"], 3);
+        assert_eq!(parsed["connection refused"], 1);
+        let err = parse_errors_by_kind("timeout").unwrap_err();
+        assert!(err.contains("\"timeout\""), "{err}");
+    }
+}

@@ -1,0 +1,420 @@
+//! Verdicts: did a run show the shape its scenario expects (`flat`, `grows`, `shrinks`)?
+//!
+//! A series is called a trend only when two independent tests agree:
+//!
+//! * **Mann–Kendall** says the ordering is not chance: the S statistic (concordant minus
+//!   discordant pairs) is normalised to z and must exceed [`Z_CRITICAL`] (two-sided 1 %).
+//!   It looks only at ranks, so one spike or a sawtooth does not fool it.
+//! * **Theil–Sen** says the trend is big enough to matter: its slope, in the series' units
+//!   per minute, must exceed the expectation's threshold. Memory samples are autocorrelated
+//!   (a heap that wanders is not independent draws), which makes Mann–Kendall too eager on
+//!   long noisy series; the slope threshold is what keeps a noisy flat series flat.
+//!
+//! A growth must also persist: the Theil–Sen slope of the second half of the samples must
+//! be above the threshold too. A cache that fills once in the warm-up and then stays (a
+//! step) is not a leak; a leak keeps growing until the end of the run.
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::trend::theil_sen;
+use crate::series::{Phase, Sample, Series};
+
+/// |z| above this is a significant Mann–Kendall trend (two-sided p < 0.01).
+pub const Z_CRITICAL: f64 = 2.576;
+
+/// The shape a series shows over the measured part of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    Flat,
+    Grows,
+    Shrinks,
+}
+
+impl Shape {
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Flat => "flat",
+            Shape::Grows => "grows",
+            Shape::Shrinks => "shrinks",
+        }
+    }
+}
+
+/// A series of the samples an expectation can talk about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Live heap bytes (counting allocator), in MB.
+    HeapLive,
+    /// Resident set size, in MB.
+    Rss,
+    /// The allocator's own resident bytes, in MB.
+    AllocatorResident,
+    /// Open file descriptors.
+    OpenFds,
+    /// Threads of the server.
+    Threads,
+    /// TIME_WAIT sockets on the server's ports.
+    TcpTimeWait,
+    /// Established TCP connections of the server.
+    TcpEstablished,
+    /// Requests per second.
+    Rps,
+}
+
+impl Metric {
+    /// Every metric, in the order verdicts are printed.
+    pub const ALL: [Metric; 8] = [
+        Metric::HeapLive,
+        Metric::Rss,
+        Metric::AllocatorResident,
+        Metric::OpenFds,
+        Metric::Threads,
+        Metric::TcpTimeWait,
+        Metric::TcpEstablished,
+        Metric::Rps,
+    ];
+
+    /// How people read it: "live heap", "RSS", …
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::HeapLive => "live heap",
+            Metric::Rss => "RSS",
+            Metric::AllocatorResident => "allocator resident",
+            Metric::OpenFds => "open fds",
+            Metric::Threads => "threads",
+            Metric::TcpTimeWait => "TCP time_wait",
+            Metric::TcpEstablished => "TCP established",
+            Metric::Rps => "RPS",
+        }
+    }
+
+    /// The unit of the slope: "MB/min", "fds/min", …
+    pub fn slope_unit(self) -> &'static str {
+        match self {
+            Metric::HeapLive | Metric::Rss | Metric::AllocatorResident => "MB/min",
+            Metric::OpenFds => "fds/min",
+            Metric::Threads => "threads/min",
+            Metric::TcpTimeWait | Metric::TcpEstablished => "sockets/min",
+            Metric::Rps => "RPS/min",
+        }
+    }
+
+    /// The slope below which a series counts as flat when the scenario gives no threshold.
+    /// Memory: 5 MB/min (a run's noise; a 10 KiB-per-request leak at 1K RPS is 600 MB/min).
+    pub fn default_threshold_per_min(self) -> f64 {
+        match self {
+            Metric::HeapLive | Metric::Rss | Metric::AllocatorResident => 5.0,
+            Metric::OpenFds | Metric::Threads => 10.0,
+            Metric::TcpTimeWait | Metric::TcpEstablished => 100.0,
+            Metric::Rps => 1_000.0,
+        }
+    }
+
+    /// The value of a sample in this metric's unit, `None` when the sample lacks it.
+    pub fn value(self, sample: &Sample) -> Option<f64> {
+        const MB: f64 = 1e6;
+        match self {
+            Metric::HeapLive => sample.heap_live_bytes.map(|b| b as f64 / MB),
+            Metric::Rss => Some(sample.rss_bytes as f64 / MB),
+            Metric::AllocatorResident => sample.allocator_resident_bytes.map(|b| b as f64 / MB),
+            Metric::OpenFds => Some(sample.open_fds as f64),
+            Metric::Threads => Some(sample.threads as f64),
+            Metric::TcpTimeWait => Some(sample.tcp_time_wait as f64),
+            Metric::TcpEstablished => Some(sample.tcp_established as f64),
+            Metric::Rps => Some(sample.rps),
+        }
+    }
+}
+
+/// One expectation of a scenario: this metric should show this shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub metric: Metric,
+    pub shape: Shape,
+    /// Slope (units per minute) that separates flat from a trend; the metric's default
+    /// when `None`.
+    pub threshold_per_min: Option<f64>,
+}
+
+/// What the samples showed for one expectation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub metric: Metric,
+    pub expected: Shape,
+    /// `None` when the run had too few samples with this metric to say.
+    pub observed: Option<Shape>,
+    /// Theil–Sen slope over the measured samples, in `unit`.
+    pub slope_per_min: Option<f64>,
+    /// Theil–Sen slope over the second half of them.
+    pub late_slope_per_min: Option<f64>,
+    /// Mann–Kendall z.
+    pub mann_kendall_z: Option<f64>,
+    pub threshold_per_min: f64,
+    pub unit: String,
+    pub matches: bool,
+}
+
+impl Check {
+    /// `matches: live heap grows 36.2 MB/min (expected: grows)`.
+    pub fn line(&self) -> String {
+        let verdict = if self.matches {
+            "matches"
+        } else {
+            "does not match"
+        };
+        let observed = match (self.observed, self.slope_per_min) {
+            (Some(shape), Some(slope)) => format!("{} {slope:.1} {}", shape.name(), self.unit),
+            _ => "too few samples to tell".to_string(),
+        };
+        format!(
+            "{verdict}: {} {observed} (expected: {}, threshold {} {})",
+            self.metric.label(),
+            self.expected.name(),
+            self.threshold_per_min,
+            self.unit
+        )
+    }
+}
+
+/// Fewest measured samples a verdict is given on (a 250 ms interval gives 4 a second).
+pub const MIN_SAMPLES: usize = 8;
+
+/// Checks every expectation against the measured (`load`) samples of the series.
+pub fn check_all(series: &Series, expectations: &[Expectation]) -> Vec<Check> {
+    expectations.iter().map(|e| check(series, e)).collect()
+}
+
+/// Checks one expectation.
+pub fn check(series: &Series, expectation: &Expectation) -> Check {
+    let metric = expectation.metric;
+    let threshold = expectation
+        .threshold_per_min
+        .unwrap_or_else(|| metric.default_threshold_per_min());
+    let points: Vec<(f64, f64)> = series
+        .samples
+        .iter()
+        .filter(|s| s.phase == Some(Phase::Load))
+        .filter_map(|s| Some((s.elapsed_s / 60.0, metric.value(s)?)))
+        .collect();
+    let classified = classify(&points, threshold);
+    let observed = classified.as_ref().map(|c| c.shape);
+    Check {
+        metric,
+        expected: expectation.shape,
+        observed,
+        slope_per_min: classified.as_ref().map(|c| c.slope),
+        late_slope_per_min: classified.as_ref().map(|c| c.late_slope),
+        mann_kendall_z: classified.as_ref().map(|c| c.z),
+        threshold_per_min: threshold,
+        unit: metric.slope_unit().to_string(),
+        matches: observed == Some(expectation.shape),
+    }
+}
+
+/// The shape of a series with the numbers that decided it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Classified {
+    pub shape: Shape,
+    /// Theil–Sen slope, y units per x unit.
+    pub slope: f64,
+    /// Theil–Sen slope of the second half.
+    pub late_slope: f64,
+    /// Mann–Kendall z.
+    pub z: f64,
+}
+
+/// Classifies `(x, y)` points as flat, growing or shrinking (see the module doc); `None`
+/// with fewer than [`MIN_SAMPLES`] points.
+pub fn classify(points: &[(f64, f64)], threshold: f64) -> Option<Classified> {
+    if points.len() < MIN_SAMPLES {
+        return None;
+    }
+    let slope = theil_sen(points)?.slope;
+    let late = &points[points.len() / 2..];
+    let late_slope = theil_sen(late)?.slope;
+    let z = mann_kendall_z(points.iter().map(|(_, y)| *y));
+    let shape = if z > Z_CRITICAL && slope > threshold && late_slope > threshold {
+        Shape::Grows
+    } else if z < -Z_CRITICAL && slope < -threshold && late_slope < -threshold {
+        Shape::Shrinks
+    } else {
+        Shape::Flat
+    };
+    Some(Classified {
+        shape,
+        slope,
+        late_slope,
+        z,
+    })
+}
+
+/// The Mann–Kendall z of a sequence taken in order (0 for fewer than 3 values). Variance
+/// corrected for ties, continuity-corrected S.
+pub fn mann_kendall_z(values: impl Iterator<Item = f64>) -> f64 {
+    let values: Vec<f64> = values.filter(|v| v.is_finite()).collect();
+    let n = values.len();
+    if n < 3 {
+        return 0.0;
+    }
+    let mut s: i64 = 0;
+    for i in 0..n {
+        for j in i + 1..n {
+            s += match values[j].total_cmp(&values[i]) {
+                std::cmp::Ordering::Greater => 1,
+                std::cmp::Ordering::Less => -1,
+                std::cmp::Ordering::Equal => 0,
+            };
+        }
+    }
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let mut tie_term = 0.0;
+    let mut run = 1usize;
+    for i in 1..=n {
+        if i < n && sorted[i] == sorted[i - 1] {
+            run += 1;
+        } else {
+            let t = run as f64;
+            tie_term += t * (t - 1.0) * (2.0 * t + 5.0);
+            run = 1;
+        }
+    }
+    let nf = n as f64;
+    let variance = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - tie_term) / 18.0;
+    if variance <= 0.0 {
+        return 0.0;
+    }
+    let s = s as f64;
+    let corrected = if s > 0.0 {
+        s - 1.0
+    } else if s < 0.0 {
+        s + 1.0
+    } else {
+        0.0
+    };
+    corrected / variance.sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 120 points over two minutes (x in minutes), like a 2 min run sampled each second.
+    fn series(f: impl Fn(usize, f64) -> f64) -> Vec<(f64, f64)> {
+        (0..120)
+            .map(|i| {
+                let x = i as f64 / 60.0;
+                (x, f(i, x))
+            })
+            .collect()
+    }
+
+    /// Deterministic noise in [-1, 1] (a fixed LCG, so the tests never flake).
+    fn noise(i: usize) -> f64 {
+        let mut state = (i as u64)
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        state ^= state >> 33;
+        (state % 2001) as f64 / 1000.0 - 1.0
+    }
+
+    fn shape(points: &[(f64, f64)]) -> Shape {
+        classify(points, 5.0).unwrap().shape
+    }
+
+    #[test]
+    fn a_flat_series_is_flat() {
+        assert_eq!(shape(&series(|_, _| 100.0)), Shape::Flat);
+    }
+
+    #[test]
+    fn linear_growth_is_growth_with_its_slope() {
+        let points = series(|_, x| 50.0 + 36.2 * x);
+        let classified = classify(&points, 5.0).unwrap();
+        assert_eq!(classified.shape, Shape::Grows);
+        assert!((classified.slope - 36.2).abs() < 1e-9, "{classified:?}");
+        let falling = series(|_, x| 500.0 - 40.0 * x);
+        assert_eq!(shape(&falling), Shape::Shrinks);
+    }
+
+    #[test]
+    fn noisy_flat_is_not_called_growth() {
+        // ±20 MB of noise around 300 MB: Mann–Kendall may or may not flinch, the slope does not.
+        let points = series(|i, _| 300.0 + 20.0 * noise(i));
+        assert_eq!(shape(&points), Shape::Flat);
+        // Noise that happens to drift a little (2 MB/min) stays under the threshold.
+        let drifting = series(|i, x| 300.0 + 2.0 * x + 20.0 * noise(i));
+        assert_eq!(shape(&drifting), Shape::Flat);
+    }
+
+    #[test]
+    fn a_sawtooth_is_flat() {
+        // The transient pattern: the heap fills and is freed every 10 samples.
+        let points = series(|i, _| 20.0 + 30.0 * (i % 10) as f64 / 10.0);
+        assert_eq!(shape(&points), Shape::Flat);
+    }
+
+    #[test]
+    fn a_step_is_not_a_leak() {
+        // A cache warmed once in the first quarter, then flat: growth does not persist.
+        let points = series(|i, _| if i < 30 { 10.0 + i as f64 * 3.0 } else { 100.0 });
+        assert_eq!(shape(&points), Shape::Flat);
+    }
+
+    #[test]
+    fn a_real_leak_at_a_few_thousand_rps_is_growth_despite_noise() {
+        // 10 KiB per request at 2,000 RPS is 1,229 MB/min; add ±50 MB of sampling noise.
+        let mb_per_min = 10_240.0 * 2_000.0 * 60.0 / 1e6;
+        let points = series(|i, x| 40.0 + mb_per_min * x + 50.0 * noise(i));
+        let classified = classify(&points, 5.0).unwrap();
+        assert_eq!(classified.shape, Shape::Grows);
+        assert!(
+            (classified.slope - mb_per_min).abs() / mb_per_min < 0.05,
+            "{classified:?}"
+        );
+    }
+
+    #[test]
+    fn too_few_samples_give_no_verdict() {
+        let points: Vec<(f64, f64)> = (0..MIN_SAMPLES - 1).map(|i| (i as f64, i as f64)).collect();
+        assert!(classify(&points, 5.0).is_none());
+    }
+
+    #[test]
+    fn mann_kendall_signs() {
+        assert!(mann_kendall_z((0..30).map(f64::from)) > Z_CRITICAL);
+        assert!(mann_kendall_z((0..30).rev().map(f64::from)) < -Z_CRITICAL);
+        assert_eq!(mann_kendall_z(std::iter::repeat_n(1.0, 30)), 0.0);
+    }
+
+    #[test]
+    fn a_check_reads_as_a_sentence() {
+        let samples = (0..40)
+            .map(|i| Sample {
+                elapsed_s: i as f64 * 1.5,
+                phase: Some(Phase::Load),
+                heap_live_bytes: Some(1_000_000 + i as u64 * 1_000_000),
+                ..Sample::default()
+            })
+            .collect();
+        let series = Series {
+            samples,
+            ..Series::default()
+        };
+        let check = check(
+            &series,
+            &Expectation {
+                metric: Metric::HeapLive,
+                shape: Shape::Grows,
+                threshold_per_min: None,
+            },
+        );
+        assert!(check.matches, "{check:?}");
+        assert_eq!(
+            check.line(),
+            "matches: live heap grows 40.0 MB/min (expected: grows, threshold 5 MB/min)"
+        );
+    }
+}
