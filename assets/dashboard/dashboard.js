@@ -496,48 +496,31 @@
     box.replaceChildren(heading, list);
   }
 
-  /** Readable lines of a JSON answer: known fields first, formatted with units. */
-  function describe(result) {
-    const lines = [];
-    if ("rss_before_bytes" in result && "rss_after_bytes" in result) {
-      lines.push(`RSS ${mb(result.rss_before_bytes)} MB → ${mb(result.rss_after_bytes)} MB`);
-    }
-    if ("rss_released_bytes" in result) {
-      const released = result.rss_released_bytes;
-      lines.push(
-        released >= 0
-          ? `released ${mb(released)} MB`
-          : `RSS grew by ${mb(-released)} MB meanwhile`,
-      );
-    }
-    if ("action" in result) lines.push(`called ${result.action}`);
-    if ("duration_us" in result) lines.push(`took ${rate(result.duration_us / 1000)} ms`);
-    const shown = new Set([
-      "rss_before_bytes",
-      "rss_after_bytes",
-      "rss_released_bytes",
-      "action",
-      "allocator",
-      "duration_us",
-    ]);
-    for (const [key, value] of Object.entries(result)) {
-      if (shown.has(key)) continue;
-      if (value && typeof value === "object") {
-        if ("items" in value && "bytes" in value) {
-          lines.push(`${key}: ${integer.format(value.items)} items, ${mb(value.bytes)} MB`);
-        } else {
-          lines.push(`${key}: ${JSON.stringify(value)}`);
-        }
-      } else if (key.endsWith("_bytes") && typeof value === "number") {
-        lines.push(`${key.replace(/_bytes$/, "")}: ${mb(value)} MB`);
-      } else {
-        lines.push(`${key}: ${value}`);
+  /** Lines for the answer of POST /api/collect (`CollectOutcome` in the server). */
+  function describeCollect(outcome) {
+    const released = outcome.rss_released_bytes;
+    return [
+      `RSS ${mb(outcome.rss_before_bytes)} MB → ${mb(outcome.rss_after_bytes)} MB`,
+      released >= 0 ? `released ${mb(released)} MB` : `RSS grew by ${mb(-released)} MB meanwhile`,
+      `called ${outcome.action}`,
+      `took ${rate(outcome.duration_us / 1000)} ms`,
+    ];
+  }
+
+  /** Lines for the answer of POST /api/reset (`ResetOutcome` in the server). */
+  function describeReset(outcome) {
+    const lines = [`dropped ${mb(outcome.dropped_leak_bytes)} MB the leaks held`];
+    for (const [key, label] of HOLDERS) {
+      const held = outcome.dropped[key];
+      if (held && held.items > 0) {
+        lines.push(`${label}: ${integer.format(held.items)} items, ${mb(held.bytes)} MB`);
       }
     }
+    if (lines.length === 1) lines.push("nothing was held");
     return lines;
   }
 
-  async function post(path, title, button) {
+  async function post(path, title, button, describe) {
     button.disabled = true;
     try {
       const response = await fetch(path, { method: "POST" });
@@ -546,7 +529,7 @@
       try {
         body = JSON.parse(text);
       } catch {
-        body = { answer: text };
+        body = { error: text };
       }
       if (!response.ok) {
         showResult(`${title} failed (${response.status})`, [body.error ?? text], true);
@@ -561,10 +544,10 @@
   }
 
   $("collect").addEventListener("click", (event) =>
-    post("/api/collect", "Collect", event.currentTarget),
+    post("/api/collect", "Collect", event.currentTarget, describeCollect),
   );
   $("reset").addEventListener("click", (event) =>
-    post("/api/reset", "Reset", event.currentTarget),
+    post("/api/reset", "Reset", event.currentTarget, describeReset),
   );
 
   // ---------------------------------------------------------------- endpoints

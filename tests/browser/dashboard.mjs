@@ -10,7 +10,7 @@
 // 3. after a few hundred /api/staticstring requests (the static-collection leak), the
 //    Allocated value on the page rises by at least half of what the server says the leak
 //    now holds (half: other live allocations may be freed meanwhile);
-// 4. Reset calls POST /api/reset and the page shows the leak emptied;
+// 4. Reset calls POST /api/reset, the page shows what it dropped and the leak emptied;
 // 5. Collect calls POST /api/collect and the page shows the RSS before → after of the
 //    answer, and the next poll marks a reclaim event;
 // 6. the endpoint list matches /api/endpoints, every link opens in a new tab, and one
@@ -158,11 +158,15 @@ try {
     page.waitForResponse((r) => r.url() === `${origin}/api/reset` && r.request().method() === "POST"),
     page.click("#reset"),
   ]);
-  await page.waitForFunction(() => /^Reset/.test(document.querySelector("#action-result .result-title")?.textContent ?? ""));
+  const dropped = (await resetResponse.json()).dropped_leak_bytes;
+  const droppedText = `dropped ${mb(dropped)} MB the leaks held`;
+  await page
+    .waitForFunction((text) => document.getElementById("action-result").textContent.includes(text), droppedText)
+    .catch(() => problems.push(`Reset dropped ${dropped} bytes but the page does not say "${droppedText}"`));
   await page.waitForFunction(
     () => document.querySelector('#held tr[data-holder="staticstring"] td:nth-child(2)')?.textContent === "0",
   );
-  ok(`Reset answered ${resetResponse.status()}; the page shows the static list empty`);
+  ok(`Reset shows "${droppedText}"; the next poll shows the static list empty`);
   await nextPoll();
 
   // 5. Collect shows RSS before → after and marks a reclaim event.
