@@ -168,44 +168,66 @@
 
   // ---------------------------------------------------------------- the chart
 
-  /** Draws the reclaim triangles on the Resident line: filled green for the allocator's
-   *  own purges, purple outline for explicit collects (POST /api/collect). */
+  /** Draws the reclaim triangles on the Resident line: filled dark for the allocator's
+   *  own purges, purple outline for explicit collects (POST /api/collect), one triangle per
+   *  poll. When markers crowd (mimalloc purges nearly every second) the triangles narrow,
+   *  and the counts are written only if none would overlap: all or nothing, like the PNG
+   *  charts, because a partial set of labels reads as if the others were single events. */
   function drawReclaimMarkers(u) {
     const ctx = u.ctx;
     const ratio = uPlot.pxRatio;
-    const half = 10 * ratio;
-    const height = 17 * ratio;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(u.bbox.left - half, 0, u.bbox.width + 2 * half, u.bbox.top + u.bbox.height);
-    ctx.clip();
+    const markers = [];
     for (let i = 0; i < series.time.length; i++) {
       const purges = series.purges[i];
       const collects = series.collects[i];
       if (!purges && !collects) continue;
-      const x = u.valToPos(series.time[i], "x", true);
-      const tip = u.valToPos(series.residentMb[i], "mb", true) - 3 * ratio;
+      markers.push({
+        x: u.valToPos(series.time[i], "x", true),
+        tip: u.valToPos(series.residentMb[i], "mb", true) - 3 * ratio,
+        purges,
+        collects,
+      });
+    }
+    if (!markers.length) return;
+    let spacing = Infinity;
+    for (let k = 1; k < markers.length; k++) {
+      spacing = Math.min(spacing, markers[k].x - markers[k - 1].x);
+    }
+    const half = Math.max(3 * ratio, Math.min(10 * ratio, spacing / 2 - ratio));
+    const height = half * 1.7;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left - half, 0, u.bbox.width + 2 * half, u.bbox.top + u.bbox.height);
+    ctx.clip();
+    ctx.lineWidth = Math.min(2.5 * ratio, half / 3);
+    for (const { x, tip, purges, collects } of markers) {
       ctx.beginPath();
       ctx.moveTo(x, tip);
       ctx.lineTo(x - half, tip - height);
       ctx.lineTo(x + half, tip - height);
       ctx.closePath();
-      ctx.lineWidth = 2.5 * ratio;
       if (purges) {
         ctx.fillStyle = COLORS.purge;
         ctx.fill();
       }
       ctx.strokeStyle = collects ? COLORS.collect : COLORS.purge;
       ctx.stroke();
-      // Several events within one poll: one triangle, labelled with how many.
-      const count = purges + collects;
-      if (count > 1) {
-        ctx.fillStyle = "#1b1b1b";
-        ctx.font = `bold ${15 * ratio}px system-ui, sans-serif`;
-        ctx.textAlign = "center";
-        ctx.textBaseline = "bottom";
-        ctx.fillText(`${count}`, x, tip - height - 2 * ratio);
-      }
+    }
+    // Several events within one poll: the triangle is labelled with how many.
+    ctx.font = `bold ${15 * ratio}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    const labels = markers
+      .filter((m) => m.purges + m.collects > 1)
+      .map((m) => ({ ...m, text: integer.format(m.purges + m.collects) }))
+      .map((m) => ({ ...m, width: ctx.measureText(m.text).width }));
+    const gap = 6 * ratio;
+    const overlap = labels.some(
+      (m, k) => k > 0 && m.x - labels[k - 1].x < (m.width + labels[k - 1].width) / 2 + gap,
+    );
+    if (!overlap) {
+      ctx.fillStyle = "#1b1b1b";
+      for (const { x, tip, text } of labels) ctx.fillText(text, x, tip - height - 2 * ratio);
     }
     ctx.restore();
   }

@@ -125,6 +125,13 @@ fn the_dashboard_charts_the_leak_and_its_buttons_reach_the_server() {
         diagnostics["leaks"]["staticstring"]["items"], 0,
         "Reset did not empty the leak: {body}"
     );
+    // Nothing the page or the tabs it opened asked for failed (e.g. a 404 for an asset
+    // or for the favicon a browser asks of a plain-text answer).
+    assert_eq!(
+        diagnostics["errors"],
+        serde_json::json!({}),
+        "the dashboard caused errors: {body}"
+    );
 
     let png = std::fs::read(&screenshot).expect("the driver wrote the screenshot");
     let (width, height) = png_size(&png);
