@@ -20,6 +20,7 @@ mod buffers;
 mod cache;
 mod clientleak;
 mod clients;
+mod dashboard;
 pub mod diagnostics;
 pub mod error;
 mod fileprovider;
@@ -86,6 +87,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(measurements::routes())
         .merge(metrics::routes())
         .merge(admin::routes())
+        .merge(dashboard::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(requests::CountRequestsLayer::new(state.clone()))
