@@ -142,7 +142,7 @@ impl ClientLeaks {
                 let opened = open_connection(upstream).await;
                 let after = thread_heap_counters();
                 let (sender, task, upstream_status) = opened?;
-                let heap_bytes = after.live_bytes.saturating_sub(before.live_bytes);
+                let heap_bytes = after.net_bytes_since(&before).max(0) as u64;
                 let mut held = lock(&held);
                 held.push(LeakedConnection {
                     sender,

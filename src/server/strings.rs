@@ -135,10 +135,11 @@ mod tests {
     use crate::memory::thread_heap_counters;
     use crate::server::test_support::{get, json, send, state, state_with};
 
-    /// Live heap bytes of this thread's shard. `#[tokio::test]` runs the router on the
-    /// test's own thread, so the handlers' allocations land here and other tests' do not.
-    fn thread_live_bytes() -> u64 {
-        thread_heap_counters().live_bytes
+    /// This thread's shard. `#[tokio::test]` runs the router on the test's own thread, so
+    /// the handlers' allocations land here and other tests' do not; growth is
+    /// `net_bytes_since` (a shard's own live bytes saturate at zero).
+    fn thread_counters() -> crate::memory::HeapCounters {
+        thread_heap_counters()
     }
 
     #[tokio::test]
@@ -150,24 +151,24 @@ mod tests {
         let requests = 200u64;
         let string_bytes = BIG_STRING_BYTES as u64;
 
-        let before = thread_live_bytes();
+        let before = thread_counters();
         for _ in 0..requests {
             let (status, body) = get(&state, BIGSTRING).await;
             assert_eq!((status, body.len()), (StatusCode::OK, BIG_STRING_BYTES));
         }
-        let bigstring_growth = thread_live_bytes() as i64 - before as i64;
+        let bigstring_growth = thread_counters().net_bytes_since(&before);
         assert!(
             bigstring_growth < string_bytes as i64,
             "{requests} bigstring requests left {bigstring_growth} bytes live"
         );
 
         let held_before = state.strings.held();
-        let before = thread_live_bytes();
+        let before = thread_counters();
         for _ in 0..requests {
             let (status, body) = get(&state, STATICSTRING).await;
             assert_eq!((status, body.len()), (StatusCode::OK, BIG_STRING_BYTES));
         }
-        let staticstring_growth = thread_live_bytes() - before;
+        let staticstring_growth = thread_counters().net_bytes_since(&before).max(0) as u64;
         let kept_bytes = requests * string_bytes;
         // The list's buffer at most doubles past what it holds.
         let list_bytes = 2 * (requests + 1) * size_of::<String>() as u64;
@@ -241,9 +242,9 @@ mod tests {
             get(&state, STATICSTRING).await;
         }
         let held = state.strings.held();
-        let before = thread_live_bytes();
+        let before = thread_counters();
         state.strings.reset();
-        let freed = before - thread_live_bytes();
+        let freed = (-thread_counters().net_bytes_since(&before)) as u64;
         assert_eq!(freed, held.bytes, "what a reset frees is what held() said");
     }
 }
