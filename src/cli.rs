@@ -31,10 +31,20 @@ pub enum Command {
     /// Start the pattern server as a child, drive it with load, sample it, write results.
     Run(RunArgs),
     /// Put 2 to 6 runs side by side on one memory scale, with a table of their numbers.
+    #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
     /// List the built-in scenarios.
     List,
 }
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  membench compare results/loh-size84975-<time> results/loh-size84976-<time>
+  membench compare --run loh --size 84975,84976 --duration 30s
+  membench compare --run bigstring,staticstring --overlay
+  membench compare --run loh --size 1MiB --allocator system,jemalloc,mimalloc
+
+Writes compare.png (and .svg) and compare.md into --out and prints the table on stdout.";
 
 /// How the server is started and what it guards against.
 #[derive(Debug, Clone, Args)]
@@ -150,17 +160,8 @@ pub struct RunArgs {
     pub check: bool,
 }
 
-/// Runs compared: saved results directories, runs to make first, or both.
-///
-/// Examples:
-///   membench compare results/loh-size84975-… results/loh-size84976-…
-///   membench compare --run loh --size 84975,84976 --duration 30s
-///   membench compare --run bigstring,staticstring --overlay
-///   membench compare --run loh --allocator system,jemalloc,mimalloc
-///
-/// Writes compare.png (and .svg) and compare.md into --out, prints the table on stdout.
+/// Runs compared: saved results directories, runs to make first (`--run`), or both.
 #[derive(Debug, Clone, Args)]
-#[command(verbatim_doc_comment)]
 pub struct CompareArgs {
     /// Results directories written by `membench run` (each with samples.csv and
     /// summary.json).
