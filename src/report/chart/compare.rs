@@ -46,7 +46,7 @@ const RUN_COLOURS: [RGBColor; 6] = [
 const COLUMN_WIDTH_PX: u32 = 600;
 const TITLE_H_PX: i32 = 46;
 /// A column's title and its line of averages.
-const COLUMN_HEADER_H_PX: i32 = 62;
+const COLUMN_HEADER_H_PX: i32 = 70;
 /// The overlay has no CPU axis on the right: only room for the last time label.
 const OVERLAY_RIGHT_MARGIN_PX: u32 = 28;
 
@@ -194,7 +194,7 @@ where
         )?;
         column.draw(&Text::new(
             run.label.clone(),
-            (width as i32 / 2, 4),
+            (width as i32 / 2, 10),
             font.pos(Pos::new(HPos::Center, VPos::Top)),
         ))?;
         let averages = column_averages(data);
@@ -207,7 +207,7 @@ where
         )?;
         column.draw(&Text::new(
             averages,
-            (width as i32 / 2, 34),
+            (width as i32 / 2, 40),
             font.color(&MUTED).pos(Pos::new(HPos::Center, VPos::Top)),
         ))?;
         // A rule between columns, so each run reads as its own chart.
@@ -254,7 +254,7 @@ fn shared_legend(charts: &[ChartData]) -> Vec<LegendEntry> {
     };
     let mut entries = Vec::new();
     if any(ChartData::has_heap) {
-        entries.push(entry(Swatch::Line(ALLOCATED), "Allocated (live heap)"));
+        entries.push(entry(Swatch::Line(ALLOCATED), "Allocated (heap)"));
     }
     entries.push(entry(Swatch::Line(RESIDENT), "Resident (RSS)"));
     if any(|data| !data.allocator_mb.is_empty()) {
@@ -264,12 +264,9 @@ fn shared_legend(charts: &[ChartData]) -> Vec<LegendEntry> {
         ));
     }
     if any(|data| data.reclaim_total.is_some()) {
-        entries.push(entry(
-            Swatch::Triangle(RECLAIM),
-            "memory returned to the OS",
-        ));
+        entries.push(entry(Swatch::Triangle(RECLAIM), "returned to OS"));
     }
-    entries.push(entry(Swatch::Line(RPS), "requests/s"));
+    entries.push(entry(Swatch::Line(RPS), "RPS"));
     entries.push(entry(Swatch::Line(CPU), "CPU"));
     if any(|data| data.errors_total > 0) {
         entries.push(LegendEntry {

@@ -81,7 +81,7 @@ pub(super) struct SharedScale {
     pub(super) cpu_percent_max: f64,
 }
 
-/// Puts charts on one scale: the largest memory, RPS and CPU of any of them. Their time
+/// Puts charts on one scale: the largest memory, RPS and CPU of any of them, and one look. Their time
 /// axes are shared by building them over the longest span (see
 /// [`ChartData::from_series_over`]).
 pub(super) fn share_scale(charts: &mut [ChartData]) {
@@ -91,8 +91,12 @@ pub(super) fn share_scale(charts: &mut [ChartData]) {
         rps_max: fold(ChartData::rps_max),
         cpu_percent_max: fold(ChartData::cpu_percent_max),
     };
+    // Dots at the samples in every column or in none, so a column does not look more
+    // finely measured than its neighbour.
+    let dots = charts.iter().all(|chart| chart.dots);
     for chart in charts {
         chart.shared = Some(scale);
+        chart.dots = dots;
     }
 }
 
