@@ -131,30 +131,36 @@ pub fn load_runs(dirs: &[PathBuf]) -> anyhow::Result<Vec<SavedRun>> {
 /// allocator; then the load (`32 connections, closed loop`) where that is what differs;
 /// then the directory name where even that is the same (the same run made twice).
 pub fn run_labels(runs: &[SavedRun]) -> Vec<String> {
-    let mut labels: Vec<String> = runs.iter().map(SavedRun::base_label).collect();
-    let with_load = |label: &String, run: &SavedRun| format!("{label} · {}", run.series.load);
-    let with_dir = |label: &String, run: &SavedRun| {
-        let name = run.dir.file_name().map_or_else(
-            || run.dir.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        format!("{label} ({name})")
+    let base: Vec<String> = runs.iter().map(SavedRun::base_label).collect();
+    // `index` has a twin: another run with the same label for which `differs` holds.
+    let has_twin = |labels: &[String], index: usize, differs: &dyn Fn(usize) -> bool| {
+        (0..labels.len())
+            .any(|other| other != index && labels[other] == labels[index] && differs(other))
     };
-    for extend in [
-        &with_load as &dyn Fn(&String, &SavedRun) -> String,
-        &with_dir,
-    ] {
-        let repeated: Vec<bool> = labels
-            .iter()
-            .map(|label| labels.iter().filter(|other| *other == label).count() > 1)
-            .collect();
-        for ((label, run), repeated) in labels.iter_mut().zip(runs).zip(repeated) {
-            if repeated {
-                *label = extend(label, run);
+    let with_load: Vec<String> = (0..runs.len())
+        .map(|index| {
+            let load = &runs[index].series.load;
+            if has_twin(&base, index, &|other| runs[other].series.load != *load) {
+                format!("{} · {load}", base[index])
+            } else {
+                base[index].clone()
             }
-        }
-    }
-    labels
+        })
+        .collect();
+    (0..runs.len())
+        .map(|index| {
+            if has_twin(&with_load, index, &|_| true) {
+                let dir = &runs[index].dir;
+                let name = dir.file_name().map_or_else(
+                    || dir.display().to_string(),
+                    |name| name.to_string_lossy().into_owned(),
+                );
+                format!("{} ({name})", with_load[index])
+            } else {
+                with_load[index].clone()
+            }
+        })
+        .collect()
 }
 
 /// How the table is written.
@@ -552,7 +558,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_same_run_twice_is_told_apart_by_load_then_directory() {
+    fn the_same_run_twice_is_told_apart_by_a_differing_load_then_directory() {
         let root = tempfile::tempdir().unwrap();
         let series = leak_series();
         write_run_dir(&root.path().join("a"), &series, 1_000, &[]);
@@ -573,6 +579,11 @@ pub(crate) mod tests {
                 "staticstring · jemalloc · 32 connections, closed loop (b)",
                 "staticstring · jemalloc · 64 connections, closed loop",
             ]
+        );
+        // Without a run that differs in load, the load is not worth repeating.
+        assert_eq!(
+            run_labels(&runs[..2]),
+            ["staticstring · jemalloc (a)", "staticstring · jemalloc (b)"]
         );
     }
 
