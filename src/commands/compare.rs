@@ -24,6 +24,8 @@ use crate::report::format::format_params;
 use crate::report::{ComparedRun, render_overlay, render_side_by_side};
 use crate::runner::{Ending, RunPlan};
 
+/// Runs `membench compare`; usage errors ([`CompareError`], a bad `--run`) print one line
+/// and exit 2.
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     match compare_checked(&args) {
         Err(err) if err.downcast_ref::<CompareError>().is_some() => {
