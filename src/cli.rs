@@ -35,6 +35,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// List the built-in scenarios.
     List,
+    /// Drive any http:// URL with the built-in load generator and print the totals
+    /// (requests, RPS, status classes, errors by kind, latency percentiles).
+    Load(LoadArgs),
 }
 
 const COMPARE_EXAMPLES: &str = "\
@@ -225,6 +228,43 @@ pub struct CompareArgs {
 pub enum TableFormatArg {
     Text,
     Markdown,
+}
+
+/// A load run against any URL, without sampling: the generator on its own.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// The URL to request, e.g. http://127.0.0.1:5000/api/ping (http:// only; the port
+    /// defaults to 80).
+    pub url: String,
+
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 32, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub connections: usize,
+
+    /// How long to drive load (e.g. 10s, 1m); 10s when neither this nor --requests is given.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Stop after exactly this many requests (responses plus failures) instead of a duration.
+    #[arg(long, conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: Option<u64>,
+
+    /// Open loop at this many requests per second (e.g. 5000, 5k): latency then counts
+    /// from each request's intended send time. Closed loop without it.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Load-generator threads (default: one per core).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub threads: Option<usize>,
+
+    /// Per-request timeout (e.g. 10s, 500ms).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Format of the totals on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 /// How results are printed on stdout.

@@ -3,6 +3,7 @@
 
 mod compare;
 mod list;
+mod load;
 mod run;
 
 use std::process::ExitCode;
@@ -16,5 +17,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
         Command::List => list::list(),
+        Command::Load(args) => load::load(args),
     }
 }

@@ -1,83 +1,62 @@
-//! STUB CONTRACT — the built-in HTTP/1.1 load generator. The loadgen owner replaces the
-//! bodies and splits the module into files; the public items below are what the runner
-//! and the commands use.
+//! The built-in HTTP/1.1 load generator: bounded, fast, and honest about what it measured.
+//!
+//! It shares the machine with the server it measures, so every cycle it spends is taken
+//! from the measurement. The design follows from that:
+//!
+//! * one current-thread tokio runtime per worker thread, connections spread over the
+//!   threads, each connection a task owning one keep-alive TCP connection ([`worker`],
+//!   [`connection`]);
+//! * requests prebuilt per connection as bytes ([`request`]); responses parsed with
+//!   `httparse` and drained through one reusable buffer ([`response`]);
+//! * per thread, one [`IntervalStats`] behind a mutex that [`LoadHandle::take_interval`]
+//!   swaps out: counts, errors by kind ([`errors`]) and an HdrHistogram of latencies
+//!   ([`stats`]) — memory is bounded, there is no list of requests;
+//! * closed loop by default; open loop on a fixed grid of intended send times, with
+//!   latency of late sends counted from the intended time ([`pacing`]);
+//! * every run ends by itself: a deadline or an exact request count ([`control`]).
+//!
+//! Request failures are data: a failed request is counted by kind, its connection is
+//! replaced after a short backoff, and load goes on.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::time::Duration;
+mod config;
+mod connection;
+mod control;
+mod errors;
+mod pacing;
+mod request;
+mod response;
+mod stats;
+mod target;
+mod worker;
 
-use hdrhistogram::Histogram;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
 
-/// When load stops.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum StopAt {
-    /// After this long (from the start of load).
-    Duration(Duration),
-    /// After exactly this many requests have completed or failed.
-    Requests(u64),
+use anyhow::Context;
+
+pub use config::{ConfigError, LoadConfig, StopAt};
+pub use errors::ErrorKind;
+pub use stats::{IntervalStats, LATENCY_MAX_US, new_latency_histogram};
+pub use target::{Target, TargetError, parse_target};
+
+use control::Control;
+use worker::SharedStats;
+
+/// A running load. Workers never print; the owner polls it.
+pub struct LoadHandle {
+    control: Arc<Control>,
+    workers: Vec<Worker>,
+    /// Everything handed out by `take_interval` so far.
+    total: Mutex<IntervalStats>,
 }
 
-/// What to drive and how hard.
-#[derive(Debug, Clone)]
-pub struct LoadConfig {
-    /// Where to connect.
-    pub addr: SocketAddr,
-    /// The `Host` header, e.g. `127.0.0.1:5000`.
-    pub host: String,
-    /// Paths (with query) to request, taken round-robin per connection.
-    pub paths: Vec<String>,
-    /// Concurrent keep-alive connections in total.
-    pub connections: usize,
-    /// Worker threads (one current-thread runtime each).
-    pub threads: usize,
-    /// Open loop at this rate; closed loop when `None`.
-    pub rate_per_s: Option<f64>,
-    pub stop: StopAt,
-    /// Per-request timeout.
-    pub timeout: Duration,
+/// One worker thread and the stats it records into.
+struct Worker {
+    stats: SharedStats,
+    /// `None` once joined.
+    thread: Option<JoinHandle<()>>,
 }
-
-/// Load statistics of one interval (or of the whole run).
-#[derive(Debug, Clone)]
-pub struct IntervalStats {
-    /// Responses received (any status).
-    pub requests: u64,
-    pub status_2xx: u64,
-    pub status_3xx: u64,
-    pub status_4xx: u64,
-    pub status_5xx: u64,
-    /// Requests that got no response, by kind (`connection refused`, `timeout`, …).
-    pub errors_by_kind: BTreeMap<String, u64>,
-    /// Open loop: sends that started later than scheduled.
-    pub late_sends: u64,
-    /// Latency of responses in microseconds (open loop: from the intended send time).
-    pub latency_us: Histogram<u64>,
-}
-
-impl Default for IntervalStats {
-    fn default() -> Self {
-        IntervalStats {
-            requests: 0,
-            status_2xx: 0,
-            status_3xx: 0,
-            status_4xx: 0,
-            status_5xx: 0,
-            errors_by_kind: BTreeMap::new(),
-            late_sends: 0,
-            latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds"),
-        }
-    }
-}
-
-impl IntervalStats {
-    /// Failed requests of every kind.
-    pub fn errors(&self) -> u64 {
-        self.errors_by_kind.values().sum()
-    }
-}
-
-/// A running load. Workers never print; the runner polls it.
-pub struct LoadHandle;
 
 /// What remained when load ended.
 pub struct LoadResult {
@@ -90,30 +69,108 @@ pub struct LoadResult {
 impl LoadHandle {
     /// True once every worker has ended (stop condition reached or `stop` called).
     pub fn is_finished(&self) -> bool {
-        true
+        self.workers
+            .iter()
+            .all(|worker| worker.thread.as_ref().is_none_or(JoinHandle::is_finished))
     }
-    /// Stats since the previous call.
+
+    /// Stats since the previous call (or since the start), merged over all threads; they
+    /// are also added to the run's total.
     pub fn take_interval(&self) -> IntervalStats {
-        IntervalStats::default()
+        let mut interval = IntervalStats::default();
+        for worker in &self.workers {
+            // Allocated before locking, so the worker waits only for a swap.
+            let fresh = IntervalStats::default();
+            let taken = std::mem::replace(&mut *worker::lock(&worker.stats), fresh);
+            interval.merge(&taken);
+        }
+        self.total
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .merge(&interval);
+        interval
     }
+
     /// Asks the workers to stop now (in-flight requests are abandoned, not counted).
-    pub fn stop(&self) {}
+    pub fn stop(&self) {
+        self.control.stop();
+    }
+
     /// Waits for the workers and returns what remained.
-    pub fn finish(self) -> LoadResult {
+    pub fn finish(mut self) -> LoadResult {
+        for thread in self
+            .workers
+            .iter_mut()
+            .filter_map(|worker| worker.thread.take())
+        {
+            // A worker that panicked (a bug) leaves its counts in place; they are
+            // reported as they are rather than lost.
+            let _ = thread.join();
+        }
+        let last_interval = self.take_interval();
+        let total = std::mem::take(
+            &mut *self
+                .total
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         LoadResult {
-            last_interval: IntervalStats::default(),
-            total: IntervalStats::default(),
+            last_interval,
+            total,
         }
     }
 }
 
-/// Starts the workers. Fails only if threads cannot be started.
-pub fn start(_config: LoadConfig) -> anyhow::Result<LoadHandle> {
-    anyhow::bail!("the load generator is not built yet")
+impl Drop for LoadHandle {
+    /// A handle dropped without `finish` stops its workers rather than leaving them running.
+    fn drop(&mut self) {
+        self.control.stop();
+    }
 }
 
-/// Splits a target URL (`http://127.0.0.1:8080/path?q`) into the address to connect to,
-/// the Host header and the path with query. Only `http://` is supported.
-pub fn parse_target(url: &str) -> anyhow::Result<(SocketAddr, String, String)> {
-    anyhow::bail!("cannot parse \"{url}\" yet")
+/// Starts the workers. Fails if the configuration is invalid (the message names the
+/// field) or threads cannot be started; request failures never fail it.
+pub fn start(config: LoadConfig) -> anyhow::Result<LoadHandle> {
+    config.validate()?;
+    let threads = config.effective_threads();
+    // Runtimes are built here, not in the threads, so a failure is an error of `start`.
+    let runtimes = (0..threads)
+        .map(|_| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot create a load-generator runtime")
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let control = Arc::new(Control::new(Instant::now(), config.stop));
+    let config = Arc::new(config);
+    let mut handle = LoadHandle {
+        control: control.clone(),
+        workers: Vec::with_capacity(threads),
+        total: Mutex::new(IntervalStats::default()),
+    };
+    for (thread_index, runtime) in runtimes.into_iter().enumerate() {
+        let stats = SharedStats::default();
+        let indices: Vec<usize> = (thread_index..config.connections)
+            .step_by(threads)
+            .collect();
+        let spawned = std::thread::Builder::new()
+            .name(format!("loadgen-{thread_index}"))
+            .spawn({
+                let (config, control, stats) = (config.clone(), control.clone(), stats.clone());
+                move || worker::run_thread(runtime, config, control, stats, indices)
+            });
+        match spawned {
+            Ok(thread) => handle.workers.push(Worker {
+                stats,
+                thread: Some(thread),
+            }),
+            // Dropping the handle stops the threads already started.
+            Err(err) => return Err(err).context("cannot start a load-generator thread"),
+        }
+    }
+    Ok(handle)
 }
+
+#[cfg(test)]
+mod tests;

@@ -38,6 +38,14 @@ pub struct Diagnostics {
     pub errors: BTreeMap<String, u64>,
     /// What each leaking (or caching) endpoint holds now.
     pub leaks: Leaks,
+    /// Allocations made by the server's own snapshots (`/api/diagnostics`, `/metrics`:
+    /// reading `/proc`, the allocator's statistics) before this one, cumulative. They are
+    /// part of `heap`; subtract them to see what the endpoints under load allocated.
+    #[serde(default)]
+    pub measurement_alloc_count: u64,
+    /// Bytes of those allocations, cumulative.
+    #[serde(default)]
+    pub measurement_alloc_bytes: u64,
 }
 
 /// What the pattern endpoints hold right now.

@@ -15,6 +15,9 @@ pub enum AppError {
     /// accepted.
     #[error("{0}")]
     BadRequest(String),
+    /// 404: no endpoint at this path; the message quotes the path and lists the endpoints.
+    #[error("{0}")]
+    NotFound(String),
     /// 405: e.g. `GET /api/collect`; the message says which method to use.
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -42,6 +45,7 @@ impl AppError {
     pub fn kind(&self) -> String {
         match self {
             AppError::BadRequest(_) => "bad request".to_string(),
+            AppError::NotFound(_) => "not found".to_string(),
             AppError::MethodNotAllowed(_) => "method not allowed".to_string(),
             AppError::CapReached { kind, .. } => (*kind).to_string(),
             AppError::Upstream { kind, .. } | AppError::Unavailable { kind, .. } => kind.clone(),
@@ -49,9 +53,11 @@ impl AppError {
         }
     }
 
+    /// The HTTP status that says whose fault the failure was.
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::CapReached { .. } => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Upstream { .. } => StatusCode::BAD_GATEWAY,

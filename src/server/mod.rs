@@ -4,39 +4,264 @@
 //!
 //! * [`app`] builds the router from an [`AppState`] (tests call it with `oneshot`).
 //! * [`serve`] binds, prints `listening on http://ADDR` as the first stdout line, and
-//!   shuts down gracefully on Ctrl-C or SIGTERM.
-//! * One file per pattern family; [`diagnostics`] is the JSON contract with the sampler.
+//!   shuts down gracefully on Ctrl-C or SIGTERM (`serve.rs`).
+//! * One file per pattern family: `strings.rs` (bigstring, staticstring), `buffers.rs`
+//!   (loh, array, pooledarray), `cache.rs`, `clients.rs`, `fileprovider.rs`, `ping.rs`;
+//!   `leak_cap.rs` is the cap the leaking ones share.
+//! * The measurements: [`diagnostics`] is the JSON contract with the sampler,
+//!   `measurements.rs` serves it, `metrics.rs` renders it for Prometheus, `admin.rs`
+//!   holds collect and reset, `requests.rs` the counting middleware.
+//!
+//! Every failure is an [`AppError`] answered as JSON, including unknown paths (404) and
+//! wrong methods (405), so a client always gets a message that says what to do.
 
+mod admin;
 mod buffers;
 mod cache;
+mod clientleak;
 mod clients;
+mod dashboard;
 pub mod diagnostics;
 pub mod error;
 mod fileprovider;
+mod leak_cap;
+mod loopback;
+mod measurements;
+mod metrics;
+mod ping;
 mod requests;
+mod serve;
 mod state;
 mod strings;
+mod upstream;
 
 use axum::Router;
+use axum::extract::MatchedPath;
+use axum::http::{Method, Uri};
 
-use crate::cli::ServeArgs;
-
+pub use admin::ResetOutcome;
 pub use diagnostics::{Diagnostics, Held, Leaks};
 pub use error::AppError;
+pub use serve::serve;
 pub use state::{AppState, ServerConfig, SharedState};
 
-/// The whole router (STUB: the core owner adds the measurement routes and middleware).
+/// Route templates of the families whose files are written elsewhere (`clients.rs`,
+/// `fileprovider.rs`), so their requests are counted on the fast path too. A route
+/// missing from [`known_routes`] is still counted, only through a locked map.
+const OTHER_FAMILY_ROUTES: &[&str] = &[
+    "/api/httpclient1",
+    "/api/httpclient2",
+    "/api/clientleak",
+    "/api/fileprovider",
+];
+
+/// Every route template the server answers, in the order of the endpoint list.
+pub fn known_routes() -> Vec<&'static str> {
+    [
+        ping::ROUTES,
+        strings::ROUTES,
+        buffers::ROUTES,
+        cache::ROUTES,
+        OTHER_FAMILY_ROUTES,
+        measurements::ROUTES,
+        metrics::ROUTES,
+        admin::ROUTES,
+    ]
+    .concat()
+}
+
+/// The whole router: every family's routes, JSON 404 and 405 answers, and request
+/// counting (applied to every route and the fallback).
+///
+/// No per-request tracing layer: `tower_http`'s `TraceLayer` costs 5 allocations per
+/// request even with its spans filtered out, and every allocation the server makes on its
+/// own shows up in the allocation rate the scenarios measure.
 pub fn app(state: SharedState) -> Router {
     Router::new()
+        .merge(ping::routes())
         .merge(strings::routes())
         .merge(buffers::routes())
         .merge(cache::routes())
         .merge(clients::routes())
         .merge(fileprovider::routes())
+        .merge(measurements::routes())
+        .merge(metrics::routes())
+        .merge(admin::routes())
+        .merge(dashboard::routes())
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(requests::CountRequestsLayer::new(state.clone()))
         .with_state(state)
 }
 
-/// Runs `membench serve` until Ctrl-C or SIGTERM (STUB).
-pub fn serve(_args: ServeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("serve is not built yet")
+async fn not_found(method: Method, uri: Uri) -> AppError {
+    AppError::NotFound(format!(
+        "no endpoint at {method} {:?}; the endpoints are {} (sizes in bytes, e.g. \
+         /api/loh/85000; `membench list` describes each pattern)",
+        uri.path(),
+        known_routes().join(", ")
+    ))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri, matched: Option<MatchedPath>) -> AppError {
+    let route = matched.map_or_else(|| uri.path().to_string(), |m| m.as_str().to_string());
+    AppError::MethodNotAllowed(format!(
+        "{method} is not allowed on {route}; the pattern endpoints answer GET, collect and \
+         reset answer POST (this response's Allow header lists what {route} accepts)"
+    ))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Driving the router in-process, as the handlers' tests do.
+
+    use axum::body::{Body, Bytes};
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A state with the defaults of `membench serve` (self address unused in-process).
+    pub fn state() -> SharedState {
+        state_with(|_| {})
+    }
+
+    /// A state with the defaults changed by `change`.
+    pub fn state_with(change: impl FnOnce(&mut ServerConfig)) -> SharedState {
+        let mut config = ServerConfig::new("127.0.0.1:9".parse().unwrap());
+        change(&mut config);
+        AppState::new(config).unwrap()
+    }
+
+    /// Sends one request through the router and reads the whole body (which drops the
+    /// response, so a pooled buffer goes back before this returns).
+    pub async fn send(state: &SharedState, method: &str, path: &str) -> (StatusCode, Bytes) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        let response = app(state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, body)
+    }
+
+    /// `GET path`.
+    pub async fn get(state: &SharedState, path: &str) -> (StatusCode, Bytes) {
+        send(state, "GET", path).await
+    }
+
+    /// The body as JSON.
+    pub fn json(body: &[u8]) -> serde_json::Value {
+        serde_json::from_slice(body)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(body)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::test_support::{get, json, send, state};
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unknown_path_is_a_json_404_that_lists_the_endpoints_and_counts_as_unmatched() {
+        let state = state();
+        // Not `/`: that is the dashboard's, once it is merged.
+        for path in ["/no/such/path", "/api/no-such-endpoint"] {
+            let (status, body) = get(&state, path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+            let error = json(&body);
+            let message = error["error"].as_str().unwrap();
+            assert!(message.contains(&format!("{path:?}")), "{message}");
+            assert!(message.contains("/api/loh/{size}"), "{message}");
+            assert_eq!(error["kind"], "not found");
+        }
+        assert_eq!(state.requests.snapshot()[requests::UNMATCHED], 2);
+        assert_eq!(state.errors.snapshot()["not found"], 2);
+    }
+
+    #[tokio::test]
+    async fn requests_are_counted_under_their_route_template() {
+        let state = state();
+        get(&state, "/api/loh/1000").await;
+        get(&state, "/api/loh/2000").await;
+        get(&state, "/api/ping").await;
+        let counts = state.requests.snapshot();
+        assert_eq!(counts["/api/loh/{size}"], 2, "{counts:?}");
+        assert_eq!(counts["/api/ping"], 1, "{counts:?}");
+        assert_eq!(counts.values().sum::<u64>(), 3, "{counts:?}");
+    }
+
+    #[tokio::test]
+    async fn a_route_outside_the_known_table_is_still_counted() {
+        let state = state();
+        let router = Router::new()
+            .route("/extra/{id}", axum::routing::get(|| async { "extra" }))
+            .layer(requests::CountRequestsLayer::new(state.clone()))
+            .with_state(state.clone());
+        for _ in 0..3 {
+            let request = axum::http::Request::get("/extra/7")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let response = tower::ServiceExt::oneshot(router.clone(), request)
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        assert_eq!(state.requests.snapshot()["/extra/{id}"], 3);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_method_is_a_json_405() {
+        let state = state();
+        for path in ["/api/collect", "/api/reset"] {
+            let (status, body) = get(&state, path).await;
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+            let message = json(&body)["error"].as_str().unwrap().to_string();
+            assert!(message.contains("POST"), "{message}");
+            assert!(message.contains(path), "{message}");
+        }
+        let (status, body) = send(&state, "POST", "/api/bigstring").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(json(&body)["error"].as_str().unwrap().contains("GET"));
+        assert_eq!(state.errors.snapshot()["method not allowed"], 3);
+    }
+
+    #[tokio::test]
+    async fn every_endpoint_of_the_core_answers() {
+        let state = state();
+        for path in [
+            "/api/ping",
+            "/api/bigstring",
+            "/api/staticstring",
+            "/api/loh",
+            "/api/loh/84976",
+            "/api/array/1000",
+            "/api/pooledarray/1000",
+            "/api/cache/unbounded",
+            "/api/cache/expiring",
+            "/api/diagnostics",
+            "/metrics",
+        ] {
+            let (status, body) = get(&state, path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body:?}");
+            assert!(!body.is_empty(), "{path}");
+        }
+        for path in ["/api/collect", "/api/reset"] {
+            let (status, body) = send(&state, "POST", path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body:?}");
+            json(&body);
+        }
+    }
+
+    #[test]
+    fn known_routes_are_unique() {
+        let routes = known_routes();
+        let unique: std::collections::BTreeSet<_> = routes.iter().collect();
+        assert_eq!(unique.len(), routes.len(), "{routes:?}");
+    }
 }

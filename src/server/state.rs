@@ -2,6 +2,9 @@
 //! Each family owns its state type in its own file (`strings.rs`, `buffers.rs`, …) with
 //! the same small surface: `new(&ServerConfig)`, `held()` for diagnostics and `reset()`
 //! for `POST /api/reset`.
+//!
+//! The families share nothing but this state: the leak cap, for one, is checked by reading
+//! each leaking family's held bytes (`leak_cap.rs`), not through a shared budget.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,8 +14,10 @@ use super::buffers::BufferPool;
 use super::cache::Caches;
 use super::clients::Clients;
 use super::fileprovider::Watchers;
+use super::measurements::MeasurementCost;
 use super::requests::{ErrorCounters, RequestCounters};
 use super::strings::StaticStrings;
+use crate::cli::ServeArgs;
 
 /// Limits and settings of one server, from `membench serve` flags.
 #[derive(Debug, Clone)]
@@ -30,6 +35,17 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// The configuration of `membench serve ARGS` once it listens on `self_addr`.
+    pub fn from_args(args: &ServeArgs, self_addr: SocketAddr) -> ServerConfig {
+        ServerConfig {
+            self_addr,
+            leak_cap_bytes: args.leak_cap,
+            client_leak_cap: args.client_leak_cap,
+            max_size_bytes: args.max_size,
+            cache_ttl: args.cache_ttl,
+        }
+    }
+
     /// The defaults of `membench serve`, listening on `self_addr`.
     pub fn new(self_addr: SocketAddr) -> ServerConfig {
         ServerConfig {
@@ -48,9 +64,14 @@ pub type SharedState = Arc<AppState>;
 /// Everything the handlers share.
 pub struct AppState {
     pub config: ServerConfig,
+    /// When the state was built (the server's start, for `uptime_s`).
     pub started: Instant,
+    /// Requests answered per endpoint (counted by the middleware in `requests.rs`).
     pub requests: RequestCounters,
+    /// Failures by kind.
     pub errors: ErrorCounters,
+    /// What the server's own snapshots allocated (see `measurements.rs`).
+    pub measurement_cost: MeasurementCost,
     pub strings: StaticStrings,
     pub pool: BufferPool,
     pub caches: Caches,
@@ -64,8 +85,9 @@ impl AppState {
     pub fn new(config: ServerConfig) -> anyhow::Result<SharedState> {
         Ok(Arc::new(AppState {
             started: Instant::now(),
-            requests: RequestCounters::default(),
+            requests: RequestCounters::new(super::known_routes()),
             errors: ErrorCounters::default(),
+            measurement_cost: MeasurementCost::default(),
             strings: StaticStrings::new(&config),
             pool: BufferPool::new(&config),
             caches: Caches::new(&config),

@@ -4,5 +4,6 @@
 mod support;
 
 mod cli;
+mod dashboard;
 mod run;
 mod serve;

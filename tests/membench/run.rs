@@ -51,9 +51,10 @@ fn heap_slope_mb_per_min(summary: &serde_json::Value) -> f64 {
 #[test]
 fn a_leak_shows_a_growing_heap_and_a_transient_pattern_does_not() {
     let leak_dir = tempfile::tempdir().unwrap();
-    let leak = short_run("staticstring", leak_dir.path(), &[]);
+    // Open loop at a known rate, far below the 1 GiB leak cap over 4 s.
+    let leak = short_run("staticstring", leak_dir.path(), &["--rate", "2000"]);
     let transient_dir = tempfile::tempdir().unwrap();
-    let transient = short_run("bigstring", transient_dir.path(), &[]);
+    let transient = short_run("bigstring", transient_dir.path(), &["--rate", "2000"]);
 
     // Columns with units, and one row per 250 ms interval (about 16 for 4 s).
     let header = std::fs::read_to_string(leak_dir.path().join("samples.csv")).unwrap();
@@ -80,7 +81,7 @@ fn a_leak_shows_a_growing_heap_and_a_transient_pattern_does_not() {
         "{leak:#} {transient:#}"
     );
 
-    // Each staticstring request keeps 10 KiB: at even 500 RPS that is about 290 MB/min.
+    // Each staticstring request keeps 10 KiB: at 2,000 RPS that is about 1,229 MB/min.
     // bigstring frees every string: its live heap must not climb anywhere near that.
     let leak_slope = heap_slope_mb_per_min(&leak);
     let transient_slope = heap_slope_mb_per_min(&transient);

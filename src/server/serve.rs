@@ -1,0 +1,269 @@
+//! `membench serve` as a process: choose the allocator, bind, announce, serve, stop.
+//!
+//! * **Allocator and counting are fixed before `main`.** The global allocator reads
+//!   `MEMBENCH_ALLOCATOR` and `MEMBENCH_COUNTING` on its first call, which happens before
+//!   any flag is parsed. When `--allocator` or `--no-counting` asks for something else, the
+//!   process re-executes itself (same pid, same stdout) with the variables set. A marker
+//!   variable stops a second re-exec: if the choice still does not hold after one, that is
+//!   a bug to report, not a loop.
+//! * **The first stdout line is the contract** with whoever started the server (the
+//!   runner, scripts, tests): exactly `listening on http://ADDR` with the bound address
+//!   (the real port when `--addr` asks for port 0), flushed at once. Logs go to stderr.
+//! * **Stopping.** Ctrl-C or SIGTERM stops accepting connections and lets requests in
+//!   flight finish; connections that are still open after [`SHUTDOWN_GRACE`] are dropped,
+//!   so a keep-alive client cannot hold the server up.
+
+use std::future::IntoFuture;
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::watch;
+use tracing_subscriber::EnvFilter;
+
+use super::app;
+use super::state::{AppState, ServerConfig};
+use crate::cli::ServeArgs;
+use crate::memory::{self, ALLOCATOR_ENV, COUNTING_ENV};
+
+/// Set on the re-executed process, so it never re-executes again.
+const REEXEC_ENV: &str = "MEMBENCH_REEXEC";
+
+/// How long open connections may take to finish after Ctrl-C or SIGTERM. Below the
+/// runner's own grace (5 s) before it kills the child.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// How long the runtime waits for blocking tasks (a diagnostics read, a trim) at exit.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(1);
+
+/// Runs `membench serve` until Ctrl-C or SIGTERM.
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    reexec_if_needed(&args)?;
+    memory::set_large_object_threshold(args.large_object_bytes);
+    init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("membench-worker")
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let result = runtime.block_on(run(args));
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    result
+}
+
+/// Replaces this process with itself when the allocator or counting it started with is
+/// not the one asked for; returns when no re-exec is needed.
+fn reexec_if_needed(args: &ServeArgs) -> anyhow::Result<()> {
+    let active = memory::active_allocator();
+    let counting = memory::counting_enabled();
+    let want_counting = !args.no_counting;
+    if args.allocator == active && want_counting == counting {
+        return Ok(());
+    }
+    let on_off = |on: bool| if on { "on" } else { "off" };
+    if std::env::var_os(REEXEC_ENV).is_some() {
+        bail!(
+            "re-executed with {ALLOCATOR_ENV}={} and counting {}, but the process still runs \
+             {active} with counting {}; this is a bug in membench's allocator switch",
+            args.allocator,
+            on_off(want_counting),
+            on_off(counting),
+        );
+    }
+    let exe = std::env::current_exe().context("cannot find the membench executable")?;
+    let mut command = Command::new(&exe);
+    command
+        .args(std::env::args_os().skip(1))
+        .env(ALLOCATOR_ENV, args.allocator.name())
+        .env(REEXEC_ENV, "1");
+    if want_counting {
+        command.env_remove(COUNTING_ENV);
+    } else {
+        command.env(COUNTING_ENV, "off");
+    }
+    // exec only returns on failure.
+    let err = command.exec();
+    Err(err).with_context(|| {
+        format!(
+            "cannot re-execute {} to switch to the {} allocator",
+            exe.display(),
+            args.allocator
+        )
+    })
+}
+
+/// Logs on stderr; `RUST_LOG` filters (default `info`). Colours only on a terminal and
+/// without `NO_COLOR`, so a log file (the runner's `server.log`) stays plain text.
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // Fails only when a subscriber is already set (membench used as a library): keep it.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .try_init();
+}
+
+async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .map_err(|err| bind_error(args.addr, err))?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the address the server listens on")?;
+    let state = AppState::new(ServerConfig::from_args(&args, addr))
+        .context("cannot set up the pattern endpoints")?;
+    let stop_signals = StopSignals::install();
+    announce(addr)?;
+    tracing::info!(
+        %addr,
+        allocator = %memory::active_allocator(),
+        counting = memory::counting_enabled(),
+        leak_cap_bytes = args.leak_cap,
+        max_size_bytes = args.max_size,
+        "serving"
+    );
+
+    let (stopping_tx, stopping_rx) = watch::channel(false);
+    // Responses are written in one go; Nagle would only delay the last segment.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {err}");
+        }
+    });
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        stop_signals.recv().await;
+        let _ = stopping_tx.send(true);
+    });
+    tokio::select! {
+        result = server.into_future() => result.context("the server failed")?,
+        () = grace_expired(stopping_rx) => tracing::warn!(
+            "connections still open {} s after the stop signal; closing them",
+            SHUTDOWN_GRACE.as_secs()
+        ),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The bind failure, with what to do about it.
+fn bind_error(addr: SocketAddr, err: std::io::Error) -> anyhow::Error {
+    let hint = match err.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "another process listens there; pick another address with --addr \
+             (e.g. --addr 127.0.0.1:0 for any free port)"
+        }
+        _ => "pick another address with --addr (e.g. --addr 127.0.0.1:0 for any free port)",
+    };
+    anyhow::anyhow!("cannot listen on {addr}: {err}; {hint}")
+}
+
+/// Prints the first stdout line and flushes it, so a reader waiting on it goes on now.
+fn announce(addr: SocketAddr) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on http://{addr}")
+        .and_then(|()| stdout.flush())
+        .context("cannot write the listening line to stdout")
+}
+
+/// Ctrl-C and SIGTERM, listened for from the moment this is built.
+struct StopSignals {
+    interrupt: Option<Signal>,
+    terminate: Option<Signal>,
+}
+
+impl StopSignals {
+    /// Installs the handlers now. Built before the listening line is printed, so a
+    /// SIGTERM sent as soon as the server is announced stops it gracefully rather than by
+    /// the default action (death, exit status 143).
+    fn install() -> StopSignals {
+        let install = |kind: SignalKind, name: &str| {
+            signal(kind)
+                .inspect_err(|err| tracing::warn!("cannot listen for {name}: {err}"))
+                .ok()
+        };
+        StopSignals {
+            interrupt: install(SignalKind::interrupt(), "Ctrl-C"),
+            terminate: install(SignalKind::terminate(), "SIGTERM"),
+        }
+    }
+
+    /// Resolves on the first Ctrl-C or SIGTERM.
+    async fn recv(mut self) {
+        async fn next(signal: &mut Option<Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(&mut self.interrupt) => tracing::info!("Ctrl-C: stopping"),
+            () = next(&mut self.terminate) => tracing::info!("SIGTERM: stopping"),
+        }
+    }
+}
+
+/// Resolves [`SHUTDOWN_GRACE`] after the stop signal.
+async fn grace_expired(mut stopping: watch::Receiver<bool>) {
+    if stopping.wait_for(|stopping| *stopping).await.is_err() {
+        // The server ended without a stop signal; the other branch has won already.
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(SHUTDOWN_GRACE).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from(["membench", "serve"].iter().chain(args)).unwrap();
+        match cli.command {
+            Command::Serve(args) => args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_taken_address_is_a_clear_error_that_suggests_addr() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap().to_string();
+        let err = run(serve_args(&["--addr", &addr])).await.unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains(&format!("cannot listen on {addr}")),
+            "{message}"
+        );
+        assert!(message.contains("--addr"), "{message}");
+    }
+
+    #[test]
+    fn the_config_comes_from_the_flags_and_the_bound_address() {
+        let args = serve_args(&[
+            "--leak-cap",
+            "2MiB",
+            "--max-size",
+            "1MiB",
+            "--cache-ttl",
+            "2s",
+        ]);
+        let bound: SocketAddr = "127.0.0.1:4321".parse().unwrap();
+        let config = ServerConfig::from_args(&args, bound);
+        assert_eq!(config.self_addr, bound);
+        assert_eq!(config.leak_cap_bytes, 2 << 20);
+        assert_eq!(config.max_size_bytes, 1 << 20);
+        assert_eq!(config.cache_ttl, Duration::from_secs(2));
+    }
+}
