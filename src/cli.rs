@@ -30,12 +30,24 @@ pub enum Command {
     Serve(ServeArgs),
     /// Start the pattern server as a child, drive it with load, sample it, write results.
     Run(RunArgs),
+    /// Put 2 to 6 runs side by side on one memory scale, with a table of their numbers.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(CompareArgs),
     /// List the built-in scenarios.
     List,
     /// Drive any http:// URL with the built-in load generator and print the totals
     /// (requests, RPS, status classes, errors by kind, latency percentiles).
     Load(LoadArgs),
 }
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  membench compare results/loh-size84975-<time> results/loh-size84976-<time>
+  membench compare --run loh --size 84975,84976 --duration 30s
+  membench compare --run bigstring,staticstring --overlay
+  membench compare --run loh --size 1MiB --allocator system,jemalloc,mimalloc
+
+Writes compare.png (and .svg) and compare.md into --out and prints the table on stdout.";
 
 /// How the server is started and what it guards against.
 #[derive(Debug, Clone, Args)]
@@ -149,6 +161,73 @@ pub struct RunArgs {
     /// section says (e.g. a leak check in CI with your own scenario file and --target).
     #[arg(long)]
     pub check: bool,
+}
+
+/// Runs compared: saved results directories, runs to make first (`--run`), or both.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Results directories written by `membench run` (each with samples.csv and
+    /// summary.json).
+    #[arg(value_name = "RUN_DIR")]
+    pub dirs: Vec<PathBuf>,
+
+    /// Make these runs first, one per scenario × --size × --allocator, each into its own
+    /// directory under --out (e.g. --run bigstring,staticstring).
+    #[arg(
+        long = "run",
+        value_name = "SCENARIO[,SCENARIO…]",
+        value_delimiter = ','
+    )]
+    pub scenarios: Vec<String>,
+
+    /// Sizes for the runs of --run, in bytes (e.g. 84975,84976 or 64KiB,1MiB).
+    #[arg(long, value_name = "SIZE[,SIZE…]", value_delimiter = ',', value_parser = parse_byte_size, requires = "scenarios")]
+    pub size: Vec<u64>,
+
+    /// Allocators for the runs of --run (e.g. system,jemalloc,mimalloc); default jemalloc.
+    #[arg(
+        long,
+        value_name = "ALLOCATOR[,ALLOCATOR…]",
+        value_delimiter = ',',
+        value_enum,
+        requires = "scenarios"
+    )]
+    pub allocator: Vec<AllocatorKind>,
+
+    /// Load duration of each run of --run (e.g. 30s); the scenario's default without it.
+    #[arg(long, value_parser = parse_duration, requires = "scenarios")]
+    pub duration: Option<Duration>,
+
+    /// Concurrent connections of each run of --run.
+    #[arg(long, requires = "scenarios")]
+    pub connections: Option<usize>,
+
+    /// Open loop at this many requests per second for each run of --run (e.g. 5k).
+    #[arg(long, value_parser = parse_rate, requires = "scenarios")]
+    pub rate: Option<f64>,
+
+    /// Warm-up of each run of --run (e.g. 2s); `membench run`'s default without it.
+    #[arg(long, value_parser = parse_duration, requires = "scenarios")]
+    pub warmup: Option<Duration>,
+
+    /// One chart with every run's lines in its own colour instead of one column per run.
+    #[arg(long)]
+    pub overlay: bool,
+
+    /// Format of the table on stdout (compare.md is always Markdown).
+    #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
+    pub format: TableFormatArg,
+
+    /// Output directory (default: results/compare-<UTC timestamp>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// How the comparison table is printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormatArg {
+    Text,
+    Markdown,
 }
 
 /// A load run against any URL, without sampling: the generator on its own.

@@ -1,6 +1,7 @@
 //! One file per subcommand: each turns parsed arguments into calls on the library and
 //! owns what is printed. No measurement logic lives here.
 
+mod compare;
 mod list;
 mod load;
 mod run;
@@ -14,6 +15,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => crate::server::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => run::run(args),
+        Command::Compare(args) => compare::compare(args),
         Command::List => list::list(),
         Command::Load(args) => load::load(args),
     }

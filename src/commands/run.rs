@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use crate::cli::{OutputFormat, RunArgs};
 use crate::loadgen::{self, StopAt};
-use crate::report::{self, LatencySummary, RunEnd, RunInfo};
+use crate::report::{self, LatencySummary, RunEnd, RunInfo, Summary};
 use crate::runner::{self, Ending, RunPlan, ServerSpec};
 use crate::scenario::{self, LookupError};
 use crate::units::format_bytes;
@@ -33,13 +33,69 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         Err(PlanError::Other(err)) => return Err(err),
     };
+    let Executed {
+        out_dir,
+        summary,
+        ending,
+    } = execute(&plan)?;
+
+    match args.format {
+        OutputFormat::Text => {
+            print!("{}", report::format_text(&summary));
+            println!("results: {}", out_dir.display());
+        }
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+    }
+    let failed_checks = summary
+        .verdict
+        .iter()
+        .filter(|check| !check.matches)
+        .count();
+    Ok(match ending {
+        Ending::Completed if args.check && failed_checks > 0 => {
+            eprintln!(
+                "membench: {failed_checks} of {} expectations do not match (--check)",
+                summary.verdict.len()
+            );
+            ExitCode::from(3)
+        }
+        Ending::Completed => ExitCode::SUCCESS,
+        Ending::Interrupted => {
+            eprintln!(
+                "membench: interrupted; the samples taken so far are written to {}",
+                out_dir.display()
+            );
+            ExitCode::from(130)
+        }
+        Ending::ServerDied(how) => {
+            eprintln!(
+                "membench: the server {how} during the run; everything sampled until then is written to {}",
+                out_dir.display()
+            );
+            ExitCode::from(1)
+        }
+    })
+}
+
+/// What one executed run left behind.
+pub(super) struct Executed {
+    /// The results directory (samples.csv, summary.json, chart.png).
+    pub(super) out_dir: PathBuf,
+    pub(super) summary: Summary,
+    pub(super) ending: Ending,
+}
+
+/// Runs a plan and writes its results: the directory, samples (by the runner), summary
+/// with verdicts, chart. Shared by `run` and `compare --run`, so a compared run is exactly
+/// what `membench run` would have written. Prints nothing on stdout.
+pub(super) fn execute(plan: &RunPlan) -> anyhow::Result<Executed> {
     std::fs::create_dir_all(&plan.out_dir).with_context(|| {
         format!(
             "cannot create the results directory {}; choose another with --out DIR",
             plan.out_dir.display()
         )
     })?;
-    let outcome = runner::run(&plan)?;
+    let outcome = runner::run(plan)?;
 
     let end = match &outcome.ending {
         Ending::Completed => RunEnd::Completed,
@@ -82,46 +138,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "membench: the chart could not be drawn: {err:#} (samples.csv and summary.json are written)"
         );
     }
-
-    match args.format {
-        OutputFormat::Text => {
-            print!("{}", report::format_text(&summary));
-            println!("results: {}", plan.out_dir.display());
-        }
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
-    }
-    let failed_checks = summary
-        .verdict
-        .iter()
-        .filter(|check| !check.matches)
-        .count();
-    Ok(match outcome.ending {
-        Ending::Completed if args.check && failed_checks > 0 => {
-            eprintln!(
-                "membench: {failed_checks} of {} expectations do not match (--check)",
-                summary.verdict.len()
-            );
-            ExitCode::from(3)
-        }
-        Ending::Completed => ExitCode::SUCCESS,
-        Ending::Interrupted => {
-            eprintln!(
-                "membench: interrupted; the samples taken so far are written to {}",
-                plan.out_dir.display()
-            );
-            ExitCode::from(130)
-        }
-        Ending::ServerDied(how) => {
-            eprintln!(
-                "membench: the server {how} during the run; everything sampled until then is written to {}",
-                plan.out_dir.display()
-            );
-            ExitCode::from(1)
-        }
+    Ok(Executed {
+        out_dir: plan.out_dir.clone(),
+        summary,
+        ending: outcome.ending,
     })
 }
 
-enum PlanError {
+pub(super) enum PlanError {
     /// Bad arguments: message and exit code 2.
     Usage(String),
     Other(anyhow::Error),
@@ -134,7 +158,7 @@ impl From<anyhow::Error> for PlanError {
 }
 
 /// Turns the scenario and flags into a plan; flags win over the scenario's defaults.
-fn plan(args: &RunArgs) -> Result<RunPlan, PlanError> {
+pub(super) fn plan(args: &RunArgs) -> Result<RunPlan, PlanError> {
     let usage = |err: LookupError| PlanError::Usage(err.to_string());
     let target = match &args.target {
         Some(url) => Some(
@@ -251,17 +275,17 @@ fn plan(args: &RunArgs) -> Result<RunPlan, PlanError> {
 /// `results/<scenario>[-<name><value>…]-<UTC timestamp>`, e.g.
 /// `results/loh-size84976-20261122T103000Z`.
 fn default_out_dir(scenario: &str, params: &[(String, String)]) -> PathBuf {
+    PathBuf::from("results").join(format!("{}-{}", dir_name(scenario, params), utc_stamp()))
+}
+
+/// `loh-size84976`: a scenario and its parameters as a directory name (anything but
+/// ASCII letters, digits, `-` and `.` becomes `_`).
+pub(super) fn dir_name(scenario: &str, params: &[(String, String)]) -> String {
     let mut name = scenario.to_string();
     for (param, value) in params {
         name.push_str(&format!("-{param}{value}"));
     }
-    let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
-        .to_string()
-        .chars()
-        .filter(|c| !matches!(c, '-' | ':'))
-        .collect();
-    let name: String = name
-        .chars()
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
                 c
@@ -269,6 +293,14 @@ fn default_out_dir(scenario: &str, params: &[(String, String)]) -> PathBuf {
                 '_'
             }
         })
-        .collect();
-    PathBuf::from("results").join(format!("{name}-{stamp}"))
+        .collect()
+}
+
+/// The current time as `20261122T103000Z`, for directory names that sort by time.
+pub(super) fn utc_stamp() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect()
 }

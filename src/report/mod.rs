@@ -7,7 +7,9 @@
 //! * [`trend`] — Theil–Sen slopes: growth that a sawtooth or a spike does not fake.
 //! * [`text`] — the short summary printed on stdout.
 //! * [`chart`] — the PNG/SVG chart in the style of the ASP.NET Core memory article, with
-//!   its embedded [`font`].
+//!   its embedded [`font`]; also several runs side by side or overlaid on one scale.
+//! * [`compare`](mod@compare) — saved runs read back for `membench compare`, and the
+//!   table of their numbers (text or Markdown).
 //! * [`machine`] — cores, memory and kernel of the machine the run was measured on.
 //! * [`format`](mod@format) — numbers for people (MB, ms, `18.2K`), shared by text and chart.
 //!
@@ -15,6 +17,7 @@
 //! measures.
 
 pub mod chart;
+pub mod compare;
 pub mod font;
 pub mod format;
 pub mod machine;
@@ -23,7 +26,10 @@ pub mod summary;
 pub mod text;
 pub mod trend;
 
-pub use chart::{CHART_SIZE_PX, render_chart};
+pub use chart::{
+    CHART_SIZE_PX, ComparedRun, render_chart, render_overlay, render_side_by_side,
+    side_by_side_size_px,
+};
 pub use machine::MachineInfo;
 pub use samples_csv::{SAMPLE_COLUMNS, SamplesCsvWriter, read_samples};
 pub use summary::{

@@ -68,17 +68,53 @@ pub(super) struct ChartData {
     pub(super) cpu_percent_mean: f64,
     pub(super) dots: bool,
     pub(super) dense: bool,
+    /// Axis maxima shared with other charts (compare); `None`: each axis fits this run.
+    pub(super) shared: Option<SharedScale>,
+}
+
+/// Axis maxima several charts share so they can be compared by eye: a run that uses half
+/// the memory of another looks half as high.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct SharedScale {
+    pub(super) memory_max_mb: f64,
+    pub(super) rps_max: f64,
+    pub(super) cpu_percent_max: f64,
+}
+
+/// Puts charts on one scale: the largest memory, RPS and CPU of any of them, and one look. Their time
+/// axes are shared by building them over the longest span (see
+/// [`ChartData::from_series_over`]).
+pub(super) fn share_scale(charts: &mut [ChartData]) {
+    let fold = |value: fn(&ChartData) -> f64| charts.iter().map(value).fold(0.0, f64::max);
+    let scale = SharedScale {
+        memory_max_mb: fold(ChartData::memory_max_mb),
+        rps_max: fold(ChartData::rps_max),
+        cpu_percent_max: fold(ChartData::cpu_percent_max),
+    };
+    // Dots at the samples in every column or in none, so a column does not look more
+    // finely measured than its neighbour.
+    let dots = charts.iter().all(|chart| chart.dots);
+    for chart in charts {
+        chart.shared = Some(scale);
+        chart.dots = dots;
+    }
 }
 
 impl ChartData {
     pub(super) fn from_series(series: &Series) -> anyhow::Result<ChartData> {
+        ChartData::from_series_over(series, 0.0)
+    }
+
+    /// The chart of a series whose time axis spans at least `min_span_s` seconds, so
+    /// runs of different lengths share one time axis (and time unit) in a comparison.
+    pub(super) fn from_series_over(series: &Series, min_span_s: f64) -> anyhow::Result<ChartData> {
         let samples = &series.samples;
         anyhow::ensure!(!samples.is_empty(), "the series has no samples to draw");
         let span_s = samples
             .iter()
             .map(|s| s.elapsed_s)
             .filter(|x| x.is_finite())
-            .fold(0.0, f64::max);
+            .fold(min_span_s, f64::max);
         let time_unit = TimeUnit::for_span(span_s);
         let x = |sample: &Sample| time_unit.of_seconds(sample.elapsed_s);
         let mb = |bytes: u64| bytes as f64 / BYTES_PER_MB;
@@ -139,17 +175,43 @@ impl ChartData {
             cpu_percent_mean: time_weighted_mean(&measured, cpu_percent).unwrap_or(0.0),
             dots: samples.len() <= MAX_SAMPLES_WITH_DOTS,
             dense: samples.len() > DENSE_MIN_SAMPLES,
+            shared: None,
         })
     }
 
-    /// The highest memory value drawn, MB (at least 1 so an idle server still has an axis).
+    /// The top of the memory axis before headroom, MB: the shared scale's, or the highest
+    /// memory value drawn (at least 1 so an idle server still has an axis).
     pub(super) fn memory_max_mb(&self) -> f64 {
+        if let Some(shared) = self.shared {
+            return shared.memory_max_mb;
+        }
         [&self.heap_mb, &self.rss_mb, &self.allocator_mb]
             .into_iter()
             .flatten()
             .flatten()
             .map(|(_, y)| *y)
             .fold(1.0, f64::max)
+    }
+
+    /// The top of the RPS axis before headroom (at least 1).
+    pub(super) fn rps_max(&self) -> f64 {
+        match self.shared {
+            Some(shared) => shared.rps_max,
+            None => self.rps.iter().map(|(_, y)| *y).fold(1.0, f64::max),
+        }
+    }
+
+    /// The highest CPU % drawn (0 without CPU samples).
+    pub(super) fn cpu_percent_max(&self) -> f64 {
+        match self.shared {
+            Some(shared) => shared.cpu_percent_max,
+            None => self
+                .cpu_percent
+                .iter()
+                .flatten()
+                .map(|(_, y)| *y)
+                .fold(0.0, f64::max),
+        }
     }
 
     pub(super) fn has_heap(&self) -> bool {

@@ -9,7 +9,8 @@
 //! on the right, a cross at the foot of each interval that had errors, with its count).
 //! The warm-up is a grey band in both panels.
 //!
-//! Files: `data` turns the series into what is drawn, `legend` and `panels` draw.
+//! Files: `data` turns the series into what is drawn, `legend` and `panels` draw,
+//! `compare` lays several runs out side by side or overlaid on one scale.
 //!
 //! Honesty rules: only samples that exist are drawn, as straight lines between them (no
 //! smoothing); a line breaks where a value is missing rather than bridging the gap; a
@@ -28,15 +29,17 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::font::{FONT_FAMILY, ensure_registered};
 use crate::series::Series;
+pub use compare::{ComparedRun, render_overlay, render_side_by_side, side_by_side_size_px};
 use data::ChartData;
 use legend::{draw_legend, legend_entries};
 use panels::{draw_load_panel, draw_memory_panel};
 
+mod compare;
 mod data;
 mod legend;
 mod panels;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// Chart size in pixels: 16:9-ish, readable on a projector.
 pub const CHART_SIZE_PX: (u32, u32) = (1200, 700);
@@ -89,7 +92,7 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let (width, height) = root.dim_in_pixel();
+    let (width, _) = root.dim_in_pixel();
 
     let title_font = fit_font(
         root,
@@ -108,9 +111,17 @@ where
     let (_, rest) = root.split_vertically(title_h);
     let legend_h = draw_legend(&rest, &legend_entries(data))?;
     let (_, panels) = rest.split_vertically(legend_h);
-    let panels_h = height as i32 - title_h - legend_h;
-    let (memory, load) = panels.split_vertically((panels_h as f64 * 0.58) as i32);
+    draw_panels(&panels, data)
+}
 
+/// The memory panel above the load panel, filling `area` (the chart below its title and
+/// legend, or one column of a comparison).
+fn draw_panels<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &ChartData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (_, height) = area.dim_in_pixel();
+    let (memory, load) = area.split_vertically((height as f64 * 0.58) as i32);
     draw_memory_panel(&memory, data)?;
     draw_load_panel(&load, data)?;
     Ok(())

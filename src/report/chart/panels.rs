@@ -14,10 +14,10 @@ use super::{
 use crate::report::format::group_thousands;
 
 /// Label areas shared by both panels, so their time axes line up.
-const LEFT_LABELS_PX: u32 = 118;
-const RIGHT_LABELS_PX: u32 = 92;
-const LABEL_SIZE: f64 = 17.0;
-const DESC_SIZE: f64 = 18.0;
+pub(super) const LEFT_LABELS_PX: u32 = 118;
+pub(super) const RIGHT_LABELS_PX: u32 = 92;
+pub(super) const LABEL_SIZE: f64 = 17.0;
+pub(super) const DESC_SIZE: f64 = 18.0;
 
 pub(super) fn draw_memory_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -38,13 +38,7 @@ where
         .y_label_area_size(LEFT_LABELS_PX)
         .x_label_area_size(8)
         .build_cartesian_2d(0.0..data.x_max, 0.0..top_mb)?;
-    let decimals = if top_mb < 1.0 {
-        2
-    } else if top_mb < 10.0 {
-        1
-    } else {
-        0
-    };
+    let decimals = mb_decimals(top_mb);
     let mb_label = |mb: &f64| format!("{} MB", format_mb_tick(*mb, decimals));
     chart
         .configure_mesh()
@@ -97,15 +91,8 @@ pub(super) fn draw_load_panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let max_rps = data.rps.iter().map(|(_, y)| *y).fold(1.0, f64::max);
-    let top_rps = max_rps * 1.15;
-    let max_cpu = data
-        .cpu_percent
-        .iter()
-        .flatten()
-        .map(|(_, y)| *y)
-        .fold(0.0, f64::max);
-    let top_cpu = (max_cpu * 1.15).max(100.0);
+    let top_rps = data.rps_max() * 1.15;
+    let top_cpu = (data.cpu_percent_max() * 1.15).max(100.0);
     let mut chart = ChartBuilder::on(area)
         .margin_top(14)
         .margin_right(16)
@@ -225,16 +212,16 @@ where
 
 /// How a line is drawn.
 #[derive(Debug, Clone, Copy)]
-struct Look {
-    dashed: bool,
+pub(super) struct Look {
+    pub(super) dashed: bool,
     /// A dot at each sample.
-    dots: bool,
+    pub(super) dots: bool,
     /// Many samples: three 1 px lines instead of one thick polyline.
-    dense: bool,
+    pub(super) dense: bool,
 }
 
 impl Look {
-    fn of(data: &ChartData) -> Look {
+    pub(super) fn of(data: &ChartData) -> Look {
         Look {
             dashed: false,
             dots: data.dots,
@@ -245,7 +232,7 @@ impl Look {
 
 /// Draws one unbroken run of points as a line, with a dot at each sample when there are
 /// few (so a reader sees where the samples are).
-fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+pub(super) fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     area: &DrawingArea<DB, CT>,
     points: &[(f64, f64)],
     color: RGBColor,
@@ -303,7 +290,7 @@ where
 }
 
 /// A tick value without useless decimals: `0`, `2.5`, `30`.
-fn format_tick(value: f64) -> String {
+pub(super) fn format_tick(value: f64) -> String {
     if (value - value.round()).abs() < 1e-9 {
         format!("{value:.0}")
     } else {
@@ -313,7 +300,7 @@ fn format_tick(value: f64) -> String {
 }
 
 /// RPS ticks: `0`, `0.5`, `800`, `5K`, `17.5K`.
-fn format_rps_tick(rps: f64) -> String {
+pub(super) fn format_rps_tick(rps: f64) -> String {
     if rps >= 1_000.0 {
         format!("{}K", format_tick((rps / 100.0).round() / 10.0))
     } else {
@@ -321,7 +308,18 @@ fn format_rps_tick(rps: f64) -> String {
     }
 }
 
-fn format_mb_tick(mb: f64, decimals: usize) -> String {
+/// Decimals of the MB ticks on an axis that goes up to `top_mb`.
+pub(super) fn mb_decimals(top_mb: f64) -> usize {
+    if top_mb < 1.0 {
+        2
+    } else if top_mb < 10.0 {
+        1
+    } else {
+        0
+    }
+}
+
+pub(super) fn format_mb_tick(mb: f64, decimals: usize) -> String {
     if decimals == 0 && mb >= 1000.0 {
         group_thousands(mb.round() as u64)
     } else {

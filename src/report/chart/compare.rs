@@ -1,0 +1,557 @@
+//! Several runs in one figure, on one scale, so a difference is seen at a glance:
+//!
+//! * **side by side** — one column per run, each the single-run chart's memory panel above
+//!   its load panel, every column on the same time, memory, RPS and CPU axes (a run that
+//!   holds half the memory of another looks half as high). One legend for all columns; each
+//!   column is titled with its run and its averages.
+//! * **overlay** — one memory panel with every run's Allocated (solid) and Resident
+//!   (dashed) in the run's own colour, and one load panel with every run's RPS.
+//!
+//! The single-run chart's honesty rules hold: measured samples only, straight lines, gaps
+//! left open. Time is "since load start" for every run, so runs line up at their start.
+
+use std::path::Path;
+
+use anyhow::Context;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::data::{ChartData, share_scale};
+use super::legend::{LegendEntry, Swatch, draw_legend};
+use super::panels::{
+    DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_mb_tick, format_rps_tick,
+    format_tick, mb_decimals,
+};
+use super::{
+    ALLOCATED, ALLOCATOR_RESIDENT, CHART_SIZE_PX, CPU, DrawResult, ERRORS, FONT_FAMILY, MUTED,
+    RECLAIM, RESIDENT, RPS, TEXT, WARMUP, draw_panels, ensure_registered, fit_font,
+};
+use crate::report::format::{format_count, group_thousands};
+use crate::series::Series;
+
+/// One colour per run in the overlay (Okabe–Ito, readable for the colour-blind; the
+/// yellow is replaced by a dark grey that stays visible on white). Its length is the
+/// most runs a comparison draws.
+const RUN_COLOURS: [RGBColor; 6] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(60, 60, 60),
+];
+
+/// Width of one side-by-side column: room for both axes' labels and a readable plot.
+const COLUMN_WIDTH_PX: u32 = 600;
+const TITLE_H_PX: i32 = 46;
+/// A column's title and its line of averages.
+const COLUMN_HEADER_H_PX: i32 = 70;
+/// The overlay has no CPU axis on the right: only room for the last time label.
+const OVERLAY_RIGHT_MARGIN_PX: u32 = 28;
+
+/// A run to draw: the label that names it (scenario, parameters, allocator) and its
+/// samples.
+pub struct ComparedRun<'a> {
+    pub label: String,
+    pub series: &'a Series,
+}
+
+/// Size of the side-by-side figure for `runs` runs, pixels: 600 per run, at least the
+/// single-run chart's width, and its height.
+pub fn side_by_side_size_px(runs: usize) -> (u32, u32) {
+    let width = (COLUMN_WIDTH_PX * runs as u32).max(CHART_SIZE_PX.0);
+    (width, CHART_SIZE_PX.1)
+}
+
+/// Draws the runs side by side on one scale, as PNG (and SVG when asked).
+pub fn render_side_by_side(
+    runs: &[ComparedRun],
+    png: &Path,
+    svg: Option<&Path>,
+) -> anyhow::Result<()> {
+    let charts = shared_charts(runs)?;
+    let size = side_by_side_size_px(runs.len());
+    render(png, svg, size, |root| {
+        draw_side_by_side(root, runs, &charts)
+    })
+}
+
+/// Draws the runs overlaid in one memory panel and one load panel, as PNG (and SVG).
+pub fn render_overlay(runs: &[ComparedRun], png: &Path, svg: Option<&Path>) -> anyhow::Result<()> {
+    let charts = shared_charts(runs)?;
+    render(png, svg, CHART_SIZE_PX, |root| {
+        draw_overlay(root, runs, &charts)
+    })
+}
+
+/// What each run draws, on one time axis and one scale.
+fn shared_charts(runs: &[ComparedRun]) -> anyhow::Result<Vec<ChartData>> {
+    anyhow::ensure!(
+        (1..=RUN_COLOURS.len()).contains(&runs.len()),
+        "cannot draw {} runs in one comparison: expected 1 to {}",
+        runs.len(),
+        RUN_COLOURS.len()
+    );
+    ensure_registered()?;
+    let span_s = runs
+        .iter()
+        .flat_map(|run| &run.series.samples)
+        .map(|sample| sample.elapsed_s)
+        .filter(|x| x.is_finite())
+        .fold(0.0, f64::max);
+    let mut charts = runs
+        .iter()
+        .map(|run| {
+            ChartData::from_series_over(run.series, span_s)
+                .with_context(|| format!("cannot draw the run {}", run.label))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    share_scale(&mut charts);
+    Ok(charts)
+}
+
+/// Either drawing, into a PNG and optionally an SVG; both backends take the same drawing
+/// code, so the closure is called once per file with its own root area.
+fn render(
+    png: &Path,
+    svg: Option<&Path>,
+    size: (u32, u32),
+    draw: impl Fn(&Root) -> DrawResult,
+) -> anyhow::Result<()> {
+    {
+        let root = Root::Bitmap(BitMapBackend::new(png, size).into_drawing_area());
+        draw(&root)
+            .and_then(|()| root.present())
+            .with_context(|| format!("cannot draw the comparison {}", png.display()))?;
+    }
+    if let Some(svg) = svg {
+        let root = Root::Svg(SVGBackend::new(svg, size).into_drawing_area());
+        draw(&root)
+            .and_then(|()| root.present())
+            .with_context(|| format!("cannot draw the comparison {}", svg.display()))?;
+    }
+    Ok(())
+}
+
+/// The two backends behind one type, so the layout code is written once without a
+/// generic closure (which Rust has not).
+enum Root<'a> {
+    Bitmap(DrawingArea<BitMapBackend<'a>, Shift>),
+    Svg(DrawingArea<SVGBackend<'a>, Shift>),
+}
+
+impl Root<'_> {
+    fn present(&self) -> DrawResult {
+        match self {
+            Root::Bitmap(area) => area.present()?,
+            Root::Svg(area) => area.present()?,
+        }
+        Ok(())
+    }
+}
+
+fn draw_side_by_side(root: &Root, runs: &[ComparedRun], charts: &[ChartData]) -> DrawResult {
+    match root {
+        Root::Bitmap(area) => side_by_side(area, runs, charts),
+        Root::Svg(area) => side_by_side(area, runs, charts),
+    }
+}
+
+fn draw_overlay(root: &Root, runs: &[ComparedRun], charts: &[ChartData]) -> DrawResult {
+    match root {
+        Root::Bitmap(area) => overlay(area, runs, charts),
+        Root::Svg(area) => overlay(area, runs, charts),
+    }
+}
+
+fn side_by_side<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    runs: &[ComparedRun],
+    charts: &[ChartData],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let title = format!(
+        "{} runs side by side  —  same scale for memory, requests/s and CPU",
+        runs.len()
+    );
+    let rest = draw_title(root, &title)?;
+    let legend_h = draw_legend(&rest, &shared_legend(charts))?;
+    let (_, columns) = rest.split_vertically(legend_h);
+
+    let areas = columns.split_evenly((1, runs.len()));
+    for (index, ((column, run), data)) in areas.iter().zip(runs).zip(charts).enumerate() {
+        let (width, _) = column.dim_in_pixel();
+        let font = fit_font(
+            column,
+            &run.label,
+            22.0,
+            width as f64 - 24.0,
+            FontStyle::Bold,
+        )?;
+        column.draw(&Text::new(
+            run.label.clone(),
+            (width as i32 / 2, 10),
+            font.pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        let averages = column_averages(data);
+        let font = fit_font(
+            column,
+            &averages,
+            18.0,
+            width as f64 - 24.0,
+            FontStyle::Normal,
+        )?;
+        column.draw(&Text::new(
+            averages,
+            (width as i32 / 2, 40),
+            font.color(&MUTED).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        // A rule between columns, so each run reads as its own chart.
+        if index > 0 {
+            let (_, height) = column.dim_in_pixel();
+            column.draw(&PathElement::new(
+                vec![(0, 0), (0, height as i32)],
+                BLACK.mix(0.25).stroke_width(1),
+            ))?;
+        }
+        let (_, panels) = column.split_vertically(COLUMN_HEADER_H_PX);
+        draw_panels(&panels, data)?;
+    }
+    Ok(())
+}
+
+/// The figure's title, centred on the top row; returns the area below it.
+fn draw_title<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> anyhow::Result<DrawingArea<DB, Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    let (width, _) = root.dim_in_pixel();
+    let font = fit_font(root, title, 26.0, width as f64 - 40.0, FontStyle::Bold)?;
+    root.draw(&Text::new(
+        title.to_string(),
+        (width as i32 / 2, 10),
+        font.pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    let (_, rest) = root.split_vertically(TITLE_H_PX);
+    Ok(rest)
+}
+
+/// One legend for every column: what each line and marker is (the averages are in each
+/// column's header, because they differ per run).
+fn shared_legend(charts: &[ChartData]) -> Vec<LegendEntry> {
+    let any = |has: fn(&ChartData) -> bool| charts.iter().any(has);
+    let entry = |swatch, label: &str| LegendEntry {
+        swatch,
+        label: label.to_string(),
+        color: TEXT,
+    };
+    let mut entries = Vec::new();
+    if any(ChartData::has_heap) {
+        entries.push(entry(Swatch::Line(ALLOCATED), "Allocated (heap)"));
+    }
+    entries.push(entry(Swatch::Line(RESIDENT), "Resident (RSS)"));
+    if any(|data| !data.allocator_mb.is_empty()) {
+        entries.push(entry(
+            Swatch::Dashed(ALLOCATOR_RESIDENT),
+            "allocator resident",
+        ));
+    }
+    if any(|data| data.reclaim_total.is_some()) {
+        entries.push(entry(Swatch::Triangle(RECLAIM), "returned to OS"));
+    }
+    entries.push(entry(Swatch::Line(RPS), "RPS"));
+    entries.push(entry(Swatch::Line(CPU), "CPU"));
+    if any(|data| data.errors_total > 0) {
+        entries.push(LegendEntry {
+            swatch: Swatch::Cross(ERRORS),
+            label: "errors".to_string(),
+            color: ERRORS,
+        });
+    }
+    if any(|data| data.warmup_end.is_some()) {
+        entries.push(entry(Swatch::Band(WARMUP), "warm-up"));
+    }
+    entries
+}
+
+/// `18.2K RPS · CPU 71 % · 12 reclaims · no errors`: the run's measured-phase means and
+/// whole-run counts, as in its own chart's legend.
+fn column_averages(data: &ChartData) -> String {
+    let mut parts = vec![
+        format!("{} RPS", format_count(data.rps_mean)),
+        format!("CPU {:.0} %", data.cpu_percent_mean),
+    ];
+    if let Some(total) = data.reclaim_total {
+        parts.push(format!("{} reclaims", group_thousands(total)));
+    }
+    if !data.has_heap() {
+        parts.push("no heap data".to_string());
+    }
+    parts.push(match data.errors_total {
+        0 => "no errors".to_string(),
+        errors => format!("{} errors", group_thousands(errors)),
+    });
+    parts.join(" · ")
+}
+
+fn overlay<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    runs: &[ComparedRun],
+    charts: &[ChartData],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let title = format!(
+        "{} runs overlaid  —  solid: Allocated (live heap), dashed: Resident (RSS)",
+        runs.len()
+    );
+    let rest = draw_title(root, &title)?;
+    let entries: Vec<LegendEntry> = runs
+        .iter()
+        .zip(charts)
+        .zip(RUN_COLOURS)
+        .map(|((run, data), colour)| LegendEntry {
+            swatch: Swatch::Line(colour),
+            label: if data.has_heap() {
+                run.label.clone()
+            } else {
+                format!("{} (RSS only)", run.label)
+            },
+            color: TEXT,
+        })
+        .collect();
+    let legend_h = draw_legend(&rest, &entries)?;
+    let (_, panels) = rest.split_vertically(legend_h);
+    let (_, height) = panels.dim_in_pixel();
+    let (memory, load) = panels.split_vertically((height as f64 * 0.62) as i32);
+    overlay_memory(&memory, charts)?;
+    overlay_load(&load, charts)
+}
+
+/// Mesh styling shared by both overlay panels, like the single-run chart's.
+macro_rules! styled_mesh {
+    ($chart:expr) => {
+        $chart
+            .configure_mesh()
+            .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
+            .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.12))
+            .axis_style(BLACK.mix(0.5))
+    };
+}
+
+fn overlay_memory<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    charts: &[ChartData],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    // Every chart carries the shared scale and time axis; the first one speaks for all.
+    let first = &charts[0];
+    let top_mb = first.memory_max_mb() * 1.1;
+    let decimals = mb_decimals(top_mb);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(6)
+        .margin_right(OVERLAY_RIGHT_MARGIN_PX)
+        .margin_left(8)
+        .y_label_area_size(LEFT_LABELS_PX)
+        .x_label_area_size(8)
+        .build_cartesian_2d(0.0..first.x_max, 0.0..top_mb)?;
+    let mb_label = |mb: &f64| format!("{} MB", format_mb_tick(*mb, decimals));
+    styled_mesh!(chart)
+        .x_labels(10)
+        .y_labels(6)
+        .x_label_formatter(&|_| String::new())
+        .y_label_formatter(&mb_label)
+        .y_desc("memory")
+        .draw()?;
+    for (data, colour) in charts.iter().zip(RUN_COLOURS) {
+        let look = Look {
+            dots: false,
+            ..Look::of(data)
+        };
+        for run in &data.rss_mb {
+            draw_line(
+                chart.plotting_area(),
+                run,
+                colour,
+                Look {
+                    dashed: true,
+                    ..look
+                },
+            )?;
+        }
+        for run in &data.heap_mb {
+            draw_line(chart.plotting_area(), run, colour, look)?;
+        }
+    }
+    Ok(())
+}
+
+fn overlay_load<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    charts: &[ChartData],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let first = &charts[0];
+    let top_rps = first.rps_max() * 1.15;
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(14)
+        .margin_right(OVERLAY_RIGHT_MARGIN_PX)
+        .margin_left(8)
+        .margin_bottom(6)
+        .y_label_area_size(LEFT_LABELS_PX)
+        .x_label_area_size(58)
+        .build_cartesian_2d(0.0..first.x_max, 0.0..top_rps)?;
+    let rps_label = |rps: &f64| format_rps_tick(*rps);
+    let time_label = |x: &f64| format_tick(*x);
+    styled_mesh!(chart)
+        .x_labels(10)
+        .y_labels(5)
+        .x_label_formatter(&time_label)
+        .y_label_formatter(&rps_label)
+        .x_desc(first.time_unit.axis_label())
+        .y_desc("requests/s")
+        .draw()?;
+    for (data, colour) in charts.iter().zip(RUN_COLOURS) {
+        let look = Look {
+            dots: false,
+            ..Look::of(data)
+        };
+        draw_line(chart.plotting_area(), &data.rps, colour, look)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{errors_series, foreign_series, leak_series, sawtooth_series};
+    use super::*;
+
+    fn count_pixels(image: &image::RgbImage, color: RGBColor) -> usize {
+        image
+            .pixels()
+            .filter(|p| p.0 == [color.0, color.1, color.2])
+            .count()
+    }
+
+    /// Renders into a temp dir; set MEMBENCH_CHART_DIR to keep the files for looking.
+    fn render_kept(
+        name: &str,
+        runs: &[ComparedRun],
+        overlay: bool,
+    ) -> (tempfile::TempDir, image::RgbImage) {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join(format!("{name}.png"));
+        let svg = dir.path().join(format!("{name}.svg"));
+        if overlay {
+            render_overlay(runs, &png, Some(&svg)).unwrap();
+        } else {
+            render_side_by_side(runs, &png, Some(&svg)).unwrap();
+        }
+        if let Some(keep) = std::env::var_os("MEMBENCH_CHART_DIR") {
+            std::fs::create_dir_all(&keep).unwrap();
+            std::fs::copy(&png, Path::new(&keep).join(format!("{name}.png"))).unwrap();
+        }
+        let image = image::open(&png).unwrap().to_rgb8();
+        assert!(std::fs::metadata(&svg).unwrap().len() > 1000);
+        (dir, image)
+    }
+
+    fn compared<'a>(series: &'a [Series]) -> Vec<ComparedRun<'a>> {
+        series
+            .iter()
+            .map(|series| ComparedRun {
+                label: format!("{} · {}", series.scenario, series.allocator),
+                series,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn side_by_side_is_one_column_per_run_at_600_px_each() {
+        assert_eq!(side_by_side_size_px(2), CHART_SIZE_PX);
+        assert_eq!(side_by_side_size_px(3), (1800, CHART_SIZE_PX.1));
+        let series = [leak_series(), sawtooth_series(), errors_series()];
+        let (_dir, image) = render_kept("side-by-side", &compared(&series), false);
+        assert_eq!(image.dimensions(), side_by_side_size_px(3));
+        // Each column draws its own lines: the red heap line appears in every third.
+        let (width, height) = image.dimensions();
+        for column in 0..3 {
+            let red = (column * width / 3..(column + 1) * width / 3)
+                .flat_map(|x| (0..height).map(move |y| (x, y)))
+                .filter(|(x, y)| {
+                    image.get_pixel(*x, *y).0 == [ALLOCATED.0, ALLOCATED.1, ALLOCATED.2]
+                })
+                .count();
+            assert!(red > 300, "column {column}: {red} heap pixels");
+        }
+        assert!(
+            count_pixels(&image, ERRORS) > 100,
+            "errors of the third run"
+        );
+    }
+
+    #[test]
+    fn side_by_side_columns_share_one_memory_scale() {
+        let series = [leak_series(), sawtooth_series()];
+        let charts = shared_charts(&compared(&series)).unwrap();
+        let own: Vec<f64> = series
+            .iter()
+            .map(|s| ChartData::from_series(s).unwrap().memory_max_mb())
+            .collect();
+        // The leak peaks at 342 MB RSS, the sawtooth at 330 MB: both columns use the larger.
+        let largest = own.iter().copied().fold(0.0, f64::max);
+        assert!(own[0] != own[1]);
+        for chart in &charts {
+            assert_eq!(chart.memory_max_mb(), largest);
+            assert_eq!(chart.x_max, charts[0].x_max);
+        }
+    }
+
+    #[test]
+    fn a_shorter_run_is_drawn_on_the_longer_run_time_axis() {
+        let mut short = sawtooth_series();
+        short.samples.truncate(20);
+        let series = [leak_series(), short];
+        let charts = shared_charts(&compared(&series)).unwrap();
+        assert_eq!(charts[0].x_max, charts[1].x_max);
+        assert!(charts[1].x_max > 60.0);
+    }
+
+    #[test]
+    fn overlay_draws_every_run_in_its_own_colour() {
+        let series = [leak_series(), sawtooth_series(), foreign_series()];
+        let (_dir, image) = render_kept("overlay", &compared(&series), true);
+        assert_eq!(image.dimensions(), CHART_SIZE_PX);
+        for (index, colour) in RUN_COLOURS.iter().take(3).enumerate() {
+            let pixels = count_pixels(&image, *colour);
+            assert!(pixels > 500, "run {index}: {pixels} pixels of its colour");
+        }
+        // Nothing drawn in the colours of runs that are not there.
+        assert_eq!(count_pixels(&image, RUN_COLOURS[4]), 0);
+    }
+
+    #[test]
+    fn more_runs_than_colours_is_an_error() {
+        let series: Vec<Series> = (0..7).map(|_| leak_series()).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let err = render_overlay(&compared(&series), &dir.path().join("x.png"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("7 runs"), "{err}");
+    }
+}
