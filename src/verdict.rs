@@ -136,6 +136,11 @@ pub struct Expectation {
     /// Slope (units per minute) that separates flat from a trend; the metric's default
     /// when `None`.
     pub threshold_per_min: Option<f64>,
+    /// The median of the measured samples must be at least this (in the metric's unit:
+    /// MB, fds, sockets, RPS). For patterns whose lesson is a level, not a trend: TIME_WAIT
+    /// sockets jump to thousands and plateau where the kernel recycles ports.
+    #[serde(default)]
+    pub at_least: Option<f64>,
 }
 
 /// What the samples showed for one expectation.
@@ -153,6 +158,12 @@ pub struct Check {
     pub mann_kendall_z: Option<f64>,
     pub threshold_per_min: f64,
     pub unit: String,
+    /// The median of the measured samples, in the metric's unit.
+    #[serde(default)]
+    pub median: Option<f64>,
+    /// The level the median had to reach, if the expectation sets one.
+    #[serde(default)]
+    pub at_least: Option<f64>,
     pub matches: bool,
 }
 
@@ -164,14 +175,20 @@ impl Check {
         } else {
             "does not match"
         };
-        let observed = match (self.observed, self.slope_per_min) {
+        let mut observed = match (self.observed, self.slope_per_min) {
             (Some(shape), Some(slope)) => format!("{} {slope:.1} {}", shape.name(), self.unit),
             _ => "too few samples to tell".to_string(),
         };
+        let mut expected = self.expected.name().to_string();
+        if let Some(at_least) = self.at_least {
+            if let Some(median) = self.median {
+                observed.push_str(&format!(", median {median:.0}"));
+            }
+            expected.push_str(&format!(" at {at_least} or more"));
+        }
         format!(
-            "{verdict}: {} {observed} (expected: {}, threshold {} {})",
+            "{verdict}: {} {observed} (expected: {expected}, threshold {} {})",
             self.metric.label(),
-            self.expected.name(),
             self.threshold_per_min,
             self.unit
         )
@@ -200,6 +217,15 @@ pub fn check(series: &Series, expectation: &Expectation) -> Check {
         .collect();
     let classified = classify(&points, threshold);
     let observed = classified.as_ref().map(|c| c.shape);
+    let median = classified.as_ref().and_then(|_| {
+        let mut values: Vec<f64> = points.iter().map(|(_, y)| *y).collect();
+        crate::report::trend::median(&mut values)
+    });
+    let level_reached = match (expectation.at_least, median) {
+        (Some(at_least), Some(median)) => median >= at_least,
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
     Check {
         metric,
         expected: expectation.shape,
@@ -209,7 +235,9 @@ pub fn check(series: &Series, expectation: &Expectation) -> Check {
         mann_kendall_z: classified.as_ref().map(|c| c.z),
         threshold_per_min: threshold,
         unit: metric.slope_unit().to_string(),
-        matches: observed == Some(expectation.shape),
+        median,
+        at_least: expectation.at_least,
+        matches: observed == Some(expectation.shape) && level_reached,
     }
 }
 
@@ -409,6 +437,7 @@ mod tests {
                 metric: Metric::HeapLive,
                 shape: Shape::Grows,
                 threshold_per_min: None,
+                at_least: None,
             },
         );
         assert!(check.matches, "{check:?}");
@@ -416,5 +445,36 @@ mod tests {
             check.line(),
             "matches: live heap grows 40.0 MB/min (expected: grows, threshold 5 MB/min)"
         );
+    }
+
+    #[test]
+    fn a_level_expectation_needs_the_median_to_reach_it() {
+        // TIME_WAIT as httpclient1 shows it here: up to ~14,000 in seconds, then a plateau.
+        let samples = (0..40)
+            .map(|i| Sample {
+                elapsed_s: 2.0 + i as f64 * 0.25,
+                phase: Some(Phase::Load),
+                tcp_time_wait: 14_000 + (i % 3) as u64 * 20,
+                ..Sample::default()
+            })
+            .collect();
+        let series = Series {
+            samples,
+            ..Series::default()
+        };
+        let plateau = |at_least| Expectation {
+            metric: Metric::TcpTimeWait,
+            shape: Shape::Flat,
+            threshold_per_min: None,
+            at_least: Some(at_least),
+        };
+        let reached = check(&series, &plateau(1_000.0));
+        assert!(reached.matches, "{reached:?}");
+        assert!(
+            reached.line().contains("median 14020"),
+            "{}",
+            reached.line()
+        );
+        assert!(!check(&series, &plateau(20_000.0)).matches);
     }
 }

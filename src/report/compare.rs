@@ -387,6 +387,7 @@ pub(crate) mod tests {
             metric,
             shape,
             threshold_per_min: None,
+            at_least: None,
         }
     }
 

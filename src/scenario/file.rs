@@ -53,6 +53,8 @@ pub enum ExpectSpec {
     Detailed {
         shape: Shape,
         threshold_per_min: Option<f64>,
+        /// The median the series must reach (see [`Expectation::at_least`]).
+        at_least: Option<f64>,
     },
 }
 
@@ -65,6 +67,7 @@ enum RawExpectSpec {
     Detailed {
         shape: String,
         threshold_per_min: Option<f64>,
+        at_least: Option<f64>,
     },
 }
 
@@ -85,9 +88,11 @@ impl TryFrom<RawExpectSpec> for ExpectSpec {
             RawExpectSpec::Detailed {
                 shape: name,
                 threshold_per_min,
+                at_least,
             } => ExpectSpec::Detailed {
                 shape: shape(&name)?,
                 threshold_per_min,
+                at_least,
             },
         })
     }
@@ -204,17 +209,19 @@ impl Scenario {
         self.expect
             .iter()
             .map(|(metric, spec)| {
-                let (shape, threshold_per_min) = match spec {
-                    ExpectSpec::Shape(shape) => (*shape, None),
+                let (shape, threshold_per_min, at_least) = match spec {
+                    ExpectSpec::Shape(shape) => (*shape, None, None),
                     ExpectSpec::Detailed {
                         shape,
                         threshold_per_min,
-                    } => (*shape, *threshold_per_min),
+                        at_least,
+                    } => (*shape, *threshold_per_min, *at_least),
                 };
                 Expectation {
                     metric: *metric,
                     shape,
                     threshold_per_min,
+                    at_least,
                 }
             })
             .collect()
