@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -16,6 +15,7 @@ use serde::Serialize;
 
 use crate::cli::{LoadArgs, OutputFormat};
 use crate::loadgen::{self, IntervalStats, LoadConfig, StopAt, Target, TargetError};
+use crate::runner::interrupt;
 use crate::units::format_bytes;
 
 /// Load duration when neither --duration nor --requests is given.
@@ -25,8 +25,8 @@ const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    arm_interrupt();
-    let report = match run_load(&args, &INTERRUPTED)? {
+    interrupt::arm();
+    let report = match run_load(&args, interrupt::flag())? {
         Ok(report) => report,
         Err(bad_url) => {
             eprintln!("membench: {bad_url}");
@@ -110,18 +110,6 @@ fn exit_code(report: &LoadReport) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-static INSTALL: Once = Once::new();
-
-/// Ctrl-C or SIGTERM stops load early; the totals are still printed.
-fn arm_interrupt() {
-    INSTALL.call_once(|| {
-        // With another handler already installed (embedding), load simply cannot be
-        // interrupted early; it still ends by itself.
-        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    });
 }
 
 /// The totals of a `membench load` run; the `--format json` output.

@@ -17,6 +17,11 @@ pub fn arm() {
     REQUESTED.store(false, Ordering::SeqCst);
 }
 
+/// The flag itself, for loops that take an `&AtomicBool` (`membench load`).
+pub fn flag() -> &'static AtomicBool {
+    &REQUESTED
+}
+
 /// Whether Ctrl-C (or SIGTERM) arrived since [`arm`].
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)

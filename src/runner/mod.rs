@@ -7,7 +7,7 @@
 //! summary).
 
 mod child;
-mod interrupt;
+pub mod interrupt;
 mod progress;
 mod sampler;
 
