@@ -97,6 +97,7 @@ impl SavedRun {
             allocator: summary.run.allocator.clone(),
             load: summary.load_label.clone(),
             samples,
+            modelled_gc: summary.modelled_gc.as_ref().map(|m| m.preset.clone()),
         };
         Ok(SavedRun {
             dir: dir.to_path_buf(),

@@ -87,6 +87,7 @@ pub(crate) fn run_like(
         allocator: "jemalloc".into(),
         load: "32 connections, closed loop".into(),
         samples,
+        modelled_gc: None,
     }
 }
 
