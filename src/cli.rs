@@ -253,6 +253,16 @@ pub struct CompareArgs {
     #[arg(long, value_parser = parse_duration, requires = "scenarios")]
     pub warmup: Option<Duration>,
 
+    /// The modelled .NET GC of each run of --run (none, server, workstation); as for
+    /// `membench run`, server for the article's scenarios without it.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "none|server|workstation",
+        requires = "scenarios"
+    )]
+    pub gc_model: Option<GcModelArg>,
+
     /// One chart with every run's lines in its own colour instead of one column per run.
     #[arg(long)]
     pub overlay: bool,

@@ -174,7 +174,7 @@ pub enum TableFormat {
 }
 
 /// Column headers with their units; the cells are bare numbers in those units.
-const HEADERS: [&str; 9] = [
+const HEADERS: [&str; 11] = [
     "run",
     "RPS",
     "p99 (ms)",
@@ -183,13 +183,15 @@ const HEADERS: [&str; 9] = [
     "allocs/s",
     "reclaims",
     "errors",
+    "modelled gen0/s",
+    "modelled gen2/s",
     "verdict",
 ];
 
 /// The comparison table, one row per run in the given order; every line ends with `\n`.
 /// Cells the run has no value for (a foreign server has no heap) read `—`.
 pub fn format_table(runs: &[SavedRun], labels: &[String], format: TableFormat) -> String {
-    let rows: Vec<[String; 9]> = runs
+    let rows: Vec<[String; 11]> = runs
         .iter()
         .zip(labels)
         .map(|(run, label)| row(&run.summary, label))
@@ -200,7 +202,7 @@ pub fn format_table(runs: &[SavedRun], labels: &[String], format: TableFormat) -
     }
 }
 
-fn row(summary: &Summary, label: &str) -> [String; 9] {
+fn row(summary: &Summary, label: &str) -> [String; 11] {
     const NONE: &str = "—";
     let memory = &summary.memory;
     [
@@ -223,6 +225,15 @@ fn row(summary: &Summary, label: &str) -> [String; 9] {
             .events_total
             .map_or(NONE.to_string(), group_thousands),
         group_thousands(summary.totals.errors),
+        // The modelled .NET GC lens: collections per second of a model, not measured.
+        summary
+            .modelled_gc
+            .as_ref()
+            .map_or(NONE.to_string(), |m| format!("{:.2}", m.gen0_per_s)),
+        summary
+            .modelled_gc
+            .as_ref()
+            .map_or(NONE.to_string(), |m| format!("{:.2}", m.gen2_per_s)),
         verdict_cell(summary),
     ]
 }
@@ -294,7 +305,7 @@ fn signed_three_digits(value: f64) -> String {
     }
 }
 
-fn text_table(rows: &[[String; 9]]) -> String {
+fn text_table(rows: &[[String; 11]]) -> String {
     let width = |column: usize| {
         rows.iter()
             .map(|row| row[column].chars().count())
@@ -332,7 +343,7 @@ fn text_table(rows: &[[String; 9]]) -> String {
     text
 }
 
-fn markdown_table(rows: &[[String; 9]]) -> String {
+fn markdown_table(rows: &[[String; 11]]) -> String {
     // A `|` inside a cell would end it early.
     let cell = |text: &str| text.replace('|', "\\|");
     let mut text = format!("| {} |\n", HEADERS.join(" | "));
@@ -490,9 +501,10 @@ pub(crate) mod tests {
             assert!(sawtooth.contains("expected grows"), "{sawtooth}");
             let reclaims = summaries[1].reclaim.events_total.unwrap();
             assert!(sawtooth.contains(&group_thousands(reclaims)), "{sawtooth}");
-            // A foreign server has no heap slope, allocations or reclaims: dashes, not zeros.
+            // A foreign server has no heap slope, allocations or reclaims, and these runs had
+            // no modelled lens (two cells): dashes, not zeros.
             let foreign = row_of(&table, &labels[2]);
-            assert_eq!(foreign.matches('—').count(), 4, "{foreign}");
+            assert_eq!(foreign.matches('—').count(), 6, "{foreign}");
         }
         let markdown = format_table(&runs, &labels, TableFormat::Markdown);
         assert!(
@@ -501,7 +513,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             markdown.lines().nth(1).unwrap(),
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         );
     }
 

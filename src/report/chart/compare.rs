@@ -341,10 +341,20 @@ where
         .zip(RUN_COLOURS)
         .map(|((run, data), colour)| LegendEntry {
             swatch: Swatch::Line(colour),
-            label: if data.has_heap() {
-                run.label.clone()
-            } else {
-                format!("{} (RSS only)", run.label)
+            label: {
+                let mut label = if data.has_heap() {
+                    run.label.clone()
+                } else {
+                    format!("{} (RSS only)", run.label)
+                };
+                // The overlay draws only real lines; the modelled lens is named with its rates.
+                if let Some(lens) = &data.modelled {
+                    label.push_str(&format!(
+                        " ({}: gen0 {:.2}/s, gen2 {:.2}/s)",
+                        lens.label, lens.per_s[0], lens.per_s[2]
+                    ));
+                }
+                label
             },
             color: TEXT,
         })
