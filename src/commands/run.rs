@@ -356,3 +356,59 @@ pub(super) fn utc_stamp() -> String {
         .filter(|c| !matches!(c, '-' | ':'))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, FromArgMatches};
+
+    use super::*;
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let command = RunArgs::augment_args(clap::Command::new("run"));
+        let matches = command
+            .try_get_matches_from(std::iter::once("run").chain(args.iter().copied()))
+            .unwrap();
+        RunArgs::from_arg_matches(&matches).unwrap()
+    }
+
+    fn lens(args: &[&str]) -> Result<Option<GcLensPlan>, String> {
+        match plan(&run_args(args)) {
+            Ok(plan) => Ok(plan.gc_lens),
+            Err(PlanError::Usage(message)) => Err(message),
+            Err(PlanError::Other(err)) => Err(format!("{err:#}")),
+        }
+    }
+
+    #[test]
+    fn the_lens_is_on_by_default_for_the_articles_scenarios_only() {
+        let loh = lens(&["loh", "--size", "84976"]).unwrap().unwrap();
+        assert_eq!(loh.preset, Preset::Server);
+        assert_eq!(loh.machine, MachineSpec::article());
+        assert_eq!(
+            loh.per_request[0].kind,
+            crate::gcmodel::ManagedKind::ByteArray { len: 84_976 }
+        );
+        assert_eq!(lens(&["ping"]).unwrap(), None);
+        assert_eq!(lens(&["loh", "--gc-model", "none"]).unwrap(), None);
+        let workstation = lens(&[
+            "bigstring",
+            "--gc-model",
+            "workstation",
+            "--dotnet-overhead",
+            "2KiB",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(workstation.preset, Preset::Workstation);
+        assert_eq!(workstation.options.framework_overhead_bytes, 2048);
+    }
+
+    #[test]
+    fn modelling_a_scenario_without_dotnet_section_is_a_usage_error() {
+        let err = lens(&["ping", "--gc-model", "server"]).unwrap_err();
+        assert!(
+            err.contains("\"ping\"") && err.contains("[dotnet]"),
+            "{err}"
+        );
+    }
+}

@@ -446,6 +446,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_saved_run_with_the_modelled_lens_shows_it_in_the_table() {
+        let root = tempfile::tempdir().unwrap();
+        let mut modelled = sawtooth_series();
+        modelled.modelled_gc = Some("server".to_string());
+        for (i, sample) in modelled.samples.iter_mut().enumerate() {
+            sample.modelled_gen0 = Some(2);
+            sample.modelled_gen1 = Some(1);
+            sample.modelled_gen2 = Some((i % 2) as u64);
+            sample.modelled_managed_heap_bytes = Some(1 << 20);
+            sample.modelled_managed_heap_peak_bytes = Some(3 << 20);
+        }
+        let dirs = vec![root.path().join("modelled"), root.path().join("real")];
+        let summary = write_run_dir(&dirs[0], &modelled, 1_000, &[]);
+        write_run_dir(&dirs[1], &sawtooth_series(), 1_000, &[]);
+        let runs = load_runs(&dirs).unwrap();
+        assert_eq!(runs[0].series.modelled_gc.as_deref(), Some("server"));
+        assert_eq!(runs[0].series.samples, modelled.samples);
+        assert_eq!(runs[1].series.modelled_gc, None);
+        let lens = summary.modelled_gc.unwrap();
+        assert!(lens.gen0_per_s > 0.0 && lens.gen2_per_s > 0.0);
+        assert_eq!(lens.label, crate::report::MODELLED_LABEL);
+        let labels = run_labels(&runs);
+        let table = format_table(&runs, &labels, TableFormat::Text);
+        let row = row_of(&table, &labels[0]);
+        assert!(row.contains(&format!("{:.2}", lens.gen0_per_s)), "{row}");
+        assert!(row.contains(&format!("{:.2}", lens.gen2_per_s)), "{row}");
+        assert!(table.lines().next().unwrap().contains("modelled gen2/s"));
+    }
+
+    #[test]
     fn saved_runs_read_back_with_their_titles() {
         let root = tempfile::tempdir().unwrap();
         let (dirs, summaries) = three_run_dirs(root.path());
