@@ -38,6 +38,35 @@ pub enum Command {
     /// Drive any http:// URL with the built-in load generator and print the totals
     /// (requests, RPS, status classes, errors by kind, latency percentiles).
     Load(LoadArgs),
+    /// Explain a part of membench in plain text (e.g. `membench explain gc-model`).
+    Explain(ExplainArgs),
+}
+
+/// What `membench explain` can explain.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The topic.
+    #[arg(value_enum)]
+    pub topic: ExplainTopic,
+}
+
+/// Topics of `membench explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainTopic {
+    /// The modelled .NET GC lens: what it models, from which sources, and every
+    /// simplification.
+    GcModel,
+}
+
+/// Which modelled .NET GC to draw next to the real series (`--gc-model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GcModelArg {
+    /// No modelled lens.
+    None,
+    /// Server GC: one heap per core, the article's configuration (ASP.NET's default).
+    Server,
+    /// Workstation GC: one heap, smaller budgets.
+    Workstation,
 }
 
 const COMPARE_EXAMPLES: &str = "\
@@ -161,6 +190,20 @@ pub struct RunArgs {
     /// section says (e.g. a leak check in CI with your own scenario file and --target).
     #[arg(long)]
     pub check: bool,
+
+    /// Also draw a MODELLED .NET GC fed with the same requests (hollow gen0/gen1/gen2
+    /// triangles, a dashed managed-heap line; `membench explain gc-model`). Default:
+    /// server for the article's scenarios, none otherwise. The model runs on the article's
+    /// machine (20 MiB L3, 8 cores, .NET Core 2.x budgets), since the lens exists to
+    /// reproduce the article's charts; it is a model, never a measurement.
+    #[arg(long, value_enum, value_name = "none|server|workstation")]
+    pub gc_model: Option<GcModelArg>,
+
+    /// Bytes ASP.NET itself allocates per request in the modelled .NET GC (routing,
+    /// HttpContext, MVC), added to what the scenario declares (default 10KiB, a
+    /// calibration: see `membench explain gc-model`).
+    #[arg(long, value_parser = parse_byte_size, value_name = "BYTES")]
+    pub dotnet_overhead: Option<u64>,
 }
 
 /// Runs compared: saved results directories, runs to make first (`--run`), or both.
@@ -209,6 +252,16 @@ pub struct CompareArgs {
     /// Warm-up of each run of --run (e.g. 2s); `membench run`'s default without it.
     #[arg(long, value_parser = parse_duration, requires = "scenarios")]
     pub warmup: Option<Duration>,
+
+    /// The modelled .NET GC of each run of --run (none, server, workstation); as for
+    /// `membench run`, server for the article's scenarios without it.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "none|server|workstation",
+        requires = "scenarios"
+    )]
+    pub gc_model: Option<GcModelArg>,
 
     /// One chart with every run's lines in its own colour instead of one column per run.
     #[arg(long)]

@@ -88,6 +88,21 @@ pub struct Sample {
     pub reclaim_events: Option<u64>,
     /// What the leaking endpoints hold, in bytes.
     pub leaked_bytes: Option<u64>,
+
+    // --- the modelled .NET GC: a model fed with this interval's requests, NOT measured ---
+    // Empty (`None`) when the lens is off (`--gc-model none`).
+    /// Modelled gen0 collections in the interval, counted like `GC.CollectionCount(0)`
+    /// (a gen1 or gen2 collection counts here too).
+    pub modelled_gen0: Option<u64>,
+    /// Modelled gen1 collections in the interval (gen2 collections included).
+    pub modelled_gen1: Option<u64>,
+    /// Modelled gen2 collections in the interval.
+    pub modelled_gen2: Option<u64>,
+    /// Modelled managed heap at the end of the interval, garbage not yet collected included.
+    pub modelled_managed_heap_bytes: Option<u64>,
+    /// Highest modelled managed heap within the interval (just before its largest
+    /// collection, or at its end): the top of the sawtooth.
+    pub modelled_managed_heap_peak_bytes: Option<u64>,
 }
 
 impl Sample {
@@ -111,6 +126,10 @@ pub struct Series {
     /// The load as shown to people, e.g. `32 connections, closed loop`.
     pub load: String,
     pub samples: Vec<Sample>,
+    /// The modelled .NET GC preset (`server`, `workstation`) when the lens was on: the
+    /// chart labels its markers "modelled .NET GC (server)".
+    #[serde(default)]
+    pub modelled_gc: Option<String>,
 }
 
 impl Series {

@@ -204,6 +204,7 @@ impl WantedRun {
         run_args.duration = args.duration;
         run_args.connections = args.connections;
         run_args.rate = args.rate;
+        run_args.gc_model = args.gc_model;
         if let Some(warmup) = args.warmup {
             run_args.warmup = warmup;
         }

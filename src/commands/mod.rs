@@ -2,6 +2,7 @@
 //! owns what is printed. No measurement logic lives here.
 
 mod compare;
+mod explain;
 mod list;
 mod load;
 mod run;
@@ -18,5 +19,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare::compare(args),
         Command::List => list::list(),
         Command::Load(args) => load::load(args),
+        Command::Explain(args) => explain::explain(args),
     }
 }

@@ -9,10 +9,11 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 
-use crate::cli::{OutputFormat, RunArgs};
+use crate::cli::{GcModelArg, OutputFormat, RunArgs};
+use crate::gcmodel::{GcOptions, MachineSpec, Preset};
 use crate::loadgen::{self, StopAt};
 use crate::report::{self, LatencySummary, RunEnd, RunInfo, Summary};
-use crate::runner::{self, Ending, RunPlan, ServerSpec};
+use crate::runner::{self, Ending, GcLensPlan, RunPlan, ServerSpec};
 use crate::scenario::{self, LookupError};
 use crate::units::format_bytes;
 use crate::verdict;
@@ -95,6 +96,9 @@ pub(super) fn execute(plan: &RunPlan) -> anyhow::Result<Executed> {
             plan.out_dir.display()
         )
     })?;
+    if let Some(lens) = &plan.gc_lens {
+        eprintln!("membench: {}", runner::GcLens::new(lens).describe());
+    }
     let outcome = runner::run(plan)?;
 
     let end = match &outcome.ending {
@@ -130,6 +134,9 @@ pub(super) fn execute(plan: &RunPlan) -> anyhow::Result<Executed> {
     let latency = LatencySummary::from_histogram(&outcome.load_total.latency_us);
     let mut summary = report::summarize(&outcome.series, &info, &latency);
     summary.verdict = verdict::check_all(&outcome.series, &plan.expectations);
+    if let (Some(modelled), Some(lens)) = (summary.modelled_gc.as_mut(), &outcome.gc_lens) {
+        modelled.description = lens.describe();
+    }
     report::write_summary(&plan.out_dir.join("summary.json"), &summary)?;
     let png = plan.out_dir.join("chart.png");
     let svg = plan.out_dir.join("chart.svg");
@@ -251,6 +258,7 @@ pub(super) fn plan(args: &RunArgs) -> Result<RunPlan, PlanError> {
             "invalid --threads \"0\": expected at least 1".to_string(),
         ));
     }
+    let gc_lens = gc_lens_plan(args, defaults, &params)?;
     let out_dir = args
         .out
         .clone()
@@ -269,7 +277,51 @@ pub(super) fn plan(args: &RunArgs) -> Result<RunPlan, PlanError> {
         timeout: args.timeout,
         out_dir,
         expectations: defaults.map(|s| s.expectations()).unwrap_or_default(),
+        gc_lens,
     })
+}
+
+/// The modelled .NET GC lens: `--gc-model`, or by default the server preset for the
+/// article's scenarios. Asking for it on a scenario that declares no `[dotnet]` section is
+/// a usage error (there is nothing to feed the model with).
+fn gc_lens_plan(
+    args: &RunArgs,
+    scenario: Option<&scenario::Scenario>,
+    params: &[(String, String)],
+) -> Result<Option<GcLensPlan>, PlanError> {
+    let from_article = scenario.is_some_and(|s| s.from_article());
+    let preset = match args.gc_model {
+        Some(GcModelArg::None) => return Ok(None),
+        Some(GcModelArg::Server) => Preset::Server,
+        Some(GcModelArg::Workstation) => Preset::Workstation,
+        None if from_article => Preset::Server,
+        None => return Ok(None),
+    };
+    let name = scenario.map_or("--target", |s| s.name.as_str());
+    let per_request = match scenario.and_then(|s| s.dotnet_allocations(params)) {
+        Some(Ok(allocations)) => allocations,
+        Some(Err(err)) => {
+            return Err(PlanError::Usage(format!(
+                "scenario \"{name}\" [dotnet] allocations: {err}"
+            )));
+        }
+        None => {
+            return Err(PlanError::Usage(format!(
+                "--gc-model {}: scenario \"{name}\" declares no [dotnet] section (what its request allocates in .NET), so there is nothing to feed the model with; use --gc-model none",
+                preset.name()
+            )));
+        }
+    };
+    let mut options = GcOptions::article();
+    if let Some(bytes) = args.dotnet_overhead {
+        options.framework_overhead_bytes = bytes;
+    }
+    Ok(Some(GcLensPlan {
+        preset,
+        machine: MachineSpec::article(),
+        options,
+        per_request,
+    }))
 }
 
 /// `results/<scenario>[-<name><value>…]-<UTC timestamp>`, e.g.
@@ -303,4 +355,60 @@ pub(super) fn utc_stamp() -> String {
         .chars()
         .filter(|c| !matches!(c, '-' | ':'))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, FromArgMatches};
+
+    use super::*;
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let command = RunArgs::augment_args(clap::Command::new("run"));
+        let matches = command
+            .try_get_matches_from(std::iter::once("run").chain(args.iter().copied()))
+            .unwrap();
+        RunArgs::from_arg_matches(&matches).unwrap()
+    }
+
+    fn lens(args: &[&str]) -> Result<Option<GcLensPlan>, String> {
+        match plan(&run_args(args)) {
+            Ok(plan) => Ok(plan.gc_lens),
+            Err(PlanError::Usage(message)) => Err(message),
+            Err(PlanError::Other(err)) => Err(format!("{err:#}")),
+        }
+    }
+
+    #[test]
+    fn the_lens_is_on_by_default_for_the_articles_scenarios_only() {
+        let loh = lens(&["loh", "--size", "84976"]).unwrap().unwrap();
+        assert_eq!(loh.preset, Preset::Server);
+        assert_eq!(loh.machine, MachineSpec::article());
+        assert_eq!(
+            loh.per_request[0].kind,
+            crate::gcmodel::ManagedKind::ByteArray { len: 84_976 }
+        );
+        assert_eq!(lens(&["ping"]).unwrap(), None);
+        assert_eq!(lens(&["loh", "--gc-model", "none"]).unwrap(), None);
+        let workstation = lens(&[
+            "bigstring",
+            "--gc-model",
+            "workstation",
+            "--dotnet-overhead",
+            "2KiB",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(workstation.preset, Preset::Workstation);
+        assert_eq!(workstation.options.framework_overhead_bytes, 2048);
+    }
+
+    #[test]
+    fn modelling_a_scenario_without_dotnet_section_is_a_usage_error() {
+        let err = lens(&["ping", "--gc-model", "server"]).unwrap_err();
+        assert!(
+            err.contains("\"ping\"") && err.contains("[dotnet]"),
+            "{err}"
+        );
+    }
 }

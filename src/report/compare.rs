@@ -97,6 +97,7 @@ impl SavedRun {
             allocator: summary.run.allocator.clone(),
             load: summary.load_label.clone(),
             samples,
+            modelled_gc: summary.modelled_gc.as_ref().map(|m| m.preset.clone()),
         };
         Ok(SavedRun {
             dir: dir.to_path_buf(),
@@ -173,7 +174,7 @@ pub enum TableFormat {
 }
 
 /// Column headers with their units; the cells are bare numbers in those units.
-const HEADERS: [&str; 9] = [
+const HEADERS: [&str; 11] = [
     "run",
     "RPS",
     "p99 (ms)",
@@ -182,13 +183,15 @@ const HEADERS: [&str; 9] = [
     "allocs/s",
     "reclaims",
     "errors",
+    "modelled gen0/s",
+    "modelled gen2/s",
     "verdict",
 ];
 
 /// The comparison table, one row per run in the given order; every line ends with `\n`.
 /// Cells the run has no value for (a foreign server has no heap) read `—`.
 pub fn format_table(runs: &[SavedRun], labels: &[String], format: TableFormat) -> String {
-    let rows: Vec<[String; 9]> = runs
+    let rows: Vec<[String; 11]> = runs
         .iter()
         .zip(labels)
         .map(|(run, label)| row(&run.summary, label))
@@ -199,7 +202,7 @@ pub fn format_table(runs: &[SavedRun], labels: &[String], format: TableFormat) -
     }
 }
 
-fn row(summary: &Summary, label: &str) -> [String; 9] {
+fn row(summary: &Summary, label: &str) -> [String; 11] {
     const NONE: &str = "—";
     let memory = &summary.memory;
     [
@@ -222,6 +225,15 @@ fn row(summary: &Summary, label: &str) -> [String; 9] {
             .events_total
             .map_or(NONE.to_string(), group_thousands),
         group_thousands(summary.totals.errors),
+        // The modelled .NET GC lens: collections per second of a model, not measured.
+        summary
+            .modelled_gc
+            .as_ref()
+            .map_or(NONE.to_string(), |m| format!("{:.2}", m.gen0_per_s)),
+        summary
+            .modelled_gc
+            .as_ref()
+            .map_or(NONE.to_string(), |m| format!("{:.2}", m.gen2_per_s)),
         verdict_cell(summary),
     ]
 }
@@ -293,7 +305,7 @@ fn signed_three_digits(value: f64) -> String {
     }
 }
 
-fn text_table(rows: &[[String; 9]]) -> String {
+fn text_table(rows: &[[String; 11]]) -> String {
     let width = |column: usize| {
         rows.iter()
             .map(|row| row[column].chars().count())
@@ -331,7 +343,7 @@ fn text_table(rows: &[[String; 9]]) -> String {
     text
 }
 
-fn markdown_table(rows: &[[String; 9]]) -> String {
+fn markdown_table(rows: &[[String; 11]]) -> String {
     // A `|` inside a cell would end it early.
     let cell = |text: &str| text.replace('|', "\\|");
     let mut text = format!("| {} |\n", HEADERS.join(" | "));
@@ -435,6 +447,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_saved_run_with_the_modelled_lens_shows_it_in_the_table() {
+        let root = tempfile::tempdir().unwrap();
+        let mut modelled = sawtooth_series();
+        modelled.modelled_gc = Some("server".to_string());
+        for (i, sample) in modelled.samples.iter_mut().enumerate() {
+            sample.modelled_gen0 = Some(2);
+            sample.modelled_gen1 = Some(1);
+            sample.modelled_gen2 = Some((i % 2) as u64);
+            sample.modelled_managed_heap_bytes = Some(1 << 20);
+            sample.modelled_managed_heap_peak_bytes = Some(3 << 20);
+        }
+        let dirs = vec![root.path().join("modelled"), root.path().join("real")];
+        let summary = write_run_dir(&dirs[0], &modelled, 1_000, &[]);
+        write_run_dir(&dirs[1], &sawtooth_series(), 1_000, &[]);
+        let runs = load_runs(&dirs).unwrap();
+        assert_eq!(runs[0].series.modelled_gc.as_deref(), Some("server"));
+        assert_eq!(runs[0].series.samples, modelled.samples);
+        assert_eq!(runs[1].series.modelled_gc, None);
+        let lens = summary.modelled_gc.unwrap();
+        assert!(lens.gen0_per_s > 0.0 && lens.gen2_per_s > 0.0);
+        assert_eq!(lens.label, crate::report::MODELLED_LABEL);
+        let labels = run_labels(&runs);
+        let table = format_table(&runs, &labels, TableFormat::Text);
+        let row = row_of(&table, &labels[0]);
+        assert!(row.contains(&format!("{:.2}", lens.gen0_per_s)), "{row}");
+        assert!(row.contains(&format!("{:.2}", lens.gen2_per_s)), "{row}");
+        assert!(table.lines().next().unwrap().contains("modelled gen2/s"));
+    }
+
+    #[test]
     fn saved_runs_read_back_with_their_titles() {
         let root = tempfile::tempdir().unwrap();
         let (dirs, summaries) = three_run_dirs(root.path());
@@ -490,9 +532,10 @@ pub(crate) mod tests {
             assert!(sawtooth.contains("expected grows"), "{sawtooth}");
             let reclaims = summaries[1].reclaim.events_total.unwrap();
             assert!(sawtooth.contains(&group_thousands(reclaims)), "{sawtooth}");
-            // A foreign server has no heap slope, allocations or reclaims: dashes, not zeros.
+            // A foreign server has no heap slope, allocations or reclaims, and these runs had
+            // no modelled lens (two cells): dashes, not zeros.
             let foreign = row_of(&table, &labels[2]);
-            assert_eq!(foreign.matches('—').count(), 4, "{foreign}");
+            assert_eq!(foreign.matches('—').count(), 6, "{foreign}");
         }
         let markdown = format_table(&runs, &labels, TableFormat::Markdown);
         assert!(
@@ -501,7 +544,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             markdown.lines().nth(1).unwrap(),
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         );
     }
 

@@ -33,8 +33,9 @@ pub use chart::{
 pub use machine::MachineInfo;
 pub use samples_csv::{SAMPLE_COLUMNS, SamplesCsvWriter, read_samples};
 pub use summary::{
-    BYTES_PER_MB, LatencySummary, Level, LoadSummary, MemorySummary, ReclaimSummary, ResourcePeaks,
-    RunEnd, RunInfo, Summary, Totals, read_summary, summarize, write_summary,
+    BYTES_PER_MB, LatencySummary, Level, LoadSummary, MODELLED_LABEL, MemorySummary,
+    ModelledGcSummary, ReclaimSummary, ResourcePeaks, RunEnd, RunInfo, Summary, Totals,
+    read_summary, summarize, write_summary,
 };
 pub use text::format_text;
 pub use trend::{Trend, theil_sen};

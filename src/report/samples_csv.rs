@@ -42,6 +42,13 @@
 //! | `allocator_resident_bytes` | the allocator's own resident bytes (jemalloc `resident`, mimalloc committed); empty when the allocator has none |
 //! | `reclaim_events` | times the allocator returned memory to the OS in the interval (purges and explicit collects) |
 //! | `leaked_bytes` | bytes held by the leaking endpoints at the end of the interval |
+//! | `modelled_gen0` | MODELLED, not measured: .NET gen0 collections the model made in the interval (like `GC.CollectionCount(0)`, so gen1 and gen2 collections count too); empty when the lens is off |
+//! | `modelled_gen1` | MODELLED: .NET gen1 collections in the interval (gen2 included) |
+//! | `modelled_gen2` | MODELLED: .NET gen2 collections in the interval |
+//! | `modelled_managed_heap_bytes` | MODELLED: .NET managed heap at the end of the interval, uncollected garbage included |
+//! | `modelled_managed_heap_peak_bytes` | MODELLED: highest .NET managed heap within the interval (the sawtooth's top) |
+//!
+//! Files written before the modelled columns existed read back with them empty.
 //!
 //! The process columns (`cpu_percent` to `tcp_close_wait`) are empty in rows taken after
 //! the server process had ended (`/proc/<pid>` gone), and read back as 0.
@@ -59,7 +66,7 @@ use serde::{Deserialize, Serialize};
 use crate::series::{Phase, Sample};
 
 /// The columns of `samples.csv`, in order, with their meaning (the table above).
-pub const SAMPLE_COLUMNS: [(&str, &str); 32] = [
+pub const SAMPLE_COLUMNS: [(&str, &str); 37] = [
     (
         "elapsed_s",
         "seconds since load started, at the end of the interval",
@@ -101,6 +108,26 @@ pub const SAMPLE_COLUMNS: [(&str, &str); 32] = [
         "returns of memory to the OS in the interval",
     ),
     ("leaked_bytes", "bytes held by the leaking endpoints"),
+    (
+        "modelled_gen0",
+        "modelled .NET gen0 collections in the interval",
+    ),
+    (
+        "modelled_gen1",
+        "modelled .NET gen1 collections in the interval",
+    ),
+    (
+        "modelled_gen2",
+        "modelled .NET gen2 collections in the interval",
+    ),
+    (
+        "modelled_managed_heap_bytes",
+        "modelled .NET managed heap at the end of the interval",
+    ),
+    (
+        "modelled_managed_heap_peak_bytes",
+        "highest modelled .NET managed heap in the interval",
+    ),
 ];
 
 /// One CSV row. Field order is the column order; a test keeps it equal to
@@ -140,6 +167,16 @@ struct Row {
     allocator_resident_bytes: Option<u64>,
     reclaim_events: Option<u64>,
     leaked_bytes: Option<u64>,
+    #[serde(default)]
+    modelled_gen0: Option<u64>,
+    #[serde(default)]
+    modelled_gen1: Option<u64>,
+    #[serde(default)]
+    modelled_gen2: Option<u64>,
+    #[serde(default)]
+    modelled_managed_heap_bytes: Option<u64>,
+    #[serde(default)]
+    modelled_managed_heap_peak_bytes: Option<u64>,
 }
 
 impl Row {
@@ -180,6 +217,11 @@ impl Row {
             allocator_resident_bytes: sample.allocator_resident_bytes,
             reclaim_events: sample.reclaim_events,
             leaked_bytes: sample.leaked_bytes,
+            modelled_gen0: sample.modelled_gen0,
+            modelled_gen1: sample.modelled_gen1,
+            modelled_gen2: sample.modelled_gen2,
+            modelled_managed_heap_bytes: sample.modelled_managed_heap_bytes,
+            modelled_managed_heap_peak_bytes: sample.modelled_managed_heap_peak_bytes,
         }
     }
 
@@ -217,6 +259,11 @@ impl Row {
             allocator_resident_bytes: self.allocator_resident_bytes,
             reclaim_events: self.reclaim_events,
             leaked_bytes: self.leaked_bytes,
+            modelled_gen0: self.modelled_gen0,
+            modelled_gen1: self.modelled_gen1,
+            modelled_gen2: self.modelled_gen2,
+            modelled_managed_heap_bytes: self.modelled_managed_heap_bytes,
+            modelled_managed_heap_peak_bytes: self.modelled_managed_heap_peak_bytes,
         })
     }
 }
@@ -353,6 +400,11 @@ mod tests {
             allocator_resident_bytes: Some(420_000_768),
             reclaim_events: Some(12),
             leaked_bytes: Some(0),
+            modelled_gen0: Some(3),
+            modelled_gen1: Some(1),
+            modelled_gen2: Some(1),
+            modelled_managed_heap_bytes: Some(104_857_600),
+            modelled_managed_heap_peak_bytes: Some(314_572_800),
         }
     }
 
@@ -366,6 +418,34 @@ mod tests {
             threads: 9,
             ..Sample::default()
         }
+    }
+
+    #[test]
+    fn a_file_without_the_modelled_columns_reads_them_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        writer.append(&sample_with_everything()).unwrap();
+        drop(writer);
+        // Cut the modelled columns off, as a file of an older membench would be.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let modelled = SAMPLE_COLUMNS
+            .iter()
+            .filter(|(name, _)| name.starts_with("modelled_"))
+            .count();
+        assert!(modelled > 0);
+        let old: String = text
+            .lines()
+            .map(|line| {
+                let cells: Vec<&str> = line.split(',').collect();
+                cells[..cells.len() - modelled].join(",") + "\n"
+            })
+            .collect();
+        std::fs::write(&path, old).unwrap();
+        let read = read_samples(&path).unwrap();
+        assert_eq!(read[0].modelled_gen2, None);
+        assert_eq!(read[0].modelled_managed_heap_bytes, None);
+        assert_eq!(read[0].leaked_bytes, Some(0));
     }
 
     #[test]
@@ -431,7 +511,7 @@ mod tests {
         assert_eq!(text.lines().count(), 1 + written.len());
         let foreign_row = text.lines().nth(1).unwrap();
         assert!(
-            foreign_row.ends_with(",,,,,,,"),
+            foreign_row.ends_with(",,,,,,,,,,,,"),
             "optional cells are empty: {foreign_row}"
         );
         assert!(text.contains("connection refused=1;timeout=3"), "{text}");

@@ -212,6 +212,69 @@ pub struct ReclaimSummary {
     pub source: String,
 }
 
+/// The modelled .NET GC lens of a run: collections a model of .NET's GC would have made
+/// with the same requests. A model, not a measurement; `label` says so in the file itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelledGcSummary {
+    /// Always [`MODELLED_LABEL`].
+    pub label: String,
+    /// `server` or `workstation`.
+    pub preset: String,
+    /// The model's own description: machine, budgets, framework overhead per request.
+    #[serde(default)]
+    pub description: String,
+    /// Collections in the whole run, counted like `GC.CollectionCount(n)` (a gen2
+    /// collection counts for gen0 and gen1 too).
+    pub gen0_total: u64,
+    pub gen1_total: u64,
+    pub gen2_total: u64,
+    /// Collections per second over the measured part.
+    pub gen0_per_s: f64,
+    pub gen1_per_s: f64,
+    pub gen2_per_s: f64,
+    /// Highest modelled managed heap in the run, bytes.
+    pub managed_heap_peak_bytes: u64,
+}
+
+/// What every modelled number is called in files.
+pub const MODELLED_LABEL: &str = "modelled, not measured";
+
+/// Adds up the modelled columns; `None` when the lens was off.
+fn summarize_modelled(
+    series: &Series,
+    measured: &[&Sample],
+    measured_s: f64,
+) -> Option<ModelledGcSummary> {
+    let preset = series.modelled_gc.clone()?;
+    let total =
+        |field: fn(&Sample) -> Option<u64>| series.samples.iter().filter_map(field).sum::<u64>();
+    let rate = |field: fn(&Sample) -> Option<u64>| {
+        let count: u64 = measured.iter().filter_map(|s| field(s)).sum();
+        if measured_s > 0.0 {
+            count as f64 / measured_s
+        } else {
+            0.0
+        }
+    };
+    Some(ModelledGcSummary {
+        label: MODELLED_LABEL.to_string(),
+        preset,
+        description: String::new(),
+        gen0_total: total(|s| s.modelled_gen0),
+        gen1_total: total(|s| s.modelled_gen1),
+        gen2_total: total(|s| s.modelled_gen2),
+        gen0_per_s: rate(|s| s.modelled_gen0),
+        gen1_per_s: rate(|s| s.modelled_gen1),
+        gen2_per_s: rate(|s| s.modelled_gen2),
+        managed_heap_peak_bytes: series
+            .samples
+            .iter()
+            .filter_map(|s| s.modelled_managed_heap_peak_bytes)
+            .max()
+            .unwrap_or(0),
+    })
+}
+
 /// Largest values of the process resources seen in the run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourcePeaks {
@@ -241,6 +304,9 @@ pub struct Summary {
     /// when it states none).
     #[serde(default)]
     pub verdict: Vec<crate::verdict::Check>,
+    /// The modelled .NET GC lens; absent when it was off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modelled_gc: Option<ModelledGcSummary>,
 }
 
 /// What one reclaim event is for an allocator, for legends and text.
@@ -355,6 +421,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         reclaim,
         resources,
         verdict: Vec::new(),
+        modelled_gc: summarize_modelled(series, &measured, measured_s),
     }
 }
 
@@ -512,6 +579,7 @@ pub(crate) mod tests {
             allocator: "jemalloc".into(),
             load: "32 connections, closed loop".into(),
             samples,
+            modelled_gc: None,
         }
     }
 

@@ -13,6 +13,7 @@
 //! reclaim    1,204 events (jemalloc purge) · 40.1 events/min
 //! allocs     36.5K allocations/s mean · 1,550 MB/s allocated
 //! CPU        71 % mean · peak 98 % (100 % = one core)
+//! modelled   .NET GC (server): gen0 0.50/s · gen1 0.10/s · gen2 0.00/s — a model, not a measurement
 //! ended      completed
 //! ```
 
@@ -160,6 +161,15 @@ pub fn format_text(summary: &Summary) -> String {
             summary.load.cpu_percent_mean, summary.load.cpu_percent_peak
         ),
     ));
+    if let Some(modelled) = &summary.modelled_gc {
+        lines.push((
+            "modelled",
+            format!(
+                ".NET GC ({}): gen0 {:.2}/s · gen1 {:.2}/s · gen2 {:.2}/s — a model, not a measurement",
+                modelled.preset, modelled.gen0_per_s, modelled.gen1_per_s, modelled.gen2_per_s
+            ),
+        ));
+    }
     lines.push(("ended", run.end.describe()));
     for check in &summary.verdict {
         lines.push(("verdict", check.line()));
@@ -213,6 +223,7 @@ mod tests {
             allocator: "jemalloc".into(),
             load: "32 connections, closed loop".into(),
             samples,
+            modelled_gc: None,
         }
     }
 
@@ -267,6 +278,44 @@ mod tests {
         assert!(line("allocs").contains("12.0K allocations/s"));
         assert!(line("CPU").contains("60 % mean"));
         assert!(line("ended").contains("completed"));
+    }
+
+    #[test]
+    fn the_modelled_lens_is_one_labelled_line() {
+        let mut with_lens = series(true, 0);
+        with_lens.modelled_gc = Some("server".to_string());
+        for sample in &mut with_lens.samples {
+            sample.modelled_gen0 = Some(2);
+            sample.modelled_gen1 = Some(1);
+            sample.modelled_gen2 = Some(0);
+        }
+        let summary = summarize(
+            &with_lens,
+            &run_info("jemalloc", RunEnd::Completed),
+            &latency(),
+        );
+        let modelled = summary.modelled_gc.clone().unwrap();
+        // Two gen0 collections per interval, over the measured intervals.
+        let measured: Vec<_> = with_lens.measured().collect();
+        let measured_s: f64 = measured.iter().map(|s| s.interval_s).sum();
+        let expected = 2.0 * measured.len() as f64 / measured_s;
+        assert!((modelled.gen0_per_s - expected).abs() < 1e-9);
+        let text = format_text(&summary);
+        let line = text
+            .lines()
+            .find(|line| line.starts_with("modelled"))
+            .unwrap_or_else(|| panic!("no modelled line in\n{text}"));
+        assert!(line.contains(".NET GC (server)") && line.contains("not a measurement"));
+        assert!(line.chars().count() <= 100, "too long: {line}");
+        assert!(
+            format_text(&summarize(
+                &series(true, 0),
+                &run_info("jemalloc", RunEnd::Completed),
+                &latency()
+            ))
+            .lines()
+            .all(|l| !l.starts_with("modelled"))
+        );
     }
 
     #[test]

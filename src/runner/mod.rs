@@ -7,6 +7,7 @@
 //! summary).
 
 mod child;
+mod gc_lens;
 pub mod interrupt;
 mod progress;
 mod sampler;
@@ -23,6 +24,7 @@ use crate::report::SamplesCsvWriter;
 use crate::series::{Phase, Series};
 
 pub use child::{ChildServer, describe_exit, parse_listening_line};
+pub use gc_lens::{GcLens, GcLensPlan};
 pub use progress::format_count;
 pub use sampler::{Probe, Reading, merge};
 
@@ -63,6 +65,8 @@ pub struct RunPlan {
     pub out_dir: PathBuf,
     /// What the scenario expects each series to do, checked after the run.
     pub expectations: Vec<crate::verdict::Expectation>,
+    /// The modelled .NET GC lens, fed with each interval's requests; `None` when off.
+    pub gc_lens: Option<GcLensPlan>,
 }
 
 impl RunPlan {
@@ -100,6 +104,8 @@ pub struct RunOutcome {
     /// Where the server listened.
     pub server_addr: SocketAddr,
     pub allocator: Option<AllocatorKind>,
+    /// The modelled .NET GC after the last interval, when the lens was on.
+    pub gc_lens: Option<GcLens>,
 }
 
 /// Runs the plan to its end and returns the series. Errors only for what prevents a run
@@ -169,15 +175,23 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         allocator: allocator.map_or_else(|| "unknown".to_string(), |a| a.name().to_string()),
         load: plan.load_label(),
         samples: Vec::new(),
+        modelled_gc: plan
+            .gc_lens
+            .as_ref()
+            .map(|lens| lens.preset.name().to_string()),
     };
+    let mut gc_lens = plan.gc_lens.as_ref().map(GcLens::new);
     // The starting point: memory before any load.
-    let first = merge(
+    let mut first = merge(
         &previous,
         &previous,
         &IntervalStats::default(),
         0.0,
         Phase::Warmup,
     );
+    if let Some(lens) = gc_lens.as_mut() {
+        lens.observe(&mut first);
+    }
     csv.append(&first)?;
     series.samples.push(first);
 
@@ -223,13 +237,16 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         } else {
             Phase::Load
         };
-        let sample = merge(
+        let mut sample = merge(
             &previous,
             &current,
             &load.take_interval(),
             elapsed.as_secs_f64(),
             phase,
         );
+        if let Some(lens) = gc_lens.as_mut() {
+            lens.observe(&mut sample);
+        }
         csv.append(&sample)?;
         progress.update(elapsed, &sample);
         series.samples.push(sample);
@@ -244,13 +261,16 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
     } = load.finish();
     // The last sample: whatever completed since the previous one, then memory at rest.
     let current = probe.read();
-    let final_sample = merge(
+    let mut final_sample = merge(
         &previous,
         &current,
         &remaining,
         start.elapsed().as_secs_f64(),
         Phase::Final,
     );
+    if let Some(lens) = gc_lens.as_mut() {
+        lens.observe(&mut final_sample);
+    }
     csv.append(&final_sample)?;
     series.samples.push(final_sample);
     progress.finish();
@@ -274,6 +294,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         pid,
         server_addr: addr,
         allocator,
+        gc_lens,
     })
 }
 

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::dotnet::DotnetSection;
+use crate::gcmodel::ManagedAllocation;
 use crate::units::{parse_duration, parse_rate};
 use crate::verdict::{Expectation, Metric, Shape};
 
@@ -42,6 +44,10 @@ pub struct Scenario {
     /// `heap_live = "grows"` or `rss = { shape = "flat", threshold_per_min = 20 }`.
     #[serde(default)]
     pub expect: BTreeMap<Metric, ExpectSpec>,
+    /// What the same request allocates in .NET, for the modelled GC lens; absent for
+    /// scenarios with no .NET counterpart.
+    #[serde(default)]
+    pub dotnet: Option<DotnetSection>,
 }
 
 /// One `[expect]` entry: a shape, or a shape with the slope that separates it from flat
@@ -198,6 +204,15 @@ impl Scenario {
                 )));
             }
         }
+        for allocation in self.dotnet.iter().flat_map(|d| &d.allocations) {
+            for placeholder in allocation.placeholders() {
+                if !self.params.contains_key(placeholder) {
+                    return Err(invalid(format!(
+                        "[dotnet] allocations use {{{placeholder}}} but [params.{placeholder}] is not defined"
+                    )));
+                }
+            }
+        }
         if self.load.connections == Some(0) {
             return Err(invalid("[load] connections must be at least 1".to_string()));
         }
@@ -225,6 +240,28 @@ impl Scenario {
                 }
             })
             .collect()
+    }
+
+    /// Whether the scenario reproduces one of the article's endpoints (`[dotnet]
+    /// from_article`): the modelled GC lens is then on by default.
+    pub fn from_article(&self) -> bool {
+        self.dotnet.as_ref().is_some_and(|d| d.from_article)
+    }
+
+    /// What one request allocates in .NET, lengths filled from the run's parameters;
+    /// `None` when the file has no `[dotnet]` section.
+    pub fn dotnet_allocations(
+        &self,
+        params: &[(String, String)],
+    ) -> Option<Result<Vec<ManagedAllocation>, String>> {
+        let section = self.dotnet.as_ref()?;
+        Some(
+            section
+                .allocations
+                .iter()
+                .map(|allocation| allocation.resolve(params))
+                .collect(),
+        )
     }
 
     /// The default load duration, if the file sets one.
@@ -333,6 +370,50 @@ duration = "5s"
         let text = format!("{GOOD}\n[expect]\nrss = \"explodes\"\n");
         let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
         assert!(err.contains("line 13") && err.contains("grows"), "{err}");
+    }
+
+    #[test]
+    fn a_dotnet_section_declares_templated_allocations() {
+        let text = format!(
+            "{GOOD}\n[dotnet]\nfrom_article = true\nallocations = [{{ kind = \"byte_array\", len = \"{{size}}\", lifetime = \"request\" }}]\n"
+        );
+        let scenario = Scenario::parse("loh.toml", &text).unwrap();
+        assert!(scenario.from_article());
+        let params = [("size".to_string(), "84976".to_string())];
+        let allocations = scenario.dotnet_allocations(&params).unwrap().unwrap();
+        assert_eq!(
+            allocations[0].kind,
+            crate::gcmodel::ManagedKind::ByteArray { len: 84_976 }
+        );
+        assert!(
+            Scenario::parse("loh.toml", GOOD)
+                .unwrap()
+                .dotnet_allocations(&params)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_broken_dotnet_section_names_the_line() {
+        let text = format!(
+            "{GOOD}\n[dotnet]\nallocations = [{{ kind = \"string\", chars = 10, lifetime = \"always\" }}]\n"
+        );
+        let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(
+            err.contains("line 13") && err.contains("\"always\""),
+            "{err}"
+        );
+        let text = format!("{GOOD}\n[dotnet]\nfrom_articel = true\n");
+        let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(
+            err.contains("line 13") && err.contains("from_articel"),
+            "{err}"
+        );
+        let text = format!(
+            "{GOOD}\n[dotnet]\nallocations = [{{ kind = \"other\", bytes = \"{{n}}\", lifetime = \"request\" }}]\n"
+        );
+        let err = Scenario::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(err.contains("{n}") && err.contains("[params.n]"), "{err}");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! `scenarios/*.toml` and are embedded in the binary; users can run their own file.
 
 mod catalog;
+mod dotnet;
 mod file;
 
 pub use catalog::{LookupError, ResolvedRequest, builtin, find, resolve};
+pub use dotnet::{AllocationSpec, DotnetSection, KindSpec, parse_lifetime};
 pub use file::{ExpectSpec, LoadDefaults, Param, ParamValue, Scenario, ScenarioError};

@@ -24,8 +24,9 @@ use super::panels::{
     format_tick, mb_decimals,
 };
 use super::{
-    ALLOCATED, ALLOCATOR_RESIDENT, CHART_SIZE_PX, CPU, DrawResult, ERRORS, FONT_FAMILY, MUTED,
-    RECLAIM, RESIDENT, RPS, TEXT, WARMUP, draw_panels, ensure_registered, fit_font,
+    ALLOCATED, ALLOCATOR_RESIDENT, CHART_SIZE_PX, CPU, DrawResult, ERRORS, FONT_FAMILY,
+    MODELLED_GEN0, MODELLED_GEN1, MODELLED_GEN2, MODELLED_HEAP, MUTED, RECLAIM, RESIDENT, RPS,
+    TEXT, WARMUP, draw_panels, ensure_registered, fit_font,
 };
 use crate::report::format::{format_count, group_thousands};
 use crate::series::Series;
@@ -266,6 +267,19 @@ fn shared_legend(charts: &[ChartData]) -> Vec<LegendEntry> {
     if any(|data| data.reclaim_total.is_some()) {
         entries.push(entry(Swatch::Triangle(RECLAIM), "returned to OS"));
     }
+    // The modelled lens, labelled with its preset (rates are in each column's header).
+    if let Some(lens) = charts.iter().find_map(|data| data.modelled.as_ref()) {
+        entries.push(entry(
+            Swatch::HollowTriangle(MODELLED_GEN0),
+            &format!("{}: gen0", lens.label),
+        ));
+        entries.push(entry(Swatch::HollowTriangle(MODELLED_GEN1), "gen1"));
+        entries.push(entry(Swatch::HollowTriangle(MODELLED_GEN2), "gen2"));
+        entries.push(entry(
+            Swatch::Dashed(MODELLED_HEAP),
+            "modelled managed heap",
+        ));
+    }
     entries.push(entry(Swatch::Line(RPS), "RPS"));
     entries.push(entry(Swatch::Line(CPU), "CPU"));
     if any(|data| data.errors_total > 0) {
@@ -294,6 +308,12 @@ fn column_averages(data: &ChartData) -> String {
     if !data.has_heap() {
         parts.push("no heap data".to_string());
     }
+    if let Some(lens) = &data.modelled {
+        parts.push(format!(
+            "modelled gen0 {:.2}/s gen2 {:.2}/s",
+            lens.per_s[0], lens.per_s[2]
+        ));
+    }
     parts.push(match data.errors_total {
         0 => "no errors".to_string(),
         errors => format!("{} errors", group_thousands(errors)),
@@ -321,10 +341,20 @@ where
         .zip(RUN_COLOURS)
         .map(|((run, data), colour)| LegendEntry {
             swatch: Swatch::Line(colour),
-            label: if data.has_heap() {
-                run.label.clone()
-            } else {
-                format!("{} (RSS only)", run.label)
+            label: {
+                let mut label = if data.has_heap() {
+                    run.label.clone()
+                } else {
+                    format!("{} (RSS only)", run.label)
+                };
+                // The overlay draws only real lines; the modelled lens is named with its rates.
+                if let Some(lens) = &data.modelled {
+                    label.push_str(&format!(
+                        " ({}: gen0 {:.2}/s, gen2 {:.2}/s)",
+                        lens.label, lens.per_s[0], lens.per_s[2]
+                    ));
+                }
+                label
             },
             color: TEXT,
         })

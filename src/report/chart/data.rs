@@ -70,6 +70,101 @@ pub(super) struct ChartData {
     pub(super) dense: bool,
     /// Axis maxima shared with other charts (compare); `None`: each axis fits this run.
     pub(super) shared: Option<SharedScale>,
+    /// The modelled .NET GC lens, when the run had it on.
+    pub(super) modelled: Option<ModelledLens>,
+}
+
+/// The modelled .NET GC, as drawn: a model fed with the run's requests, never measured,
+/// so it has its own look (hollow triangles, a dashed line on its own axis) and label.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ModelledLens {
+    /// `modelled .NET GC (server)`.
+    pub(super) label: String,
+    /// The managed heap in MB as a sawtooth: per interval its peak (just before its largest
+    /// collection) then its end value, both at the interval's end (the model's collections
+    /// are known per interval, not to the millisecond on the chart's scale).
+    pub(super) heap_mb: Vec<Vec<(f64, f64)>>,
+    /// Intervals with collections whose highest generation is gen0, gen1, gen2: x and count.
+    /// The CSV counts like `GC.CollectionCount` (a gen2 counts for gen1 and gen0 too); the
+    /// markers count each collection once, at its highest generation.
+    pub(super) gen0: Vec<(f64, u64)>,
+    pub(super) gen1: Vec<(f64, u64)>,
+    pub(super) gen2: Vec<(f64, u64)>,
+    /// Collections per second over the measured part, per `GC.CollectionCount` generation.
+    pub(super) per_s: [f64; 3],
+}
+
+impl ModelledLens {
+    fn from_series(
+        series: &Series,
+        x: impl Fn(&Sample) -> f64,
+        measured: &[&Sample],
+        measured_s: f64,
+    ) -> Option<ModelledLens> {
+        let samples = &series.samples;
+        if !samples.iter().any(|s| s.modelled_gen0.is_some()) {
+            return None;
+        }
+        let mb = |bytes: u64| bytes as f64 / BYTES_PER_MB;
+        let markers = |count: fn(&Sample) -> Option<u64>| -> Vec<(f64, u64)> {
+            samples
+                .iter()
+                .filter_map(|s| Some((x(s), count(s).filter(|n| *n > 0)?)))
+                .filter(|(x, _)| x.is_finite())
+                .collect()
+        };
+        let mut heap_mb = Vec::new();
+        let mut current: Vec<(f64, f64)> = Vec::new();
+        for sample in samples {
+            let x = x(sample);
+            match (
+                sample.modelled_managed_heap_peak_bytes,
+                sample.modelled_managed_heap_bytes,
+            ) {
+                (Some(peak), Some(end)) if x.is_finite() => {
+                    if peak > end {
+                        current.push((x, mb(peak)));
+                    }
+                    current.push((x, mb(end)));
+                }
+                _ if !current.is_empty() => heap_mb.push(std::mem::take(&mut current)),
+                _ => {}
+            }
+        }
+        if !current.is_empty() {
+            heap_mb.push(current);
+        }
+        let rate = |count: fn(&Sample) -> Option<u64>| {
+            let total: u64 = measured.iter().filter_map(|s| count(s)).sum();
+            if measured_s > 0.0 {
+                total as f64 / measured_s
+            } else {
+                0.0
+            }
+        };
+        let preset = series.modelled_gc.as_deref().unwrap_or("preset unknown");
+        Some(ModelledLens {
+            label: format!("modelled .NET GC ({preset})"),
+            heap_mb,
+            gen0: markers(|s| Some(s.modelled_gen0?.saturating_sub(s.modelled_gen1?))),
+            gen1: markers(|s| Some(s.modelled_gen1?.saturating_sub(s.modelled_gen2?))),
+            gen2: markers(|s| s.modelled_gen2),
+            per_s: [
+                rate(|s| s.modelled_gen0),
+                rate(|s| s.modelled_gen1),
+                rate(|s| s.modelled_gen2),
+            ],
+        })
+    }
+
+    /// The highest modelled heap drawn, MB (at least 1).
+    pub(super) fn heap_max_mb(&self) -> f64 {
+        self.heap_mb
+            .iter()
+            .flatten()
+            .map(|(_, y)| *y)
+            .fold(1.0, f64::max)
+    }
 }
 
 /// Axis maxima several charts share so they can be compared by eye: a run that uses half
@@ -79,6 +174,8 @@ pub(super) struct SharedScale {
     pub(super) memory_max_mb: f64,
     pub(super) rps_max: f64,
     pub(super) cpu_percent_max: f64,
+    /// The modelled managed heap's own axis (0 when no chart has the lens).
+    pub(super) modelled_heap_max_mb: f64,
 }
 
 /// Puts charts on one scale: the largest memory, RPS and CPU of any of them, and one look. Their time
@@ -90,6 +187,11 @@ pub(super) fn share_scale(charts: &mut [ChartData]) {
         memory_max_mb: fold(ChartData::memory_max_mb),
         rps_max: fold(ChartData::rps_max),
         cpu_percent_max: fold(ChartData::cpu_percent_max),
+        modelled_heap_max_mb: charts
+            .iter()
+            .filter_map(|chart| chart.modelled.as_ref())
+            .map(ModelledLens::heap_max_mb)
+            .fold(0.0, f64::max),
     };
     // Dots at the samples in every column or in none, so a column does not look more
     // finely measured than its neighbour.
@@ -176,6 +278,7 @@ impl ChartData {
             dots: samples.len() <= MAX_SAMPLES_WITH_DOTS,
             dense: samples.len() > DENSE_MIN_SAMPLES,
             shared: None,
+            modelled: ModelledLens::from_series(series, x, &measured, measured_s),
         })
     }
 
@@ -211,6 +314,15 @@ impl ChartData {
                 .flatten()
                 .map(|(_, y)| *y)
                 .fold(0.0, f64::max),
+        }
+    }
+
+    /// The top of the modelled managed heap's axis before headroom, MB.
+    pub(super) fn modelled_heap_max_mb(&self) -> f64 {
+        match (self.shared, &self.modelled) {
+            (Some(shared), _) if shared.modelled_heap_max_mb > 0.0 => shared.modelled_heap_max_mb,
+            (_, Some(lens)) => lens.heap_max_mb(),
+            _ => 1.0,
         }
     }
 

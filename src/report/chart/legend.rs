@@ -7,9 +7,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::ChartData;
+use super::panels::hollow_triangle_px;
 use super::{
-    ALLOCATED, ALLOCATOR_RESIDENT, CPU, ERRORS, FONT_FAMILY, MUTED, RECLAIM, RESIDENT, RPS, TEXT,
-    WARMUP,
+    ALLOCATED, ALLOCATOR_RESIDENT, CPU, ERRORS, FONT_FAMILY, MODELLED_GEN0, MODELLED_GEN1,
+    MODELLED_GEN2, MODELLED_HEAP, MUTED, RECLAIM, RESIDENT, RPS, TEXT, WARMUP,
 };
 use crate::report::format::{format_count, format_error_kinds, group_thousands};
 
@@ -19,6 +20,8 @@ pub(super) enum Swatch {
     Line(RGBColor),
     Dashed(RGBColor),
     Triangle(RGBColor),
+    /// A hollow triangle: something modelled, not measured.
+    HollowTriangle(RGBColor),
     Cross(RGBColor),
     Band(RGBColor),
     None,
@@ -63,6 +66,7 @@ pub(super) fn legend_entries(data: &ChartData) -> Vec<LegendEntry> {
             TEXT,
         ));
     }
+    entries.extend(modelled_entries(data));
     if !data.has_heap() {
         entries.push(entry(
             Swatch::None,
@@ -96,6 +100,38 @@ pub(super) fn legend_entries(data: &ChartData) -> Vec<LegendEntry> {
         entries.push(entry(Swatch::Band(WARMUP), "warm-up".into(), TEXT));
     }
     entries
+}
+
+/// The modelled .NET GC lens's entries, each saying "modelled": its label with the gen0,
+/// gen1 and gen2 rates (collections per second, counted like `GC.CollectionCount`), and
+/// the modelled managed heap.
+pub(super) fn modelled_entries(data: &ChartData) -> Vec<LegendEntry> {
+    let Some(lens) = &data.modelled else {
+        return Vec::new();
+    };
+    let [gen0, gen1, gen2] = lens.per_s;
+    vec![
+        LegendEntry {
+            swatch: Swatch::HollowTriangle(MODELLED_GEN0),
+            label: format!("{}: gen0 {gen0:.2}/s", lens.label),
+            color: TEXT,
+        },
+        LegendEntry {
+            swatch: Swatch::HollowTriangle(MODELLED_GEN1),
+            label: format!("gen1 {gen1:.2}/s"),
+            color: TEXT,
+        },
+        LegendEntry {
+            swatch: Swatch::HollowTriangle(MODELLED_GEN2),
+            label: format!("gen2 {gen2:.2}/s"),
+            color: TEXT,
+        },
+        LegendEntry {
+            swatch: Swatch::Dashed(MODELLED_HEAP),
+            label: "modelled managed heap".into(),
+            color: TEXT,
+        },
+    ]
 }
 
 /// Draws the legend entries left to right, wrapping rows; returns the height used.
@@ -151,6 +187,12 @@ where
                     (x + SWATCH_W / 2, mid),
                     8,
                     color.filled(),
+                ))?;
+            }
+            Swatch::HollowTriangle(color) => {
+                area.draw(&PathElement::new(
+                    hollow_triangle_px(8, (x + SWATCH_W / 2, mid)),
+                    color.stroke_width(2),
                 ))?;
             }
             Swatch::Cross(color) => {

@@ -7,7 +7,11 @@
 //! with averages; the memory panel (heap, RSS, the allocator's own resident bytes dashed,
 //! reclaim triangles on a row above the lines); the load panel (RPS on the left axis, CPU %
 //! on the right, a cross at the foot of each interval that had errors, with its count).
-//! The warm-up is a grey band in both panels.
+//! The warm-up is a grey band in both panels. When the run had the modelled .NET GC lens
+//! on, the memory panel also shows it, labelled "modelled": hollow gen0/gen1/gen2
+//! triangles in their own band above the real reclaim triangles, and the modelled managed
+//! heap as a dashed purple line on its own right-hand axis; the real series keep their
+//! scale.
 //!
 //! Files: `data` turns the series into what is drawn, `legend` and `panels` draw,
 //! `compare` lays several runs out side by side or overlaid on one scale.
@@ -51,6 +55,12 @@ const RECLAIM: RGBColor = RGBColor(25, 25, 25);
 const RPS: RGBColor = RGBColor(0, 135, 70);
 const CPU: RGBColor = RGBColor(235, 125, 0);
 const ERRORS: RGBColor = RGBColor(200, 0, 110);
+/// The modelled .NET GC lens, in the article's colours for gen0/gen1/gen2 (drawn hollow,
+/// so they never read as the real, filled reclaim triangles) and a purple dashed heap.
+const MODELLED_GEN0: RGBColor = RGBColor(0, 160, 60);
+const MODELLED_GEN1: RGBColor = RGBColor(240, 130, 0);
+const MODELLED_GEN2: RGBColor = RGBColor(0, 0, 0);
+const MODELLED_HEAP: RGBColor = RGBColor(150, 50, 180);
 const WARMUP: RGBColor = RGBColor(150, 150, 150);
 const TEXT: RGBColor = RGBColor(30, 30, 30);
 const MUTED: RGBColor = RGBColor(110, 110, 110);

@@ -9,7 +9,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::data::ChartData;
 use super::{
     ALLOCATED, ALLOCATOR_RESIDENT, CPU, DASH_GAP_PX, DASH_PX, DENSE_OFFSETS_PX, DrawResult, ERRORS,
-    FONT_FAMILY, LINE_WIDTH_PX, RECLAIM, RESIDENT, RPS, TEXT, WARMUP,
+    FONT_FAMILY, LINE_WIDTH_PX, MODELLED_GEN0, MODELLED_GEN1, MODELLED_GEN2, MODELLED_HEAP,
+    RECLAIM, RESIDENT, RPS, TEXT, WARMUP,
 };
 use crate::report::format::group_thousands;
 
@@ -27,17 +28,34 @@ where
     DB::ErrorType: 'static,
 {
     let max_mb = data.memory_max_mb();
-    // Headroom above the lines for the reclaim triangles and their counts.
-    let top_mb = max_mb * 1.25;
+    // Headroom above the lines for the reclaim triangles and their counts, and above those
+    // a band of rows for the modelled .NET GC's hollow triangles, so a modelled marker never
+    // hides a real one.
+    let (top_mb, modelled_rows_mb) = match data.modelled {
+        Some(_) => (max_mb * 1.52, [max_mb * 1.26, max_mb * 1.35, max_mb * 1.44]),
+        None => (max_mb * 1.25, [0.0; 3]),
+    };
     let triangle_mb = max_mb * 1.1;
-    let mut chart = ChartBuilder::on(area)
+    // The modelled managed heap has its own axis on the right: it is a model of another
+    // runtime, so it must not rescale (and flatten) the real series.
+    let modelled_top_mb = data.modelled_heap_max_mb() * 1.52;
+    let mut builder = ChartBuilder::on(area);
+    builder
         .margin_top(6)
-        // The load panel's CPU labels take this width: keep the time axes aligned.
-        .margin_right(16 + RIGHT_LABELS_PX)
         .margin_left(8)
         .y_label_area_size(LEFT_LABELS_PX)
-        .x_label_area_size(8)
-        .build_cartesian_2d(0.0..data.x_max, 0.0..top_mb)?;
+        .x_label_area_size(8);
+    if data.modelled.is_some() {
+        builder
+            .margin_right(16)
+            .right_y_label_area_size(RIGHT_LABELS_PX);
+    } else {
+        // The load panel's CPU labels take this width: keep the time axes aligned.
+        builder.margin_right(16 + RIGHT_LABELS_PX);
+    }
+    let mut chart = builder
+        .build_cartesian_2d(0.0..data.x_max, 0.0..top_mb)?
+        .set_secondary_coord(0.0..data.x_max, 0.0..modelled_top_mb);
     let decimals = mb_decimals(top_mb);
     let mb_label = |mb: &f64| format!("{} MB", format_mb_tick(*mb, decimals));
     chart
@@ -81,6 +99,46 @@ where
             .map(|(x, _)| TriangleMarker::new((*x, triangle_mb), 8, RECLAIM.filled())),
     )?;
     draw_counts(&mut chart, &data.reclaims, triangle_mb, RECLAIM, 11)?;
+
+    if let Some(lens) = &data.modelled {
+        let modelled_decimals = mb_decimals(modelled_top_mb);
+        let modelled_label = |mb: &f64| format_mb_tick(*mb, modelled_decimals);
+        chart
+            .configure_secondary_axes()
+            .y_labels(6)
+            .y_label_formatter(&modelled_label)
+            .y_desc("modelled .NET heap (MB)")
+            .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&MODELLED_HEAP))
+            .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&MODELLED_HEAP))
+            .axis_style(BLACK.mix(0.5))
+            .draw()?;
+        let modelled_look = Look {
+            dashed: true,
+            dots: false,
+            ..Look::of(data)
+        };
+        for run in &lens.heap_mb {
+            draw_line(
+                chart.secondary_plotting_area(),
+                run,
+                MODELLED_HEAP,
+                modelled_look,
+            )?;
+        }
+        for ((markers, color), row_mb) in [
+            (&lens.gen0, MODELLED_GEN0),
+            (&lens.gen1, MODELLED_GEN1),
+            (&lens.gen2, MODELLED_GEN2),
+        ]
+        .into_iter()
+        .zip(modelled_rows_mb)
+        {
+            chart.draw_series(markers.iter().map(|(x, _)| {
+                EmptyElement::at((*x, row_mb))
+                    + PathElement::new(hollow_triangle_px(7, (0, 0)), color.stroke_width(2))
+            }))?;
+        }
+    }
     Ok(())
 }
 
@@ -228,6 +286,21 @@ impl Look {
             dense: data.dense,
         }
     }
+}
+
+/// A hollow triangle pointing up, `size` pixels from its centre to each corner, as a
+/// closed path around `centre` (plotters' `TriangleMarker` is always filled, and hollow is
+/// what says "modelled").
+pub(super) fn hollow_triangle_px(size: i32, centre: (i32, i32)) -> Vec<(i32, i32)> {
+    let (x, y) = centre;
+    let half_base = size * 87 / 100;
+    let top = (x, y - size);
+    vec![
+        top,
+        (x + half_base, y + size / 2),
+        (x - half_base, y + size / 2),
+        top,
+    ]
 }
 
 /// Draws one unbroken run of points as a line, with a dot at each sample when there are

@@ -87,6 +87,7 @@ pub(crate) fn run_like(
         allocator: "jemalloc".into(),
         load: "32 connections, closed loop".into(),
         samples,
+        modelled_gc: None,
     }
 }
 
@@ -291,4 +292,79 @@ fn chart_data_breaks_lines_at_missing_values_and_keeps_means() {
         "{labels:?}"
     );
     assert!(ChartData::from_series(&Series::default()).is_err());
+}
+
+/// The sawtooth run fed through the modelled .NET GC (server preset, a 10,240-char string
+/// per request, as bigstring declares), the way the runner feeds it.
+fn with_modelled_lens(series: &Series) -> Series {
+    use crate::gcmodel::{
+        GcOptions, Lifetime, MachineSpec, ManagedAllocation, ManagedKind, Preset,
+    };
+    use crate::runner::{GcLens, GcLensPlan};
+    let mut lens = GcLens::new(&GcLensPlan {
+        preset: Preset::Server,
+        machine: MachineSpec::article(),
+        options: GcOptions::article(),
+        per_request: vec![ManagedAllocation {
+            kind: ManagedKind::String { chars: 10_240 },
+            lifetime: Lifetime::Request,
+        }],
+    });
+    let mut modelled = series.clone();
+    modelled.modelled_gc = Some(lens.preset_name().to_string());
+    for sample in &mut modelled.samples {
+        lens.observe(sample);
+    }
+    modelled
+}
+
+#[test]
+fn the_modelled_lens_is_drawn_apart_and_leaves_the_real_series_alone() {
+    let real = sawtooth_series();
+    let modelled = with_modelled_lens(&real);
+    let lens_data = ChartData::from_series(&modelled).unwrap();
+    let real_data = ChartData::from_series(&real).unwrap();
+    let lens = lens_data
+        .modelled
+        .as_ref()
+        .expect("the lens is in the chart data");
+    assert!(real_data.modelled.is_none());
+    assert_eq!(
+        lens_data.heap_mb, real_data.heap_mb,
+        "real series unchanged"
+    );
+    assert_eq!(lens_data.rss_mb, real_data.rss_mb);
+    assert_eq!(lens.label, "modelled .NET GC (server)");
+    let gen0_markers: u64 = lens.gen0.iter().map(|(_, n)| n).sum();
+    assert!(
+        gen0_markers > 0,
+        "18K RPS of 30 KB fills a 300 MB gen0 budget"
+    );
+    let legend: Vec<String> = legend_entries(&lens_data)
+        .into_iter()
+        .map(|entry| entry.label)
+        .collect();
+    assert!(
+        legend
+            .iter()
+            .any(|l| l.starts_with("modelled .NET GC (server): gen0")),
+        "{legend:?}"
+    );
+    assert!(
+        legend.iter().any(|l| l == "modelled managed heap"),
+        "{legend:?}"
+    );
+
+    let (_dir, png) = render_to_png(&modelled, "modelled");
+    let image = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(image.dimensions(), CHART_SIZE_PX);
+    assert!(count_pixels(&image, MODELLED_HEAP) > 500, "the dashed heap");
+    assert!(
+        count_pixels(&image, MODELLED_GEN0) > 20,
+        "hollow gen0 triangles"
+    );
+    assert!(
+        count_pixels(&image, ALLOCATED) > 1000,
+        "the real heap is still drawn"
+    );
 }
