@@ -122,10 +122,19 @@ impl ModelledLens {
                 sample.modelled_managed_heap_bytes,
             ) {
                 (Some(peak), Some(end)) if x.is_finite() => {
-                    if peak > end {
-                        current.push((x, mb(peak)));
+                    // One collection in the interval: its peak and the drop are the sawtooth.
+                    // Several (a gen2 storm at 100K RPS is hundreds per 250 ms): the value
+                    // at the interval's end is an arbitrary point of many cycles, and a line
+                    // through it is aliasing noise; the peaks are the honest envelope.
+                    let collections = sample.modelled_gen0.unwrap_or(0);
+                    if collections > 1 {
+                        current.push((x, mb(peak.max(end))));
+                    } else {
+                        if peak > end {
+                            current.push((x, mb(peak)));
+                        }
+                        current.push((x, mb(end)));
                     }
-                    current.push((x, mb(end)));
                 }
                 _ if !current.is_empty() => heap_mb.push(std::mem::take(&mut current)),
                 _ => {}
