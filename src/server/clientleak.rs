@@ -40,9 +40,6 @@ use super::state::ServerConfig;
 use super::upstream::{UPSTREAM_TIMEOUT, count_body_bytes, upstream_error, upstream_timeout};
 use crate::memory::thread_heap_counters;
 
-/// The kind counted when a leaking endpoint reaches its cap.
-const CAP_KIND: &str = "leak cap reached";
-
 /// The connections `/api/clientleak` holds and the thread that drives them.
 pub struct ClientLeaks {
     /// Most connections held at once (`--client-leak-cap`); past it, 507.
@@ -240,7 +237,7 @@ async fn start_leak_runtime() -> Result<LeakRuntime, AppError> {
 
 fn cap_reached(cap: usize) -> AppError {
     AppError::CapReached {
-        kind: CAP_KIND,
+        kind: super::leak_cap::LEAK_CAP_REACHED,
         message: format!(
             "clientleak holds {cap} connections, its cap (--client-leak-cap {cap}); \
              POST /api/reset closes them"
@@ -393,7 +390,7 @@ mod tests {
         }
         let (status, body) = request(&router).await;
         assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
-        assert_eq!(body["kind"], CAP_KIND);
+        assert_eq!(body["kind"], super::super::leak_cap::LEAK_CAP_REACHED);
         let message = body["error"].as_str().unwrap();
         assert!(message.contains("--client-leak-cap 2"), "{message}");
         assert!(message.contains("POST /api/reset"), "{message}");

@@ -223,12 +223,9 @@ fn open_file_limit() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::state::AppState;
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use http_body_util::BodyExt;
+    use crate::server::test_support;
+    use axum::http::StatusCode;
     use std::time::{Duration, Instant};
-    use tower::ServiceExt;
 
     /// Open inotify instances of this process (`/proc/self/fd` links to
     /// `anon_inode:inotify`).
@@ -268,24 +265,13 @@ mod tests {
         // Few: the inotify instance limit is shared with every process of this user.
         const REQUESTS: u64 = 5;
         let _turn = FD_COUNTING_TESTS.lock().await;
-        let state = AppState::new(ServerConfig::new("127.0.0.1:9".parse().unwrap())).unwrap();
-        let router = routes().with_state(state.clone());
+        let state = test_support::state();
         let (inotify_before, threads_before, fds_before) =
             (inotify_fds(), notify_threads(), open_fds());
 
         for expected_held in 1..=REQUESTS {
-            let response = router
-                .clone()
-                .oneshot(
-                    Request::get("/api/fileprovider")
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            let status = response.status();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let (status, body) = test_support::get(&state, "/api/fileprovider").await;
+            let body = test_support::json(&body);
             assert_eq!(status, StatusCode::OK, "{body}");
             assert_eq!(body["watchers_held"], expected_held);
         }
@@ -308,7 +294,7 @@ mod tests {
     #[tokio::test]
     async fn the_directory_is_removed_with_the_state() {
         let _turn = FD_COUNTING_TESTS.lock().await;
-        let state = AppState::new(ServerConfig::new("127.0.0.1:9".parse().unwrap())).unwrap();
+        let state = test_support::state();
         let dir = state.watchers.directory().to_path_buf();
         assert!(dir.is_dir());
         assert!(dir.starts_with(std::env::temp_dir()));
@@ -324,8 +310,7 @@ mod tests {
     #[ignore = "manual measurement; exhausts the shared inotify instance limit briefly"]
     async fn watchers_until_the_limit() {
         let _turn = FD_COUNTING_TESTS.lock().await;
-        let state = AppState::new(ServerConfig::new("127.0.0.1:9".parse().unwrap())).unwrap();
-        let router = routes().with_state(state.clone());
+        let state = test_support::state();
         let process = || crate::memory::read_process(std::process::id()).unwrap();
         let before = process();
         let heap_before = crate::memory::heap_counters();
@@ -337,17 +322,7 @@ mod tests {
         );
         let mut first_failure = None;
         for request in 1..=150 {
-            let response = router
-                .clone()
-                .oneshot(
-                    Request::get("/api/fileprovider")
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            let status = response.status();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
+            let (status, body) = test_support::get(&state, "/api/fileprovider").await;
             if status != StatusCode::OK && first_failure.is_none() {
                 first_failure =
                     Some((request, status, String::from_utf8_lossy(&body).into_owned()));

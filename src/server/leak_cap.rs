@@ -11,7 +11,8 @@ use super::error::AppError;
 use super::state::AppState;
 use crate::units::format_bytes;
 
-/// The kind counted in `/api/diagnostics` `errors` when the cap stops a request.
+/// The kind counted in `/api/diagnostics` `errors` when a leak cap stops a request (this
+/// one, or `--client-leak-cap` of /api/clientleak).
 pub const LEAK_CAP_REACHED: &str = "leak cap reached";
 
 /// Bytes held now by the endpoints under the cap.
