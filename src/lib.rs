@@ -15,6 +15,7 @@
 //!   lens on where .NET would have collected, never a measurement.
 //! * [`runner`] — the child server's lifecycle and the sampling loop that builds a series.
 //! * [`scenario`] — scenario files (`scenarios/*.toml`, embedded), their catalog.
+//! * [`sweep`] — size sweeps (`membench sweep`): the saved result and the cliff finder.
 //! * [`series`] — the `Sample`/`Series` data model every stage shares.
 //! * [`verdict`] — does a run show the shape its scenario expects? Mann–Kendall +
 //!   Theil–Sen per series.
@@ -30,6 +31,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod series;
+pub mod sweep;
 pub mod server;
 pub mod units;
 pub mod verdict;
