@@ -33,13 +33,30 @@ pub enum Command {
     /// Put 2 to 6 runs side by side on one memory scale, with a table of their numbers.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
-    /// List the built-in scenarios.
-    List,
+    /// List the built-in scenarios (`--long`: what each teaches and expects).
+    List(ListArgs),
     /// Drive any http:// URL with the built-in load generator and print the totals
     /// (requests, RPS, status classes, errors by kind, latency percentiles).
     Load(LoadArgs),
     /// Explain a part of membench in plain text (e.g. `membench explain gc-model`).
     Explain(ExplainArgs),
+}
+
+impl Command {
+    /// True for commands that only print (no server, no load, no socket), which may die
+    /// quietly of SIGPIPE when their output is piped into `head`.
+    pub fn only_prints(&self) -> bool {
+        matches!(self, Command::List(_) | Command::Explain(_))
+    }
+}
+
+/// How much `membench list` says about each scenario.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Also print what each scenario teaches, where it comes from, its request, parameters,
+    /// default load, its expectations and whether it feeds the modelled .NET GC.
+    #[arg(long, short = 'l')]
+    pub long: bool,
 }
 
 /// What `membench explain` can explain.
@@ -67,6 +84,15 @@ pub enum GcModelArg {
     Server,
     /// Workstation GC: one heap, smaller budgets.
     Workstation,
+}
+
+/// Which machine the modelled .NET GC sizes its budgets for (`--gc-machine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GcMachineArg {
+    /// The article's machine (20 MiB L3, 8 cores), so its charts are reproduced anywhere.
+    Article,
+    /// This machine: L3 from sysfs, cores from the scheduler, memory from /proc/meminfo.
+    This,
 }
 
 const COMPARE_EXAMPLES: &str = "\
@@ -193,11 +219,16 @@ pub struct RunArgs {
 
     /// Also draw a MODELLED .NET GC fed with the same requests (hollow gen0/gen1/gen2
     /// triangles, a dashed managed-heap line; `membench explain gc-model`). Default:
-    /// server for the article's scenarios, none otherwise. The model runs on the article's
-    /// machine (20 MiB L3, 8 cores, .NET Core 2.x budgets), since the lens exists to
-    /// reproduce the article's charts; it is a model, never a measurement.
+    /// server for the article's scenarios, none otherwise. It is a model, never a
+    /// measurement.
     #[arg(long, value_enum, value_name = "none|server|workstation")]
     pub gc_model: Option<GcModelArg>,
+
+    /// The machine the modelled .NET GC sizes its budgets for: `article` (20 MiB L3,
+    /// 8 cores, .NET Core 2.x budgets; the default, since the lens exists to reproduce
+    /// the article's charts) or `this` (this machine's L3, cores and memory).
+    #[arg(long, value_enum, default_value_t = GcMachineArg::Article, value_name = "article|this")]
+    pub gc_machine: GcMachineArg,
 
     /// Bytes ASP.NET itself allocates per request in the modelled .NET GC (routing,
     /// HttpContext, MVC), added to what the scenario declares (default 10KiB, a

@@ -17,7 +17,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => crate::server::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
-        Command::List => list::list(),
+        Command::List(args) => list::list(&args),
         Command::Load(args) => load::load(args),
         Command::Explain(args) => explain::explain(args),
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 
-use crate::cli::{GcModelArg, OutputFormat, RunArgs};
+use crate::cli::{GcMachineArg, GcModelArg, OutputFormat, RunArgs};
 use crate::gcmodel::{GcOptions, MachineSpec, Preset};
 use crate::loadgen::{self, StopAt};
 use crate::report::{self, LatencySummary, RunEnd, RunInfo, Summary};
@@ -312,13 +312,25 @@ fn gc_lens_plan(
             )));
         }
     };
-    let mut options = GcOptions::article();
+    // The article's machine runs the article's runtime (.NET Core 2.x budgets); this
+    // machine runs today's (no L3 factor).
+    let (machine, mut options) = match args.gc_machine {
+        GcMachineArg::Article => (MachineSpec::article(), GcOptions::article()),
+        GcMachineArg::This => {
+            let machine = MachineSpec::detect().map_err(|err| {
+                PlanError::Usage(format!(
+                    "--gc-machine this: {err}; use --gc-machine article (the article's machine) instead"
+                ))
+            })?;
+            (machine, GcOptions::default())
+        }
+    };
     if let Some(bytes) = args.dotnet_overhead {
         options.framework_overhead_bytes = bytes;
     }
     Ok(Some(GcLensPlan {
         preset,
-        machine: MachineSpec::article(),
+        machine,
         options,
         per_request,
     }))
@@ -401,6 +413,16 @@ mod tests {
         .unwrap();
         assert_eq!(workstation.preset, Preset::Workstation);
         assert_eq!(workstation.options.framework_overhead_bytes, 2048);
+    }
+
+    #[test]
+    fn gc_machine_this_models_this_machine_with_todays_budgets() {
+        let this = lens(&["loh", "--gc-machine", "this"]).unwrap().unwrap();
+        let detected = MachineSpec::detect().unwrap();
+        assert_eq!(this.machine, detected);
+        assert!(!this.options.core2x_factor);
+        let article = lens(&["loh"]).unwrap().unwrap();
+        assert_eq!(article.options, GcOptions::article());
     }
 
     #[test]
