@@ -209,7 +209,8 @@ mod tests {
         scenario::find(name).unwrap()
     }
 
-    /// The long text with its line breaks and indentation folded into single spaces.
+    /// The long text with its line breaks, indentation and no-break spaces folded into
+    /// single spaces.
     fn long_unwrapped(name: &str) -> String {
         describe_long(&builtin(name))
             .split_whitespace()
