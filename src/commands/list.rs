@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use crate::cli::ListArgs;
-use crate::scenario::{self, AllocationSpec, ExpectSpec, KindSpec, Scenario};
+use crate::scenario::{self, AllocationSpec, KindSpec, Scenario};
 
 /// Width the `--long` text is wrapped to (the label column included).
 const LONG_WIDTH: usize = 92;
@@ -120,26 +120,21 @@ fn describe_expectations(scenario: &Scenario) -> String {
         return "nothing (no [expect] section: runs get no verdict)".to_string();
     }
     scenario
-        .expect
+        .expectations()
         .iter()
-        .map(|(metric, spec)| {
-            let (shape, threshold, at_least) = match spec {
-                ExpectSpec::Shape(shape) => (*shape, None, None),
-                ExpectSpec::Detailed {
-                    shape,
-                    threshold_per_min,
-                    at_least,
-                } => (*shape, *threshold_per_min, *at_least),
-            };
-            let threshold = threshold.unwrap_or_else(|| metric.default_threshold_per_min());
+        .map(|expectation| {
+            let metric = expectation.metric;
+            let threshold = expectation
+                .threshold_per_min
+                .unwrap_or_else(|| metric.default_threshold_per_min());
             // No-break spaces keep a number with its unit when the line is wrapped.
             let mut text = format!(
                 "{} {} (trend threshold {threshold}\u{a0}{}",
                 metric.label(),
-                shape.name(),
+                expectation.shape.name(),
                 metric.slope_unit()
             );
-            if let Some(level) = at_least {
+            if let Some(level) = expectation.at_least {
                 text.push_str(&format!(", median at least\u{a0}{level}"));
             }
             text.push(')');
