@@ -174,43 +174,23 @@ fn side_by_side<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     let title = format!(
         "{} runs side by side  —  same scale for memory, requests/s and CPU",
         runs.len()
     );
-    let rest = draw_title(root, &title)?;
-    let legend_h = draw_legend(&rest, &shared_legend(charts))?;
-    let (_, columns) = rest.split_vertically(legend_h);
+    let columns = draw_header(root, &title, &shared_legend(charts))?;
 
     let areas = columns.split_evenly((1, runs.len()));
     for (index, ((column, run), data)) in areas.iter().zip(runs).zip(charts).enumerate() {
-        let (width, _) = column.dim_in_pixel();
-        let font = fit_font(
+        draw_centred_line(column, &run.label, 10, 22.0, FontStyle::Bold, TEXT)?;
+        draw_centred_line(
             column,
-            &run.label,
-            22.0,
-            width as f64 - 24.0,
-            FontStyle::Bold,
-        )?;
-        column.draw(&Text::new(
-            run.label.clone(),
-            (width as i32 / 2, 10),
-            font.pos(Pos::new(HPos::Center, VPos::Top)),
-        ))?;
-        let averages = column_averages(data);
-        let font = fit_font(
-            column,
-            &averages,
+            &column_averages(data),
+            40,
             18.0,
-            width as f64 - 24.0,
             FontStyle::Normal,
+            MUTED,
         )?;
-        column.draw(&Text::new(
-            averages,
-            (width as i32 / 2, 40),
-            font.color(&MUTED).pos(Pos::new(HPos::Center, VPos::Top)),
-        ))?;
         // A rule between columns, so each run reads as its own chart.
         if index > 0 {
             let (_, height) = column.dim_in_pixel();
@@ -225,6 +205,43 @@ where
     Ok(())
 }
 
+/// A white figure with its title and legend on top; returns the area below them.
+fn draw_header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    legend: &[LegendEntry],
+) -> anyhow::Result<DrawingArea<DB, Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let rest = draw_title(root, title)?;
+    let legend_h = draw_legend(&rest, legend)?;
+    Ok(rest.split_vertically(legend_h).1)
+}
+
+/// One line of text centred at `top_px` in `area`, shrunk to fit its width.
+fn draw_centred_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    top_px: i32,
+    size: f64,
+    style: FontStyle,
+    colour: RGBColor,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (width, _) = area.dim_in_pixel();
+    let font = fit_font(area, text, size, width as f64 - 24.0, style)?;
+    area.draw(&Text::new(
+        text.to_string(),
+        (width as i32 / 2, top_px),
+        font.color(&colour).pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    Ok(())
+}
+
 /// The figure's title, centred on the top row; returns the area below it.
 fn draw_title<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -233,13 +250,7 @@ fn draw_title<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (width, _) = root.dim_in_pixel();
-    let font = fit_font(root, title, 26.0, width as f64 - 40.0, FontStyle::Bold)?;
-    root.draw(&Text::new(
-        title.to_string(),
-        (width as i32 / 2, 10),
-        font.pos(Pos::new(HPos::Center, VPos::Top)),
-    ))?;
+    draw_centred_line(root, title, 10, 26.0, FontStyle::Bold, TEXT)?;
     let (_, rest) = root.split_vertically(TITLE_H_PX);
     Ok(rest)
 }
@@ -329,12 +340,10 @@ fn overlay<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     let title = format!(
         "{} runs overlaid  —  solid: Allocated (live heap), dashed: Resident (RSS)",
         runs.len()
     );
-    let rest = draw_title(root, &title)?;
     let entries: Vec<LegendEntry> = runs
         .iter()
         .zip(charts)
@@ -359,8 +368,7 @@ where
             color: TEXT,
         })
         .collect();
-    let legend_h = draw_legend(&rest, &entries)?;
-    let (_, panels) = rest.split_vertically(legend_h);
+    let panels = draw_header(root, &title, &entries)?;
     let (_, height) = panels.dim_in_pixel();
     let (memory, load) = panels.split_vertically((height as f64 * 0.62) as i32);
     overlay_memory(&memory, charts)?;
