@@ -120,6 +120,17 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot read the address the server listens on")?;
     let state = AppState::new(ServerConfig::from_args(&args, addr))
         .context("cannot set up the pattern endpoints")?;
+    match &state.gc_lens {
+        Some(lens) => {
+            tracing::info!(
+                "{} (--gc-model; `membench explain gc-model`)",
+                lens.describe()
+            );
+            super::gc_lens::spawn_ticker(&state)
+                .context("cannot start the modelled GC lens's thread")?;
+        }
+        None => tracing::info!("modelled .NET GC lens off (--gc-model none)"),
+    }
     let stop_signals = StopSignals::install();
     announce(addr)?;
     tracing::info!(
