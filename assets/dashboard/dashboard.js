@@ -380,51 +380,60 @@
   // ---------------------------------------------------------------- the modelled lens
 
   /** Hollow triangles in three rows above the dashed heap line (gen0 lowest, gen2
-   *  highest), one per tick with collections of that generation, like the PNG charts: a
-   *  modelled marker never sits on a measured one, and each generation reads on its own.
-   *  The count is written above a triangle that stands for several collections, when no
-   *  two labels of the row would overlap. */
+   *  highest), like the PNG charts: a modelled marker never sits on a measured one, and
+   *  each generation reads on its own. Ticks closer than a triangle's width are merged
+   *  into one triangle (at their first tick) that stands for all their collections, and
+   *  the counts are written above the triangles only if no two would overlap in the row:
+   *  all or nothing, because a partial set of labels reads as if the others were single. */
   function drawModelledMarkers(u) {
     const ctx = u.ctx;
     const ratio = uPlot.pxRatio;
     const top = u.scales.heap.max;
+    const half = 7 * ratio;
     const rows = [
-      [modelled.gen0Only, MODELLED.gen0, top * 0.8],
-      [modelled.gen1Only, MODELLED.gen1, top * 0.865],
+      [modelled.gen0Only, MODELLED.gen0, top * 0.78],
+      [modelled.gen1Only, MODELLED.gen1, top * 0.855],
       [modelled.gen2, MODELLED.gen2, top * 0.93],
     ];
     ctx.save();
+    // The plot's width, and its height with the padding above (the labels' room).
     ctx.beginPath();
-    ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+    ctx.rect(u.bbox.left - half, 0, u.bbox.width + 2 * half, u.bbox.top + u.bbox.height);
     ctx.clip();
     ctx.lineWidth = 2.5 * ratio;
     ctx.font = `bold ${13 * ratio}px system-ui, sans-serif`;
-    ctx.textAlign = "left";
-    ctx.textBaseline = "middle";
-    const half = 7 * ratio;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
     for (const [counts, color, rowMb] of rows) {
       const y = u.valToPos(rowMb, "heap", true);
+      const markers = [];
+      for (let i = 0; i < modelled.time.length; i++) {
+        if (!counts[i]) continue;
+        const x = u.valToPos(modelled.time[i], "x", true);
+        const last = markers[markers.length - 1];
+        if (last && x - last.x < 2.4 * half) last.count += counts[i];
+        else markers.push({ x, count: counts[i] });
+      }
       ctx.strokeStyle = color;
       ctx.fillStyle = color;
-      let labelEnd = -Infinity;
-      for (let i = 0; i < modelled.time.length; i++) {
-        const count = counts[i];
-        if (!count) continue;
-        const x = u.valToPos(modelled.time[i], "x", true);
+      for (const { x } of markers) {
         ctx.beginPath();
         ctx.moveTo(x, y + half);
         ctx.lineTo(x - half, y - half);
         ctx.lineTo(x + half, y - half);
         ctx.closePath();
         ctx.stroke();
-        if (count > 1) {
-          const text = integer.format(count);
-          const start = x + half + 2 * ratio;
-          if (start > labelEnd) {
-            ctx.fillText(text, start, y);
-            labelEnd = start + ctx.measureText(text).width + 4 * ratio;
-          }
-        }
+      }
+      const labels = markers
+        .filter((m) => m.count > 1)
+        .map((m) => ({ ...m, text: integer.format(m.count) }))
+        .map((m) => ({ ...m, width: ctx.measureText(m.text).width }));
+      const gap = 4 * ratio;
+      const overlap = labels.some(
+        (m, k) => k > 0 && m.x - labels[k - 1].x < (m.width + labels[k - 1].width) / 2 + gap,
+      );
+      if (!overlap) {
+        for (const { x, text } of labels) ctx.fillText(text, x, y - half - 2 * ratio);
       }
     }
     ctx.restore();
@@ -447,7 +456,7 @@
       {
         ...modelledSize(),
         legend: { show: false },
-        padding: [12, 36, 0, 0],
+        padding: [22, 36, 0, 0],
         cursor: { drag: { x: false, y: false }, points: { size: 9 } },
         scales: {
           // The measured chart's time range, so both read against the same clock.
@@ -460,7 +469,7 @@
           },
           // Its own axis: a model of another runtime must not rescale the real series.
           // Room on top for the three rows of triangles.
-          heap: { range: (u, min, max) => [0, Math.max(1, max) / 0.7] },
+          heap: { range: (u, min, max) => [0, Math.max(1, max) / 0.66] },
         },
         axes: [
           {
