@@ -43,16 +43,16 @@ pub struct Diagnostics {
     pub leaks: Leaks,
     /// Allocations made by the server's own snapshots (`/api/diagnostics`, `/metrics`:
     /// reading `/proc`, the allocator's statistics) and by the modelled GC lens's ticks
-    /// before this one, cumulative. They are
-    /// part of `heap`; subtract them to see what the endpoints under load allocated.
+    /// before this one, cumulative. They are part of `heap`; subtract them to see what the
+    /// endpoints under load allocated.
     #[serde(default)]
     pub measurement_alloc_count: u64,
     /// Bytes of those allocations, cumulative.
     #[serde(default)]
     pub measurement_alloc_bytes: u64,
     /// The MODELLED .NET GC fed with this server's pattern requests (`--gc-model`); null
-    /// when the lens is off (`--gc-model none`, and always in `membench run`'s child,
-    /// whose runner models the run itself). A model, never a measurement: nothing in it
+    /// when the lens is off (`--gc-model none`; `membench run` starts its child server so,
+    /// because the run models the GC itself). A model, never a measurement: nothing in it
     /// comes from this process's memory.
     #[serde(default)]
     pub modelled_gc: Option<ModelledGc>,
