@@ -144,6 +144,20 @@ pub struct ServeArgs {
     /// Live heap and allocation counts then read zero.
     #[arg(long)]
     pub no_counting: bool,
+
+    /// The MODELLED .NET GC on the dashboard, /api/diagnostics and /metrics: each pattern
+    /// endpoint's requests, fed to a model of the .NET GC (hollow gen0/gen1/gen2
+    /// triangles, a dashed managed heap; `membench explain gc-model`). On by default
+    /// (server), because the endpoints are the article's; it runs on the article's machine
+    /// (20 MiB L3, 8 cores). A model, never a measurement.
+    #[arg(long, value_enum, value_name = "none|server|workstation", default_value_t = GcModelArg::Server)]
+    pub gc_model: GcModelArg,
+
+    /// Bytes ASP.NET itself allocates per request in the modelled .NET GC (routing,
+    /// HttpContext, MVC), added to what each endpoint declares (default 10KiB, a
+    /// calibration: see `membench explain gc-model`).
+    #[arg(long, value_parser = parse_byte_size, value_name = "BYTES")]
+    pub dotnet_overhead: Option<u64>,
 }
 
 /// One load run against a child server (or a target of your own).

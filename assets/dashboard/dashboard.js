@@ -5,6 +5,11 @@
 // to the OS. Every number is the server's own; rates are deltas of its cumulative counters
 // between two polls, divided by the server's own uptime difference (not the browser's
 // clock, which includes network and timer jitter).
+//
+// Below it, in its own dashed panel, the MODELLED .NET GC lens (`--gc-model`): where .NET
+// would have collected, fed with this server's requests. Not a measurement: hollow
+// triangles and a dashed line on their own axis, labelled as a model; nothing of it is
+// drawn on the measured chart, and with `--gc-model none` nothing of it is drawn at all.
 (() => {
   "use strict";
 
@@ -22,6 +27,14 @@
     allocatorResident: "#64a0f0",
     purge: "#191919",
     collect: "#7a2fb0",
+  };
+
+  /** The modelled lens, in the colours of the PNG charts' modelled lens. */
+  const MODELLED = {
+    gen0: "#00a03c",
+    gen1: "#f08200",
+    gen2: "#000000",
+    heap: "#9632b4",
   };
 
   // Friendly names of what the endpoints hold (keys of `leaks` in the diagnostics JSON).
@@ -100,8 +113,64 @@
   /** False when the allocator counts no purges of its own (glibc): only collects show. */
   let purgesCounted = true;
 
+  /** The modelled lens's ticks (250 ms each), in the page's time base. Per tick: the heap
+   *  line as its peak then its end value (a sawtooth), and the collections counted once
+   *  each, at their highest generation (the server counts like GC.CollectionCount, where
+   *  a gen2 also counts for gen1 and gen0). */
+  const modelled = {
+    time: [],
+    heapMb: [],
+    gen0Only: [], // collections whose highest generation was gen0, per tick
+    gen1Only: [],
+    gen2: [],
+    /** The last tick taken from the server (`tick` numbers only grow). */
+    lastTick: 0,
+  };
+
+  function clearModelled() {
+    for (const column of Object.values(modelled)) if (Array.isArray(column)) column.length = 0;
+    modelled.lastTick = 0;
+  }
+
   function clearSeries() {
     for (const column of Object.values(series)) column.length = 0;
+    clearModelled();
+  }
+
+  /** Takes the ticks the server has not given before. A tick's time on the page is the
+   *  poll's time minus how long before the server's answer it ended (server uptime). */
+  function ingestModelled(d, nowS) {
+    const lens = d.modelled_gc;
+    if (!lens) {
+      clearModelled();
+      return;
+    }
+    for (const t of lens.recent_ticks) {
+      if (t.tick <= modelled.lastTick) continue;
+      modelled.lastTick = t.tick;
+      const x = nowS - (d.uptime_s - t.uptime_s);
+      if (t.managed_heap_peak_bytes > t.managed_heap_bytes) {
+        // The tooth: its peak just before the end of the tick (x must keep growing).
+        pushModelled(x - 0.001, t.managed_heap_peak_bytes / MB, 0, 0, 0);
+      }
+      pushModelled(x, t.managed_heap_bytes / MB, t.gen0 - t.gen1, t.gen1 - t.gen2, t.gen2);
+    }
+    // Like the measured series, the window starts at the page's first poll: the ticks the
+    // server still remembers from before it are not drawn (nor counted in the window).
+    const oldest = Math.max(nowS - WINDOW_S, series.time.length ? series.time[0] : nowS);
+    let drop = 0;
+    while (drop < modelled.time.length && modelled.time[drop] < oldest) drop++;
+    if (drop > 0) {
+      for (const column of Object.values(modelled)) if (Array.isArray(column)) column.splice(0, drop);
+    }
+  }
+
+  function pushModelled(x, heapMb, gen0Only, gen1Only, gen2) {
+    modelled.time.push(x);
+    modelled.heapMb.push(heapMb);
+    modelled.gen0Only.push(gen0Only);
+    modelled.gen1Only.push(gen1Only);
+    modelled.gen2.push(gen2);
   }
 
   function trimSeries() {
@@ -143,7 +212,9 @@
       );
     }
     purgesCounted = stats.purge_events_total != null;
-    series.time.push(Date.now() / 1000);
+    const nowS = Date.now() / 1000;
+    ingestModelled(d, nowS);
+    series.time.push(nowS);
     series.allocatedMb.push(d.heap.live_bytes / MB);
     series.residentMb.push(d.process.rss_bytes / MB);
     series.allocatorResidentMb.push(
@@ -306,7 +377,203 @@
 
   window.addEventListener("resize", () => chart.setSize(chartSize()));
 
+  // ---------------------------------------------------------------- the modelled lens
+
+  /** Hollow triangles in three rows above the dashed heap line (gen0 lowest, gen2
+   *  highest), like the PNG charts: a modelled marker never sits on a measured one, and
+   *  each generation reads on its own. Ticks closer than a triangle's width are merged
+   *  into one triangle (at their first tick) that stands for all their collections, and
+   *  the counts are written above the triangles only if no two would overlap in the row:
+   *  all or nothing, because a partial set of labels reads as if the others were single. */
+  function drawModelledMarkers(u) {
+    const ctx = u.ctx;
+    const ratio = uPlot.pxRatio;
+    const top = u.scales.heap.max;
+    const half = 7 * ratio;
+    const rows = [
+      [modelled.gen0Only, MODELLED.gen0, top * 0.78],
+      [modelled.gen1Only, MODELLED.gen1, top * 0.855],
+      [modelled.gen2, MODELLED.gen2, top * 0.93],
+    ];
+    ctx.save();
+    // The plot's width, and its height with the padding above (the labels' room).
+    ctx.beginPath();
+    ctx.rect(u.bbox.left - half, 0, u.bbox.width + 2 * half, u.bbox.top + u.bbox.height);
+    ctx.clip();
+    ctx.lineWidth = 2.5 * ratio;
+    ctx.font = `bold ${13 * ratio}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    for (const [counts, color, rowMb] of rows) {
+      const y = u.valToPos(rowMb, "heap", true);
+      const markers = [];
+      for (let i = 0; i < modelled.time.length; i++) {
+        if (!counts[i]) continue;
+        const x = u.valToPos(modelled.time[i], "x", true);
+        const last = markers[markers.length - 1];
+        if (last && x - last.x < 2.4 * half) last.count += counts[i];
+        else markers.push({ x, count: counts[i] });
+      }
+      ctx.strokeStyle = color;
+      ctx.fillStyle = color;
+      for (const { x } of markers) {
+        ctx.beginPath();
+        ctx.moveTo(x, y + half);
+        ctx.lineTo(x - half, y - half);
+        ctx.lineTo(x + half, y - half);
+        ctx.closePath();
+        ctx.stroke();
+      }
+      const labels = markers
+        .filter((m) => m.count > 1)
+        .map((m) => ({ ...m, text: integer.format(m.count) }))
+        .map((m) => ({ ...m, width: ctx.measureText(m.text).width }));
+      const gap = 4 * ratio;
+      const overlap = labels.some(
+        (m, k) => k > 0 && m.x - labels[k - 1].x < (m.width + labels[k - 1].width) / 2 + gap,
+      );
+      if (!overlap) {
+        for (const { x, text } of labels) ctx.fillText(text, x, y - half - 2 * ratio);
+      }
+    }
+    ctx.restore();
+  }
+
+  const modelledEl = $("modelled-chart");
+
+  function modelledSize() {
+    const width = Math.max(320, modelledEl.clientWidth);
+    const height = Math.max(200, Math.min(300, Math.round(window.innerHeight * 0.26)));
+    return { width, height };
+  }
+
+  /** Built on the first answer that has the lens on, so with the lens off nothing
+   *  modelled is ever drawn. */
+  let modelledChart = null;
+
+  function makeModelledChart() {
+    return new uPlot(
+      {
+        ...modelledSize(),
+        legend: { show: false },
+        padding: [22, 36, 0, 0],
+        cursor: { drag: { x: false, y: false }, points: { size: 9 } },
+        scales: {
+          // The measured chart's time range, so both read against the same clock.
+          x: {
+            time: true,
+            range: (u, min, max) =>
+              series.time.length >= 2
+                ? [series.time[0], series.time[series.time.length - 1]]
+                : [min, max],
+          },
+          // Its own axis: a model of another runtime must not rescale the real series.
+          // Room on top for the three rows of triangles.
+          heap: { range: (u, min, max) => [0, Math.max(1, max) / 0.66] },
+        },
+        axes: [
+          {
+            font: axisFont,
+            stroke: "#333",
+            grid: { stroke: "#ece4f0" },
+            ticks: { stroke: "#ccc" },
+            space: 90,
+            incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600],
+            values: [
+              [60, "{HH}:{mm}", null, null, null, null, null, null, 0],
+              [1, "{HH}:{mm}:{ss}", null, null, null, null, null, null, 0],
+            ],
+          },
+          {
+            scale: "heap",
+            font: axisFont,
+            stroke: MODELLED.heap,
+            grid: { stroke: "#ece4f0" },
+            ticks: { stroke: "#ccc" },
+            // The width of the measured chart's axis, so the two plots line up.
+            size: 70,
+            label: "modelled MB",
+            labelFont: "bold 15px system-ui, sans-serif",
+            labelSize: 26,
+            incrs: [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+            values: (u, ticks, axis, space, step) =>
+              ticks.map((v) => (step < 1 ? oneDecimal : integer).format(v)),
+          },
+        ],
+        series: [
+          {},
+          {
+            label: "modelled managed heap",
+            scale: "heap",
+            stroke: MODELLED.heap,
+            width: 2.5,
+            dash: [9, 6],
+            points: { show: false },
+          },
+        ],
+        hooks: { draw: [drawModelledMarkers] },
+      },
+      [[], []],
+      modelledEl,
+    );
+  }
+
+  window.addEventListener("resize", () => modelledChart?.setSize(modelledSize()));
+
+  /** The panel: on with its chart, totals and legend, or a note that the lens is off. */
+  function renderModelled(d) {
+    const lens = d.modelled_gc;
+    const panel = $("modelled");
+    panel.dataset.lens = lens ? "on" : "off";
+    $("modelled-on").hidden = !lens;
+    $("modelled-off").hidden = Boolean(lens);
+    if (!lens) {
+      $("modelled-label").textContent = "modelled .NET GC: off";
+      return;
+    }
+    $("modelled-label").textContent = lens.label;
+    $("modelled-describe").textContent = lens.describe;
+    const c = lens.collections;
+    $("modelled-gen0").textContent = integer.format(c.gen0);
+    $("modelled-gen1").textContent = integer.format(c.gen1);
+    $("modelled-gen2").textContent = integer.format(c.gen2);
+    $("modelled-heap").textContent = mb(lens.managed_heap_bytes);
+    $("modelled-requests").textContent = integer.format(lens.requests_fed);
+    panel.dataset.gen2 = String(c.gen2);
+
+    if (!modelledChart) modelledChart = makeModelledChart();
+    modelledChart.setData([modelled.time, modelled.heapMb]);
+
+    // In the window, each collection counted once, at its highest generation.
+    const windowCount = (column) => `${integer.format(sum(column))}× in the window`;
+    const entries = [
+      ["tri-outline", MODELLED.gen0, "modelled gen0", windowCount(modelled.gen0Only)],
+      ["tri-outline", MODELLED.gen1, "modelled gen1", windowCount(modelled.gen1Only)],
+      ["tri-outline", MODELLED.gen2, "modelled gen2", windowCount(modelled.gen2)],
+      ["dash", MODELLED.heap, "modelled managed heap", `${mb(lens.managed_heap_bytes)} MB`],
+    ];
+    const legend = $("modelled-legend");
+    legend.replaceChildren(...entries.map(legendItem));
+    legend.dataset.gen2 = String(sum(modelled.gen2));
+  }
+
   // ---------------------------------------------------------------- legend
+
+  /** One legend entry: swatch, label, value. */
+  function legendItem([kind, color, label, value]) {
+    const li = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = `swatch swatch-${kind}`;
+    if (color) swatch.style.setProperty("--swatch", color);
+    const name = document.createElement("span");
+    name.className = "legend-label";
+    name.textContent = label;
+    const val = document.createElement("span");
+    val.className = "legend-value";
+    val.textContent = value;
+    li.append(swatch, name, val);
+    return li;
+  }
 
   /** The legend under the chart, like the PNG charts: each series with its value (at the
    *  cursor when hovering, otherwise now), reclaim events in the window, CPU and RPS
@@ -346,22 +613,7 @@
       ["text", null, "window", minutes],
     );
     const legend = $("legend");
-    legend.replaceChildren(
-      ...entries.map(([kind, color, label, value]) => {
-        const li = document.createElement("li");
-        const swatch = document.createElement("span");
-        swatch.className = `swatch swatch-${kind}`;
-        if (color) swatch.style.setProperty("--swatch", color);
-        const name = document.createElement("span");
-        name.className = "legend-label";
-        name.textContent = label;
-        const val = document.createElement("span");
-        val.className = "legend-value";
-        val.textContent = value;
-        li.append(swatch, name, val);
-        return li;
-      }),
-    );
+    legend.replaceChildren(...entries.map(legendItem));
     legend.dataset.purges = String(purges);
     legend.dataset.collects = String(collects);
   }
@@ -488,6 +740,7 @@
       ]);
       renderTiles(d);
       renderLegend(chart.cursor.idx);
+      renderModelled(d);
       renderHeld(d);
       renderErrors(d);
       renderProcess(d);

@@ -35,6 +35,12 @@ pub enum ManagedKind {
     /// the SOH: it stands for many objects each far below the LOH threshold. Use
     /// [`ManagedKind::ByteArray`] for one large buffer. Rounded up to 8.
     Other { bytes: u64 },
+    /// Objects already sized and sorted by [`ManagedKind::managed_size`], summed: `bytes` on
+    /// the LOH when `large`, else on the SOH. Taken as is (no rounding, no threshold test:
+    /// each object passed both when it was sized). This is how a server that counts what
+    /// its requests allocate per heap class, instead of keeping a list per request, feeds
+    /// the model (see [`super::IntervalLoad::interval_totals`]).
+    Sized { bytes: u64, large: bool },
 }
 
 /// How long an allocation stays reachable.
@@ -90,6 +96,7 @@ impl ManagedKind {
                 bytes: align_up(bytes),
                 large: false,
             },
+            ManagedKind::Sized { bytes, large } => ManagedSize { bytes, large },
         }
     }
 }
@@ -175,6 +182,34 @@ mod tests {
             }
         );
         assert!(!size(ManagedKind::Other { bytes: 1 << 30 }).large);
+    }
+
+    #[test]
+    fn sized_totals_are_taken_as_they_are() {
+        // Two byte[84,976] summed: 170,000 bytes, on the LOH because each one is.
+        let one = size(ManagedKind::ByteArray { len: 84_976 });
+        let total = size(ManagedKind::Sized {
+            bytes: 2 * one.bytes,
+            large: one.large,
+        });
+        assert_eq!(
+            total,
+            ManagedSize {
+                bytes: 170_000,
+                large: true
+            }
+        );
+        // An odd total of small objects is not rounded, and is small however big.
+        assert_eq!(
+            size(ManagedKind::Sized {
+                bytes: 1 << 40 | 3,
+                large: false
+            }),
+            ManagedSize {
+                bytes: 1 << 40 | 3,
+                large: false
+            }
+        );
     }
 
     #[test]

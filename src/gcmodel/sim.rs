@@ -35,6 +35,12 @@ pub struct IntervalLoad {
     pub requests: u64,
     /// What one request allocates in .NET; the model adds the framework overhead itself.
     pub per_request: Vec<ManagedAllocation>,
+    /// What all of the interval's requests allocated together, beyond `per_request`: a
+    /// server that mixes endpoints counts bytes per heap and lifetime class instead of
+    /// keeping a list per request ([`ManagedKind::Sized`] totals). Spread evenly over the
+    /// `requests`, like `per_request`; ignored when `requests` is 0 (nothing was
+    /// answered, so there is nothing to spread them over).
+    pub interval_totals: Vec<ManagedAllocation>,
     /// Mean request latency in seconds: request-lived objects become garbage this long after
     /// they are allocated, so `requests ÷ duration × latency` requests are in flight (Little's
     /// law) and their objects survive a collection. 0 means they die at once.
@@ -48,7 +54,17 @@ impl IntervalLoad {
             duration_s,
             requests,
             per_request,
+            interval_totals: Vec::new(),
             request_latency_s: 0.0,
+        }
+    }
+
+    /// An interval of `requests` whose allocations are known only as totals over the whole
+    /// interval (see [`IntervalLoad::interval_totals`]); latency 0.
+    pub fn from_totals(duration_s: f64, requests: u64, totals: Vec<ManagedAllocation>) -> Self {
+        IntervalLoad {
+            interval_totals: totals,
+            ..IntervalLoad::new(duration_s, requests, Vec::new())
         }
     }
 
@@ -219,9 +235,26 @@ impl GcModel {
             lifetime: Lifetime::Request,
         };
         let mut streams: Vec<Stream> = Vec::new();
-        for allocation in load.per_request.iter().chain(std::iter::once(&overhead)) {
+        // Totals become bytes per request; with no requests there is nothing to spread.
+        let per_request_share = if load.requests == 0 {
+            0.0
+        } else {
+            1.0 / load.requests as f64
+        };
+        let shares = load
+            .per_request
+            .iter()
+            .chain(std::iter::once(&overhead))
+            .map(|allocation| (allocation, 1.0))
+            .chain(
+                load.interval_totals
+                    .iter()
+                    .map(|allocation| (allocation, per_request_share)),
+            );
+        for (allocation, share) in shares {
             let size = allocation.managed_size();
-            if size.bytes == 0 {
+            let bytes = size.bytes as f64 * share;
+            if bytes == 0.0 {
                 continue;
             }
             let space = if size.large { LOH } else { 0 };
@@ -234,11 +267,11 @@ impl GcModel {
                 .iter_mut()
                 .find(|s| s.space == space && s.life_s == life_s)
             {
-                Some(stream) => stream.bytes += size.bytes as f64,
+                Some(stream) => stream.bytes += bytes,
                 None => streams.push(Stream {
                     space,
                     life_s,
-                    bytes: size.bytes as f64,
+                    bytes,
                 }),
             }
         }
@@ -535,6 +568,66 @@ mod tests {
             "{:?}",
             model.spaces
         );
+    }
+
+    #[test]
+    fn totals_spread_over_the_requests_play_like_the_same_per_request_load() {
+        let request = vec![
+            ManagedAllocation {
+                kind: ManagedKind::ByteArray { len: 84_976 },
+                lifetime: Lifetime::Request,
+            },
+            ManagedAllocation {
+                kind: ManagedKind::String { chars: 10_240 },
+                lifetime: Lifetime::Forever,
+            },
+        ];
+        let requests = 1_000u64;
+        let totals: Vec<ManagedAllocation> = request
+            .iter()
+            .map(|allocation| {
+                let size = allocation.managed_size();
+                ManagedAllocation {
+                    kind: ManagedKind::Sized {
+                        bytes: size.bytes * requests,
+                        large: size.large,
+                    },
+                    lifetime: allocation.lifetime,
+                }
+            })
+            .collect();
+        let mut by_request =
+            GcModel::new(Preset::Server, MachineSpec::article(), GcOptions::article());
+        let mut by_totals = by_request.clone();
+        for _ in 0..4 {
+            let expected = by_request
+                .feed(&IntervalLoad::new(0.25, requests, request.clone()))
+                .unwrap();
+            let got = by_totals
+                .feed(&IntervalLoad::from_totals(0.25, requests, totals.clone()))
+                .unwrap();
+            assert_eq!(got, expected);
+        }
+        assert!(by_totals.collection_counts().gen2 > 0);
+        assert_eq!(by_totals.heap(), by_request.heap());
+    }
+
+    #[test]
+    fn totals_without_requests_change_nothing_but_the_clock() {
+        let mut model = GcModel::new(Preset::Server, MachineSpec::article(), no_overhead());
+        let totals = vec![ManagedAllocation {
+            kind: ManagedKind::Sized {
+                bytes: 1 << 30,
+                large: true,
+            },
+            lifetime: Lifetime::Request,
+        }];
+        let events = model
+            .feed(&IntervalLoad::from_totals(0.25, 0, totals))
+            .unwrap();
+        assert!(events.is_empty());
+        assert_eq!(model.heap().total_bytes(), 0);
+        assert_eq!(model.now_s(), 0.25);
     }
 
     #[test]

@@ -47,14 +47,23 @@ impl ChildServer {
         let log = std::fs::File::create(log_path)
             .with_context(|| format!("cannot create the server log {}", log_path.display()))?;
         let mut command = Command::new(&exe);
+        command.args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--allocator",
+            allocator.name(),
+        ]);
+        // The runner feeds its own modelled GC from the load generator's counts; a second
+        // one in the child would only cost. Unless the caller asks for one (clap refuses a
+        // flag given twice).
+        let asks_for_gc_model = extra_args
+            .iter()
+            .any(|arg| arg == "--gc-model" || arg.starts_with("--gc-model="));
+        if !asks_for_gc_model {
+            command.args(["--gc-model", "none"]);
+        }
         command
-            .args([
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--allocator",
-                allocator.name(),
-            ])
             .args(extra_args)
             // Set before the child's first allocation: no re-exec needed.
             .env(ALLOCATOR_ENV, allocator.name())

@@ -39,6 +39,7 @@ use rand::{Rng, SeedableRng};
 
 use super::diagnostics::Held;
 use super::error::AppError;
+use super::managed;
 use super::state::{ServerConfig, SharedState};
 use crate::units::format_bytes;
 
@@ -260,7 +261,10 @@ impl Drop for Rented {
     }
 }
 
-async fn loh_default() -> String {
+async fn loh_default(State(state): State<SharedState>) -> String {
+    state
+        .managed
+        .record(&managed::byte_array(LOH_DEFAULT_BYTES));
     touched_buffer_len(LOH_DEFAULT_BYTES).to_string()
 }
 
@@ -269,6 +273,7 @@ async fn loh(
     size: Result<Path<String>, PathRejection>,
 ) -> Result<String, AppError> {
     let size = parse_size(size, state.config.max_size_bytes)?;
+    state.managed.record(&managed::byte_array(size));
     Ok(touched_buffer_len(size).to_string())
 }
 
@@ -277,6 +282,7 @@ async fn array(
     size: Result<Path<String>, PathRejection>,
 ) -> Result<Body, AppError> {
     let size = parse_size(size, state.config.max_size_bytes)?;
+    state.managed.record(&managed::byte_array(size));
     let mut buffer = vec![0u8; size];
     fill_random(&mut buffer);
     Ok(Body::from(buffer))
@@ -287,6 +293,8 @@ async fn pooledarray(
     size: Result<Path<String>, PathRejection>,
 ) -> Result<Body, AppError> {
     let size = parse_size(size, state.config.max_size_bytes)?;
+    // Rented from ArrayPool<byte>.Shared in .NET: no new array once the pool is warm.
+    state.managed.record(&managed::FRAMEWORK_ONLY);
     let mut rented = state.pool.rent(size);
     fill_random(rented.as_mut());
     Ok(Body::from(Bytes::from_owner(rented)))

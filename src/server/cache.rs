@@ -23,6 +23,7 @@ use moka::sync::Cache;
 use super::diagnostics::Held;
 use super::error::AppError;
 use super::leak_cap;
+use super::managed;
 use super::state::{ServerConfig, SharedState};
 use super::strings::{BIG_STRING_BYTES, big_string};
 
@@ -156,6 +157,7 @@ async fn unbounded(State(state): State<SharedState>) -> Result<String, AppError>
     let adding_bytes = entry_bytes(&value);
     cache.insert(key, value);
     caches.unbounded_bytes.fetch_add(adding_bytes, Relaxed);
+    state.managed.record(&managed::CACHE_UNBOUNDED);
     Ok(key.to_string())
 }
 
@@ -164,6 +166,9 @@ async fn expiring(State(state): State<SharedState>) -> String {
     let key = caches.fresh_key();
     let cache = caches.expiring.read().unwrap_or_else(|p| p.into_inner());
     cache.insert(key, big_string());
+    state
+        .managed
+        .record(&managed::cache_expiring(state.config.cache_ttl));
     key.to_string()
 }
 

@@ -31,6 +31,7 @@ use super::clientleak::{ClientLeaks, LeakedReply};
 use super::diagnostics::Held;
 use super::error::AppError;
 use super::loopback::{LoopbackUrl, parse_loopback_url, self_upstream_addr};
+use super::managed;
 use super::state::{ServerConfig, SharedState};
 use super::upstream::{
     UPSTREAM_TIMEOUT, UpstreamReply, count_body_bytes, upstream_error, upstream_timeout,
@@ -129,7 +130,9 @@ async fn httpclient1(
     let client = new_client();
     let reply = fetch(&client, &url, &target).await;
     drop(client);
-    Ok(Json(client_reply("new per request", url, &target, reply?)))
+    let reply = reply?;
+    state.managed.record(&managed::FRAMEWORK_ONLY);
+    Ok(Json(client_reply("new per request", url, &target, reply)))
 }
 
 async fn httpclient2(
@@ -138,6 +141,7 @@ async fn httpclient2(
 ) -> Result<Json<ClientReply>, AppError> {
     let (url, target) = target(&state.clients, query)?;
     let reply = fetch(&state.clients.shared, &url, &target).await?;
+    state.managed.record(&managed::FRAMEWORK_ONLY);
     Ok(Json(client_reply("shared", url, &target, reply)))
 }
 

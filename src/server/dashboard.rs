@@ -1,6 +1,10 @@
 //! The live dashboard at `GET /`: one page that polls `/api/diagnostics` every second and
 //! charts Allocated (live heap), Resident (RSS) and the allocator's reclaim events over the
 //! last five minutes, with Collect and Reset buttons and the list of pattern endpoints.
+//! Below the measured chart, in its own dashed panel titled "modelled .NET GC (server) — a
+//! model, not a measurement", the modelled .NET GC lens (`--gc-model`, the diagnostics'
+//! `modelled_gc`): hollow gen0/gen1/gen2 triangles and a dashed managed-heap line on their
+//! own axis; with `--gc-model none` the panel says the lens is off and draws nothing.
 //!
 //! Everything the page needs is embedded in the binary (`assets/dashboard/`), so it works
 //! offline and never asks a CDN: the HTML is served with a Content-Security-Policy that
@@ -242,6 +246,24 @@ mod tests {
                 other => panic!("unexpected file type {other:?} of {file}"),
             };
             assert!(content_type.starts_with(expected), "{file}: {content_type}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_page_has_a_modelled_panel_that_says_it_is_a_model() {
+        let (_, _, html) = get_path("/").await;
+        for needle in [
+            "id=\"modelled\"",
+            "id=\"modelled-chart\"",
+            "id=\"modelled-off\"",
+            "a model, not a measurement",
+            "--gc-model none",
+        ] {
+            assert!(html.contains(needle), "the page lacks {needle:?}");
+        }
+        let (_, _, script) = get_path("/dashboard/dashboard.js").await;
+        for needle in ["modelled_gc", "dash:", "modelled gen2"] {
+            assert!(script.contains(needle), "dashboard.js lacks {needle:?}");
         }
     }
 

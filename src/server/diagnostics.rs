@@ -3,11 +3,14 @@
 //!
 //! Field names are stable and carry their units (`_bytes`, `_seconds`, `_s`); counters are
 //! cumulative since the process started (callers take deltas), gauges are "now".
+//! `modelled_gc` is the one block that is not a measurement: the modelled .NET GC lens,
+//! null when it is off; everything else is read from the process.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gcmodel::{CollectionCounts, GenSizes};
 use crate::memory::{AllocatorKind, AllocatorStats, HeapCounters, ProcessSnapshot};
 
 /// A snapshot of the server: heap, process, allocator, requests, errors and leaks.
@@ -39,13 +42,71 @@ pub struct Diagnostics {
     /// What each leaking (or caching) endpoint holds now.
     pub leaks: Leaks,
     /// Allocations made by the server's own snapshots (`/api/diagnostics`, `/metrics`:
-    /// reading `/proc`, the allocator's statistics) before this one, cumulative. They are
-    /// part of `heap`; subtract them to see what the endpoints under load allocated.
+    /// reading `/proc`, the allocator's statistics) and by the modelled GC lens's ticks
+    /// before this one, cumulative. They are part of `heap`; subtract them to see what the
+    /// endpoints under load allocated.
     #[serde(default)]
     pub measurement_alloc_count: u64,
     /// Bytes of those allocations, cumulative.
     #[serde(default)]
     pub measurement_alloc_bytes: u64,
+    /// The MODELLED .NET GC fed with this server's pattern requests (`--gc-model`); null
+    /// when the lens is off (`--gc-model none`; `membench run` starts its child server so,
+    /// because the run models the GC itself). A model, never a measurement: nothing in it
+    /// comes from this process's memory.
+    #[serde(default)]
+    pub modelled_gc: Option<ModelledGc>,
+}
+
+/// The modelled .NET GC lens of the server (see `membench explain gc-model`): every 250 ms
+/// the pattern requests answered meanwhile, summed by heap and lifetime class, are fed to
+/// the model. Counts and sizes are the model's, since the server started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelledGc {
+    /// How every chart labels it, e.g. `modelled .NET GC (server)`.
+    pub label: String,
+    /// `server` or `workstation`.
+    pub preset: String,
+    /// The model's one-line description (machine, budgets, framework overhead).
+    pub describe: String,
+    /// Modelled collections, counted like `GC.CollectionCount(n)`: a gen2 collection also
+    /// counts as gen1 and gen0.
+    pub collections: CollectionCounts,
+    /// The modelled managed heap now, garbage not yet collected included (the article's
+    /// `GC.GetTotalMemory(false)`).
+    pub managed_heap_bytes: u64,
+    /// The same per generation.
+    pub managed_heap: GenSizes,
+    /// Pattern requests fed to the model so far.
+    pub requests_fed: u64,
+    /// Seconds of load the model has played (its clock; about `uptime_s`).
+    pub model_time_s: f64,
+    /// Seconds between two ticks (one fed interval each).
+    pub tick_interval_s: f64,
+    /// The last ticks, oldest first: enough for a reader polling every second or two to
+    /// miss none (it keeps its own history, keyed by `tick`).
+    pub recent_ticks: Vec<ModelledTick>,
+}
+
+/// One fed interval of the modelled lens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ModelledTick {
+    /// 1-based sequence number of the tick since the server started.
+    pub tick: u64,
+    /// Server uptime at the end of the interval, in seconds (the `uptime_s` clock).
+    pub uptime_s: f64,
+    /// Pattern requests in the interval.
+    pub requests: u64,
+    /// Modelled collections in the interval, counted like `GC.CollectionCount(n)`
+    /// differences (a gen2 collection also counts in `gen1` and `gen0`).
+    pub gen0: u64,
+    pub gen1: u64,
+    pub gen2: u64,
+    /// Modelled managed heap at the end of the interval.
+    pub managed_heap_bytes: u64,
+    /// Its highest point in the interval (the heap just before the interval's biggest
+    /// collection, or the end value).
+    pub managed_heap_peak_bytes: u64,
 }
 
 /// What the pattern endpoints hold right now.

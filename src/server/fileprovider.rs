@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use super::diagnostics::Held;
 use super::error::AppError;
+use super::managed;
 use super::state::{ServerConfig, SharedState};
 use crate::memory::thread_heap_counters;
 
@@ -144,7 +145,10 @@ async fn fileprovider(State(state): State<SharedState>) -> Result<Json<WatcherRe
         .await
         .map_err(|e| AppError::Internal(format!("creating a directory watcher failed: {e}")))?;
     match created {
-        Ok((watcher, heap_bytes)) => Ok(Json(state.watchers.keep(watcher, heap_bytes))),
+        Ok((watcher, heap_bytes)) => {
+            state.managed.record(&managed::FRAMEWORK_ONLY);
+            Ok(Json(state.watchers.keep(watcher, heap_bytes)))
+        }
         Err(err) => Err(watcher_error(&err, state.watchers.held().items)),
     }
 }

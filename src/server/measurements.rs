@@ -37,7 +37,8 @@ pub struct MeasurementCost {
 }
 
 impl MeasurementCost {
-    fn add(&self, before: memory::HeapCounters, after: memory::HeapCounters) {
+    /// Adds what one thread allocated between `before` and `after` (its own shard).
+    pub(super) fn add(&self, before: memory::HeapCounters, after: memory::HeapCounters) {
         self.alloc_count.fetch_add(
             after.alloc_count.saturating_sub(before.alloc_count),
             Relaxed,
@@ -88,6 +89,7 @@ pub fn snapshot(state: &AppState) -> Result<Diagnostics, AppError> {
         leaks,
         measurement_alloc_count: state.measurement_cost.alloc_count.load(Relaxed),
         measurement_alloc_bytes: state.measurement_cost.alloc_bytes.load(Relaxed),
+        modelled_gc: state.gc_lens.as_ref().map(|lens| lens.snapshot()),
     })
 }
 

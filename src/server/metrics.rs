@@ -182,6 +182,16 @@ impl Collector for SnapshotCollector {
             held.map(|(endpoint, held)| (endpoint, ConstGauge::new(held.bytes))))?;
         labelled(e, "membench_leak_held_items", "Items each leaking, caching or pooling endpoint holds now", None, Gauge, "endpoint",
             held.map(|(endpoint, held)| (endpoint, ConstGauge::new(held.items))))?;
+
+        // The modelled lens, named so no dashboard can take it for a measurement.
+        if let Some(lens) = &d.modelled_gc {
+            let c = lens.collections;
+            labelled(e, "membench_modelled_dotnet_gc_collections", "MODELLED .NET GC (a model, not a measurement): collections like GC.CollectionCount(n), a gen2 also counts as gen1 and gen0", None, Counter, "generation",
+                [("gen0", c.gen0), ("gen1", c.gen1), ("gen2", c.gen2)].map(|(generation, count)| (generation, ConstCounter::new(count))))?;
+            gauge(e, "membench_modelled_dotnet_managed_heap", "MODELLED .NET GC (a model, not a measurement): managed heap, garbage not yet collected included", bytes(), lens.managed_heap_bytes)?;
+            let info = Info::new([("label", lens.label.as_str()), ("preset", lens.preset.as_str())]);
+            one(e, "membench_modelled_dotnet_gc", "The modelled .NET GC lens in use (membench explain gc-model)", None, info)?;
+        }
         Ok(())
     }
 }
@@ -303,5 +313,48 @@ mod tests {
             state.strings.held().bytes as f64
         );
         assert!(value("membench_rss_bytes") > 0.0);
+    }
+
+    #[tokio::test]
+    async fn the_modelled_lens_has_names_that_say_modelled_and_is_absent_when_off() {
+        let state = state();
+        for _ in 0..400 {
+            get(&state, "/api/loh/84976").await;
+        }
+        let lens = state.gc_lens.as_ref().unwrap();
+        lens.tick(&state.managed, 0.25);
+        let counts = lens.snapshot().collections;
+        assert!(counts.gen2 > 0, "{counts:?}");
+        let (_, body) = get(&state, "/metrics").await;
+        let text = std::str::from_utf8(&body).unwrap();
+        let value = |series: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+                .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+                .parse::<f64>()
+                .unwrap()
+        };
+        for (generation, count) in [
+            ("gen0", counts.gen0),
+            ("gen1", counts.gen1),
+            ("gen2", counts.gen2),
+        ] {
+            assert_eq!(
+                value(&format!(
+                    "membench_modelled_dotnet_gc_collections_total{{generation=\"{generation}\"}}"
+                )),
+                count as f64
+            );
+        }
+        assert_eq!(
+            value("membench_modelled_dotnet_managed_heap_bytes"),
+            lens.snapshot().managed_heap_bytes as f64
+        );
+        assert!(text.contains("membench_modelled_dotnet_gc_info{label=\"modelled .NET GC (server)\",preset=\"server\"} 1"), "{text}");
+
+        let off = crate::server::test_support::state_with(|config| config.gc_model = None);
+        let (_, body) = get(&off, "/metrics").await;
+        let text = std::str::from_utf8(&body).unwrap();
+        assert!(!text.contains("modelled"), "{text}");
     }
 }

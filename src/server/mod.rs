@@ -11,6 +11,9 @@
 //! * The measurements: [`diagnostics`] is the JSON contract with the sampler,
 //!   `measurements.rs` serves it, `metrics.rs` renders it for Prometheus, `admin.rs`
 //!   holds collect and reset, `requests.rs` the counting middleware.
+//! * The modelled .NET GC lens (`--gc-model`): `managed.rs` declares what each pattern
+//!   request would allocate in .NET and tallies it, `gc_lens.rs` feeds the tally to the
+//!   model every 250 ms. A model, labelled as one wherever it is shown.
 //!
 //! Every failure is an [`AppError`] answered as JSON, including unknown paths (404) and
 //! wrong methods (405), so a client always gets a message that says what to do.
@@ -24,8 +27,10 @@ mod dashboard;
 pub mod diagnostics;
 pub mod error;
 mod fileprovider;
+mod gc_lens;
 mod leak_cap;
 mod loopback;
+mod managed;
 mod measurements;
 mod metrics;
 mod ping;
@@ -40,7 +45,7 @@ use axum::extract::MatchedPath;
 use axum::http::{Method, Uri};
 
 pub use admin::ResetOutcome;
-pub use diagnostics::{Diagnostics, Held, Leaks};
+pub use diagnostics::{Diagnostics, Held, Leaks, ModelledGc, ModelledTick};
 pub use error::AppError;
 pub use serve::serve;
 pub use state::{AppState, ServerConfig, SharedState};

@@ -120,6 +120,17 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot read the address the server listens on")?;
     let state = AppState::new(ServerConfig::from_args(&args, addr))
         .context("cannot set up the pattern endpoints")?;
+    match &state.gc_lens {
+        Some(lens) => {
+            tracing::info!(
+                "{} (--gc-model; `membench explain gc-model`)",
+                lens.describe()
+            );
+            super::gc_lens::spawn_ticker(&state)
+                .context("cannot start the modelled GC lens's thread")?;
+        }
+        None => tracing::info!("modelled .NET GC lens off (--gc-model none)"),
+    }
     let stop_signals = StopSignals::install();
     announce(addr)?;
     tracing::info!(
@@ -265,5 +276,24 @@ mod tests {
         assert_eq!(config.leak_cap_bytes, 2 << 20);
         assert_eq!(config.max_size_bytes, 1 << 20);
         assert_eq!(config.cache_ttl, Duration::from_secs(2));
+        assert_eq!(
+            config.gc_model,
+            Some(crate::gcmodel::Preset::Server),
+            "on by default"
+        );
+        assert_eq!(config.dotnet_overhead_bytes, None);
+    }
+
+    #[test]
+    fn the_modelled_lens_comes_from_its_flags() {
+        let bound: SocketAddr = "127.0.0.1:4321".parse().unwrap();
+        let args = serve_args(&["--gc-model", "workstation", "--dotnet-overhead", "4KiB"]);
+        let config = ServerConfig::from_args(&args, bound);
+        assert_eq!(config.gc_model, Some(crate::gcmodel::Preset::Workstation));
+        assert_eq!(config.dotnet_overhead_bytes, Some(4096));
+        let off = ServerConfig::from_args(&serve_args(&["--gc-model", "none"]), bound);
+        assert_eq!(off.gc_model, None);
+        let err = Cli::try_parse_from(["membench", "serve", "--gc-model", "dotnet"]).unwrap_err();
+        assert!(err.to_string().contains("dotnet"), "{err}");
     }
 }

@@ -14,10 +14,13 @@ use super::buffers::BufferPool;
 use super::cache::Caches;
 use super::clients::Clients;
 use super::fileprovider::Watchers;
+use super::gc_lens::ServerGcLens;
+use super::managed::ManagedTally;
 use super::measurements::MeasurementCost;
 use super::requests::{ErrorCounters, RequestCounters};
 use super::strings::StaticStrings;
-use crate::cli::ServeArgs;
+use crate::cli::{GcModelArg, ServeArgs};
+use crate::gcmodel::Preset;
 
 /// Limits and settings of one server, from `membench serve` flags.
 #[derive(Debug, Clone)]
@@ -32,6 +35,11 @@ pub struct ServerConfig {
     pub max_size_bytes: u64,
     /// Absolute expiry of /api/cache/expiring entries.
     pub cache_ttl: Duration,
+    /// The modelled .NET GC lens (`--gc-model`); `None` turns it off.
+    pub gc_model: Option<Preset>,
+    /// Framework bytes per request in the modelled GC (`--dotnet-overhead`); `None` for
+    /// the model's default.
+    pub dotnet_overhead_bytes: Option<u64>,
 }
 
 impl ServerConfig {
@@ -43,6 +51,12 @@ impl ServerConfig {
             client_leak_cap: args.client_leak_cap,
             max_size_bytes: args.max_size,
             cache_ttl: args.cache_ttl,
+            gc_model: match args.gc_model {
+                GcModelArg::None => None,
+                GcModelArg::Server => Some(Preset::Server),
+                GcModelArg::Workstation => Some(Preset::Workstation),
+            },
+            dotnet_overhead_bytes: args.dotnet_overhead,
         }
     }
 
@@ -54,6 +68,8 @@ impl ServerConfig {
             client_leak_cap: 2000,
             max_size_bytes: 64 << 20,
             cache_ttl: Duration::from_millis(500),
+            gc_model: Some(Preset::Server),
+            dotnet_overhead_bytes: None,
         }
     }
 }
@@ -77,6 +93,10 @@ pub struct AppState {
     pub caches: Caches,
     pub clients: Clients,
     pub watchers: Watchers,
+    /// What the pattern requests would allocate in .NET, since the lens's last tick.
+    pub managed: ManagedTally,
+    /// The modelled .NET GC lens; `None` with `--gc-model none`.
+    pub gc_lens: Option<ServerGcLens>,
 }
 
 impl AppState {
@@ -93,6 +113,10 @@ impl AppState {
             caches: Caches::new(&config),
             clients: Clients::new(&config),
             watchers: Watchers::new(&config)?,
+            managed: ManagedTally::new(config.gc_model.is_some()),
+            gc_lens: config.gc_model.map(|preset| {
+                ServerGcLens::new(preset, config.dotnet_overhead_bytes, config.cache_ttl)
+            }),
             config,
         }))
     }

@@ -16,6 +16,7 @@ use axum::routing::get;
 use super::diagnostics::Held;
 use super::error::AppError;
 use super::leak_cap;
+use super::managed;
 use super::state::{ServerConfig, SharedState};
 
 /// Bytes of the string each request makes.
@@ -107,7 +108,8 @@ impl StaticStrings {
     }
 }
 
-async fn bigstring() -> String {
+async fn bigstring(State(state): State<SharedState>) -> String {
+    state.managed.record(&managed::BIGSTRING);
     big_string()
 }
 
@@ -117,6 +119,7 @@ async fn staticstring(State(state): State<SharedState>) -> Result<String, AppErr
     leak_cap::check(&state, STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
     let string = big_string();
     state.strings.keep(&state, string.clone())?;
+    state.managed.record(&managed::STATICSTRING);
     Ok(string)
 }
 

@@ -1,7 +1,7 @@
 // Drives Debian's headless chromium (through playwright-core) against a running
 // `membench serve` and checks its live dashboard the way a person would use it:
 //
-//   node tests/browser/dashboard.mjs <base-url> <screenshot-path>
+//   node tests/browser/dashboard.mjs <base-url> <screenshot-path> [--lens-off]
 //
 // 1. the page loads and polls with no console errors, no failed or 4xx/5xx requests, and
 //    no request to any origin but the server's (the page and its chart library are
@@ -15,7 +15,14 @@
 //    answer, and the next poll marks a reclaim event;
 // 6. the endpoint list matches /api/endpoints, every link opens in a new tab, and one
 //    opened link answers 200;
-// 7. a full-page screenshot is written to <screenshot-path>.
+// 7. the modelled .NET GC panel is there, labelled as the server labels it ("modelled .NET
+//    GC (server)") and as a model; after some /api/loh/84976 requests (85,000-byte arrays:
+//    the .NET large-object heap) it shows modelled gen2 collections, the same number as
+//    /api/diagnostics, and draws them in its own chart, not on the measured one;
+// 8. a full-page screenshot is written to <screenshot-path>.
+//
+// With --lens-off (a server started with --gc-model none) only the page's load and the
+// modelled panel are checked: it must say the lens is off and draw nothing modelled.
 //
 // Prints one line per check on stdout; exits 1 with the reasons when a check fails.
 // The Rust test tests/membench/dashboard.rs starts the server and runs this script.
@@ -35,7 +42,12 @@ const LEAK_REQUESTS = 500;
 const LEAK_BATCHES = 5;
 const VIEWPORT = { width: 1600, height: 1000 };
 
-const [base, screenshotPath] = process.argv.slice(2);
+const [base, screenshotPath, mode] = process.argv.slice(2);
+const lensOff = mode === "--lens-off";
+/** /api/loh/84976 requests for the modelled lens: each is an 85,000-byte array in .NET,
+ *  so a few hundred use up the modelled large-object heap's budget (a gen2 collection). */
+const LOH_REQUESTS = 1200;
+const LOH_BATCHES = 3;
 if (!base || !screenshotPath) {
   console.error("usage: node dashboard.mjs <base-url> <screenshot-path>");
   process.exit(2);
@@ -48,6 +60,8 @@ const oneDecimal = new Intl.NumberFormat("en-US", {
 });
 /** MB with one decimal, exactly as the page formats it. */
 const mb = (bytes) => oneDecimal.format(bytes / MB);
+/** A count, exactly as the page formats it. */
+const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
 const problems = [];
 const ok = (message) => console.log(`ok: ${message}`);
@@ -125,6 +139,110 @@ try {
   if (!status.includes("status-live")) problems.push(`the status line is "${status}", not live`);
   ok(`page loaded and polling; allocator ${allocator}`);
 
+  if (lensOff) {
+    await checkLensOff(page, diagnostics);
+  } else {
+    await checkLeakAndButtons(page, diagnostics);
+    await checkModelledLens(page);
+  }
+
+  // 8. The screenshot, after one more poll so the chart shows the latest markers.
+  await nextPoll();
+  mkdirSync(dirname(screenshotPath), { recursive: true });
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+  ok(`screenshot written to ${screenshotPath}`);
+
+  if (consoleErrors.length) problems.push(...consoleErrors.map((e) => `console error: ${e}`));
+  else ok("no console errors");
+
+  async function checkLensOff(page, diagnostics) {
+    if (diagnostics.modelled_gc != null) {
+      problems.push(`--lens-off, but /api/diagnostics has modelled_gc ${JSON.stringify(diagnostics.modelled_gc)}`);
+    }
+    const panel = await page.evaluate(() => {
+      const off = document.getElementById("modelled-off");
+      return {
+        lens: document.getElementById("modelled").dataset.lens,
+        offShown: !off.hidden && off.getBoundingClientRect().height > 0,
+        offText: off.textContent.replace(/\s+/g, " "),
+        onShown: !document.getElementById("modelled-on").hidden,
+        canvases: document.querySelectorAll("#modelled canvas").length,
+      };
+    });
+    if (panel.lens !== "off") problems.push(`the modelled panel is "${panel.lens}", not "off"`);
+    if (!panel.offShown || !panel.offText.includes("--gc-model none")) {
+      problems.push(`the page does not say the lens is off: ${JSON.stringify(panel)}`);
+    }
+    if (panel.onShown || panel.canvases > 0) {
+      problems.push(`the lens is off but something modelled is drawn: ${JSON.stringify(panel)}`);
+    }
+    ok(`lens off: the page says "${panel.offText.trim().slice(0, 60)}…" and draws nothing modelled`);
+  }
+
+  async function checkModelledLens(page) {
+    // Requests sent before (the leak, the /api/loh tab) are fed within 250 ms; two polls
+    // are at least a second.
+    await nextPoll();
+    await nextPoll();
+    const lensBefore = (await getJson("/api/diagnostics")).modelled_gc;
+    if (!lensBefore) throw new Error("/api/diagnostics has no modelled_gc; is the server started with --gc-model none?");
+    const title = (await page.textContent(".modelled-title")).replace(/\s+/g, " ").trim();
+    if (!title.includes(lensBefore.label) || !title.includes("a model, not a measurement")) {
+      problems.push(`the modelled panel's title is "${title}", wanted "${lensBefore.label} — a model, not a measurement"`);
+    } else {
+      ok(`modelled panel titled "${title}"`);
+    }
+    const legend = await page.textContent("#modelled-legend");
+    for (const wanted of ["modelled gen0", "modelled gen1", "modelled gen2", "modelled managed heap"]) {
+      if (!legend.includes(wanted)) problems.push(`the modelled legend lacks "${wanted}": "${legend}"`);
+    }
+    const measuredLegend = await page.textContent("#legend");
+    if (measuredLegend.includes("modelled")) {
+      problems.push(`the measured chart's legend mentions something modelled: "${measuredLegend}"`);
+    }
+
+    for (let batch = 0; batch < LOH_BATCHES; batch++) {
+      for (let i = 0; i < LOH_REQUESTS / LOH_BATCHES; i++) {
+        const response = await fetch(`${origin}/api/loh/84976`);
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`/api/loh/84976 answered ${response.status}`);
+      }
+      await nextPoll();
+    }
+    // The lens feeds the model every 250 ms and the page polls every second: two polls
+    // after the last request, the server's count is final and the page has it.
+    await nextPoll();
+    await nextPoll();
+    const lens = (await getJson("/api/diagnostics")).modelled_gc;
+    const fed = lens.requests_fed - lensBefore.requests_fed;
+    if (fed !== LOH_REQUESTS) problems.push(`the lens was fed ${fed} requests, ${LOH_REQUESTS} were sent`);
+    if (!(lens.collections.gen2 > lensBefore.collections.gen2)) {
+      throw new Error(`no modelled gen2 after ${LOH_REQUESTS} × /api/loh/84976: ${JSON.stringify(lens.collections)}`);
+    }
+    const wanted = integer.format(lens.collections.gen2);
+    const shown = await page
+      .waitForFunction((text) => document.getElementById("modelled-gen2").textContent === text, wanted)
+      .then(() => wanted)
+      .catch(() => page.textContent("#modelled-gen2"));
+    if (shown === wanted) {
+      ok(`modelled gen2 collections on the page: ${shown}, as /api/diagnostics says`);
+    } else {
+      problems.push(`the page shows ${shown} modelled gen2 collections, /api/diagnostics ${wanted}`);
+    }
+    // Drawn: the window's gen2 count in the legend, and the panel's own chart.
+    const drawn = await page.evaluate(() => ({
+      windowGen2: Number(document.getElementById("modelled-legend").dataset.gen2),
+      canvases: document.querySelectorAll("#modelled-chart canvas").length,
+    }));
+    const windowGen2 = drawn.windowGen2;
+    if (!(windowGen2 > 0) || drawn.canvases !== 1) {
+      problems.push(`the modelled chart shows no gen2 markers: ${JSON.stringify(drawn)}`);
+    } else {
+      ok(`the modelled chart marks ${windowGen2} gen2 collections in its window`);
+    }
+  }
+
+  async function checkLeakAndButtons(page, diagnostics) {
   // 3. The leak makes Allocated rise.
   const before = await allocatedMb();
   const heldBefore = diagnostics.leaks.staticstring.bytes;
@@ -217,15 +335,7 @@ try {
     await tab.close();
     ok(`${links.length} endpoint links match /api/endpoints, open in new tabs; ${loh.href} answered ${tabResponse.status()}`);
   }
-
-  // 7. The screenshot, after one more poll so the chart shows the collect's marker.
-  await nextPoll();
-  mkdirSync(dirname(screenshotPath), { recursive: true });
-  await page.screenshot({ path: screenshotPath, fullPage: true });
-  ok(`screenshot written to ${screenshotPath}`);
-
-  if (consoleErrors.length) problems.push(...consoleErrors.map((e) => `console error: ${e}`));
-  else ok("no console errors");
+  }
 } catch (error) {
   problems.push(`stopped: ${error.message}`);
 } finally {

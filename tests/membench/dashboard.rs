@@ -3,9 +3,12 @@
 //!
 //! The driver checks the page as a person uses it (no console errors, no request leaving
 //! the server's origin, Allocated rising under the leak, Reset and Collect showing their
-//! answers, the endpoint links) and writes a screenshot; this test then checks from the
-//! server's side that the buttons really reached it. It never skips: without chromium or
-//! node it fails and says what to install.
+//! answers, the endpoint links, the modelled .NET GC panel counting the gen2 collections
+//! that /api/loh/84976 brings in the model) and writes a screenshot; this test then checks
+//! from the server's side that the buttons really reached it. A second run against a
+//! server with `--gc-model none` checks that the page says the lens is off and draws
+//! nothing modelled. It never skips: without chromium or node it fails and says what to
+//! install.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -56,11 +59,12 @@ fn prepare_driver() {
 }
 
 /// Runs the driver to completion (bounded by [`DRIVER_LIMIT`]); returns success and output.
-fn run_driver(base_url: &str, screenshot: &Path) -> (bool, String) {
+fn run_driver(base_url: &str, screenshot: &Path, extra: &[&str]) -> (bool, String) {
     let mut child = Command::new("node")
         .arg("dashboard.mjs")
         .arg(base_url)
         .arg(screenshot)
+        .args(extra)
         .current_dir(browser_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -107,7 +111,7 @@ fn the_dashboard_charts_the_leak_and_its_buttons_reach_the_server() {
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard/dashboard.png");
     let _ = std::fs::remove_file(&screenshot);
 
-    let (passed, output) = run_driver(&format!("http://{}/", server.addr), &screenshot);
+    let (passed, output) = run_driver(&format!("http://{}/", server.addr), &screenshot, &[]);
     println!("{output}");
     assert!(passed, "the browser checks failed:\n{output}");
 
@@ -133,8 +137,37 @@ fn the_dashboard_charts_the_leak_and_its_buttons_reach_the_server() {
         "the dashboard caused errors: {body}"
     );
 
+    // The modelled lens, from the server's side: the driver's /api/loh/84976 requests
+    // brought modelled gen2 collections (the page showed the same count).
+    let lens = &diagnostics["modelled_gc"];
+    assert_eq!(lens["label"], "modelled .NET GC (server)", "{body}");
+    assert!(
+        lens["collections"]["gen2"].as_u64().unwrap() > 0,
+        "no modelled gen2: {body}"
+    );
+
     let png = std::fs::read(&screenshot).expect("the driver wrote the screenshot");
     let (width, height) = png_size(&png);
     assert!(width > 0 && height > 0);
     println!("screenshot: {} ({width}x{height})", screenshot.display());
+}
+
+#[test]
+fn the_dashboard_says_when_the_modelled_lens_is_off() {
+    prepare_driver();
+    let server = Server::start(&["--gc-model", "none"]);
+    let screenshot =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard/dashboard-lens-off.png");
+    let _ = std::fs::remove_file(&screenshot);
+
+    let (passed, output) = run_driver(
+        &format!("http://{}/", server.addr),
+        &screenshot,
+        &["--lens-off"],
+    );
+    println!("{output}");
+    assert!(passed, "the browser checks failed:\n{output}");
+    let (_, body) = server.request("GET", "/api/diagnostics");
+    assert!(json(&body)["modelled_gc"].is_null(), "{body}");
+    assert!(std::fs::read(&screenshot).is_ok_and(|png| png_size(&png).0 > 0));
 }
