@@ -86,13 +86,23 @@ pub enum GcModelArg {
     Workstation,
 }
 
-/// Which machine the modelled .NET GC sizes its budgets for (`--gc-machine`).
+/// Which machine the modelled .NET GC sizes its budgets for (`--gc-machine`); see
+/// [`crate::gcmodel::ModelledMachine`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GcMachineArg {
     /// The article's machine (20 MiB L3, 8 cores), so its charts are reproduced anywhere.
     Article,
     /// This machine: L3 from sysfs, cores from the scheduler, memory from /proc/meminfo.
     This,
+}
+
+impl From<GcMachineArg> for crate::gcmodel::ModelledMachine {
+    fn from(arg: GcMachineArg) -> Self {
+        match arg {
+            GcMachineArg::Article => crate::gcmodel::ModelledMachine::Article,
+            GcMachineArg::This => crate::gcmodel::ModelledMachine::This,
+        }
+    }
 }
 
 const COMPARE_EXAMPLES: &str = "\
@@ -148,10 +158,14 @@ pub struct ServeArgs {
     /// The MODELLED .NET GC on the dashboard, /api/diagnostics and /metrics: each pattern
     /// endpoint's requests, fed to a model of the .NET GC (hollow gen0/gen1/gen2
     /// triangles, a dashed managed heap; `membench explain gc-model`). On by default
-    /// (server), because the endpoints are the article's; it runs on the article's machine
-    /// (20 MiB L3, 8 cores). A model, never a measurement.
+    /// (server), because the endpoints are the article's. A model, never a measurement.
     #[arg(long, value_enum, value_name = "none|server|workstation", default_value_t = GcModelArg::Server)]
     pub gc_model: GcModelArg,
+
+    /// The machine the modelled .NET GC sizes its budgets for: `article` (20 MiB L3,
+    /// 8 cores, .NET Core 2.x budgets) or `this` (this machine, today's budgets).
+    #[arg(long, value_enum, default_value_t = GcMachineArg::Article, value_name = "article|this")]
+    pub gc_machine: GcMachineArg,
 
     /// Bytes ASP.NET itself allocates per request in the modelled .NET GC (routing,
     /// HttpContext, MVC), added to what each endpoint declares (default 10KiB, a

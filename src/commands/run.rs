@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 
-use crate::cli::{GcMachineArg, GcModelArg, OutputFormat, RunArgs};
-use crate::gcmodel::{GcOptions, MachineSpec, Preset};
+use crate::cli::{GcModelArg, OutputFormat, RunArgs};
+use crate::gcmodel::{ModelledMachine, Preset};
 use crate::loadgen::{self, StopAt};
 use crate::report::{self, LatencySummary, RunEnd, RunInfo, Summary};
 use crate::runner::{self, Ending, GcLensPlan, RunPlan, ServerSpec};
@@ -224,7 +224,7 @@ pub(super) fn plan(args: &RunArgs) -> Result<RunPlan, PlanError> {
         },
         _ => ServerSpec::Child {
             allocator: args.allocator,
-            serve_args: Vec::new(),
+            serve_args: child_lens_args(args),
         },
     };
     let connections = args
@@ -312,19 +312,13 @@ fn gc_lens_plan(
             )));
         }
     };
-    // The article's machine runs the article's runtime (.NET Core 2.x budgets); this
-    // machine runs today's (no L3 factor).
-    let (machine, mut options) = match args.gc_machine {
-        GcMachineArg::Article => (MachineSpec::article(), GcOptions::article()),
-        GcMachineArg::This => {
-            let machine = MachineSpec::detect().map_err(|err| {
-                PlanError::Usage(format!(
-                    "--gc-machine this: {err}; use --gc-machine article (the article's machine) instead"
-                ))
-            })?;
-            (machine, GcOptions::default())
-        }
-    };
+    let (machine, mut options) = ModelledMachine::from(args.gc_machine).resolve().map_err(
+        |err| {
+            PlanError::Usage(format!(
+                "--gc-machine this: {err}; use --gc-machine article (the article's machine) instead"
+            ))
+        },
+    )?;
     if let Some(bytes) = args.dotnet_overhead {
         options.framework_overhead_bytes = bytes;
     }
@@ -334,6 +328,33 @@ fn gc_lens_plan(
         options,
         per_request,
     }))
+}
+
+/// The child server's own modelled GC, for its live dashboard: the run's preset, machine
+/// and overhead (`--gc-model none` when the run models nothing). The child feeds its model
+/// from its handlers, the run from the load generator's counts; both see the same requests.
+fn child_lens_args(args: &RunArgs) -> Vec<String> {
+    // Without the flag the child runs the server preset, like `membench serve`: its
+    // endpoints are the article's.
+    let preset = args.gc_model.unwrap_or(GcModelArg::Server);
+    let mut child = vec!["--gc-model".to_string(), value_name(preset)];
+    if preset != GcModelArg::None {
+        child.push("--gc-machine".to_string());
+        child.push(value_name(args.gc_machine));
+        if let Some(bytes) = args.dotnet_overhead {
+            child.push("--dotnet-overhead".to_string());
+            child.push(bytes.to_string());
+        }
+    }
+    child
+}
+
+/// How a flag's value is spelled on the command line (`server`, `this`).
+fn value_name(value: impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
 }
 
 /// `results/<scenario>[-<name><value>…]-<UTC timestamp>`, e.g.
@@ -374,6 +395,32 @@ mod tests {
     use clap::{Args, FromArgMatches};
 
     use super::*;
+    use crate::gcmodel::{GcOptions, MachineSpec};
+
+    #[test]
+    fn the_child_server_models_what_the_run_models() {
+        let child = |args: &[&str]| match plan(&run_args(args)).ok().map(|p| p.server) {
+            Some(ServerSpec::Child { serve_args, .. }) => serve_args.join(" "),
+            _ => panic!("no child for {args:?}"),
+        };
+        assert_eq!(
+            child(&["loh", "--size", "84976"]),
+            "--gc-model server --gc-machine article"
+        );
+        assert_eq!(
+            child(&[
+                "bigstring",
+                "--gc-model",
+                "workstation",
+                "--gc-machine",
+                "this",
+                "--dotnet-overhead",
+                "2KiB"
+            ]),
+            "--gc-model workstation --gc-machine this --dotnet-overhead 2048"
+        );
+        assert_eq!(child(&["loh", "--gc-model", "none"]), "--gc-model none");
+    }
 
     fn run_args(args: &[&str]) -> RunArgs {
         let command = RunArgs::augment_args(clap::Command::new("run"));

@@ -43,6 +43,27 @@ pub enum DetectError {
 /// Where Linux describes cpu0's caches.
 pub const SYSFS_CACHE_DIR: &str = "/sys/devices/system/cpu/cpu0/cache";
 
+/// Which machine and runtime a modelled GC sizes its budgets for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelledMachine {
+    /// The article's machine and runtime (.NET Core 2.x budgets), so its charts come out
+    /// the same on any laptop.
+    Article,
+    /// This machine (sysfs, scheduler, `/proc/meminfo`) with today's runtime (no 2.x
+    /// factor).
+    This,
+}
+
+impl ModelledMachine {
+    /// The machine and the runtime options (default framework overhead) to model.
+    pub fn resolve(self) -> Result<(MachineSpec, super::GcOptions), DetectError> {
+        Ok(match self {
+            ModelledMachine::Article => (MachineSpec::article(), super::GcOptions::article()),
+            ModelledMachine::This => (MachineSpec::detect()?, super::GcOptions::default()),
+        })
+    }
+}
+
 impl MachineSpec {
     /// The article's machine: 20 MiB L3 and 8 cores. Its memory is not stated; 32 GiB is
     /// assumed, a typical benchmark machine of 2018 and far above the 2.9 GB (6 × 8 heaps ×

@@ -43,7 +43,7 @@ mod validation;
 
 pub use event::{CollectionCounts, GcEvent, GcReason, GenSizes, Generation};
 pub use layout::{Lifetime, ManagedAllocation, ManagedKind, ManagedSize};
-pub use machine::{DetectError, MachineSpec};
+pub use machine::{DetectError, MachineSpec, ModelledMachine};
 pub use preset::{GcOptions, Preset, Tuning};
 pub use sim::{GcModel, IntervalLoad, LoadError};
 

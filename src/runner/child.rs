@@ -54,9 +54,8 @@ impl ChildServer {
             "--allocator",
             allocator.name(),
         ]);
-        // The runner feeds its own modelled GC from the load generator's counts; a second
-        // one in the child would only cost. Unless the caller asks for one (clap refuses a
-        // flag given twice).
+        // A child models no .NET GC unless the caller asks (`membench run` passes its own
+        // lens, for the child's dashboard); clap refuses a flag given twice.
         let asks_for_gc_model = extra_args
             .iter()
             .any(|arg| arg == "--gc-model" || arg.starts_with("--gc-model="));

@@ -54,14 +54,15 @@ struct LensState {
 }
 
 impl ServerGcLens {
-    /// A model with empty heaps on the article's machine; `overhead_bytes` is the
+    /// A model with empty heaps on `machine` (`--gc-machine`); `options` carry the
     /// framework's own allocation per request (`--dotnet-overhead`).
-    pub fn new(preset: Preset, overhead_bytes: Option<u64>, cache_ttl: Duration) -> Self {
-        let mut options = GcOptions::article();
-        if let Some(bytes) = overhead_bytes {
-            options.framework_overhead_bytes = bytes;
-        }
-        let model = GcModel::new(preset, MachineSpec::article(), options);
+    pub fn new(
+        preset: Preset,
+        machine: MachineSpec,
+        options: GcOptions,
+        cache_ttl: Duration,
+    ) -> Self {
+        let model = GcModel::new(preset, machine, options);
         ServerGcLens {
             preset,
             cache_ttl,
@@ -258,7 +259,12 @@ mod tests {
 
     #[test]
     fn recent_ticks_are_bounded_and_a_tick_that_goes_back_is_skipped() {
-        let lens = ServerGcLens::new(Preset::Workstation, None, Duration::from_millis(500));
+        let lens = ServerGcLens::new(
+            Preset::Workstation,
+            MachineSpec::article(),
+            GcOptions::article(),
+            Duration::from_millis(500),
+        );
         let tally = ManagedTally::new(true);
         for tick in 1..=(RECENT_TICKS + 5) {
             tally.record(&super::super::managed::BIGSTRING);

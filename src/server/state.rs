@@ -20,7 +20,7 @@ use super::measurements::MeasurementCost;
 use super::requests::{ErrorCounters, RequestCounters};
 use super::strings::StaticStrings;
 use crate::cli::{GcModelArg, ServeArgs};
-use crate::gcmodel::Preset;
+use crate::gcmodel::{ModelledMachine, Preset};
 
 /// Limits and settings of one server, from `membench serve` flags.
 #[derive(Debug, Clone)]
@@ -40,6 +40,8 @@ pub struct ServerConfig {
     /// Framework bytes per request in the modelled GC (`--dotnet-overhead`); `None` for
     /// the model's default.
     pub dotnet_overhead_bytes: Option<u64>,
+    /// The machine the modelled GC sizes its budgets for (`--gc-machine`).
+    pub gc_machine: ModelledMachine,
 }
 
 impl ServerConfig {
@@ -57,6 +59,7 @@ impl ServerConfig {
                 GcModelArg::Workstation => Some(Preset::Workstation),
             },
             dotnet_overhead_bytes: args.dotnet_overhead,
+            gc_machine: args.gc_machine.into(),
         }
     }
 
@@ -70,6 +73,7 @@ impl ServerConfig {
             cache_ttl: Duration::from_millis(500),
             gc_model: Some(Preset::Server),
             dotnet_overhead_bytes: None,
+            gc_machine: ModelledMachine::Article,
         }
     }
 }
@@ -101,8 +105,26 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state; fails only if a family cannot set itself up (e.g. the watcher's
-    /// temporary directory cannot be created).
+    /// temporary directory cannot be created) or `--gc-machine this` cannot read this
+    /// machine.
     pub fn new(config: ServerConfig) -> anyhow::Result<SharedState> {
+        let gc_lens = match config.gc_model {
+            Some(preset) => {
+                let (machine, mut options) = config.gc_machine.resolve().map_err(|err| {
+                    anyhow::anyhow!("--gc-machine this: {err}; use --gc-machine article instead")
+                })?;
+                if let Some(bytes) = config.dotnet_overhead_bytes {
+                    options.framework_overhead_bytes = bytes;
+                }
+                Some(ServerGcLens::new(
+                    preset,
+                    machine,
+                    options,
+                    config.cache_ttl,
+                ))
+            }
+            None => None,
+        };
         Ok(Arc::new(AppState {
             started: Instant::now(),
             requests: RequestCounters::new(super::known_routes()),
@@ -114,9 +136,7 @@ impl AppState {
             clients: Clients::new(&config),
             watchers: Watchers::new(&config)?,
             managed: ManagedTally::new(config.gc_model.is_some()),
-            gc_lens: config.gc_model.map(|preset| {
-                ServerGcLens::new(preset, config.dotnet_overhead_bytes, config.cache_ttl)
-            }),
+            gc_lens,
             config,
         }))
     }
