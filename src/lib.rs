@@ -31,8 +31,8 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod series;
-pub mod sweep;
 pub mod server;
+pub mod sweep;
 pub mod units;
 pub mod verdict;
 

@@ -6,6 +6,28 @@
 //! A sweep directory holds `sweep.json` ([`SweepResult`]), `sweep.csv` (one row per point),
 //! `sweep.png`/`.svg`, and one ordinary `membench run` results directory per point
 //! (`<allocator>-<size in bytes>/`), so any point can be opened or compared on its own.
+//!
+//! * [`sizes`] — `--sizes` (a range in log steps or a list), checked before anything runs,
+//!   and sizes named for people.
+//! * [`cliff`] — the cliff finder: a drop of more than `cliff_drop` between neighbours.
+//! * [`point`] — a [`SweepPoint`] from a finished run's summary and samples.
+//! * [`save`] — `sweep.json` and `sweep.csv`, rewritten after every point.
+//! * [`table`] — the table and cliff lines printed on stdout.
+
+pub mod cliff;
+pub mod point;
+pub mod save;
+pub mod sizes;
+pub mod table;
+
+pub use cliff::{find_cliffs, parse_cliff_drop};
+pub use point::{minor_faults_per_s, point_from_run};
+pub use save::{SWEEP_CSV_COLUMNS, read_sweep, write_sweep_files};
+pub use sizes::{
+    DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZE_BYTES, MAX_SWEEP_SIZES, SizeSpec, SizesError,
+    format_size, parse_size_spec,
+};
+pub use table::{SweepTableFormat, describe_cliffs, format_sweep_table};
 
 use serde::{Deserialize, Serialize};
 
