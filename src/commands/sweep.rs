@@ -34,7 +34,7 @@ use crate::runner::{Ending, RunPlan, interrupt};
 use crate::scenario;
 use crate::sweep::{
     SWEEP_FORMAT_VERSION, SweepPoint, SweepResult, SweepTableFormat, describe_cliffs, find_cliffs,
-    format_size, format_sweep_table, point_from_run, write_sweep_files,
+    format_size, format_sweep_table, point_from_run, spacing_warning, write_sweep_files,
 };
 
 /// What a point costs besides its warm-up and measured load: starting and stopping the
@@ -204,6 +204,9 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
         end: "running".to_string(),
         command_line: std::env::args().collect(),
     };
+    if let Some(warning) = spacing_warning(&planned.sizes_bytes, args.cliff_drop) {
+        eprintln!("membench: {warning}");
+    }
     write_sweep_files(&planned.out_dir, &result)?;
     // Armed for the whole sweep, so a Ctrl-C between two points stops the sweep rather than
     // killing membench before it writes (each run re-arms it as it starts).

@@ -27,7 +27,9 @@ pub use sizes::{
     DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZE_BYTES, MAX_SWEEP_SIZES, SizeSpec, SizesError,
     format_size, parse_size_spec,
 };
-pub use table::{SweepTableFormat, describe_cliffs, format_sweep_table};
+pub use table::{
+    SweepTableFormat, describe_cliffs, format_sweep_table, size_alone_drop, spacing_warning,
+};
 
 use serde::{Deserialize, Serialize};
 

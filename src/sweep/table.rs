@@ -65,12 +65,14 @@ pub fn describe_cliffs(result: &SweepResult) -> Vec<String> {
         for cliff in result.cliffs.iter().filter(|c| c.allocator == *allocator) {
             found = true;
             lines.push(format!(
-                "cliff: {allocator} {} → {}: {} → {} RPS (−{} %)",
+                "cliff: {allocator} {} → {}: {} → {} RPS (−{} %; size ×{} alone: −{} %)",
                 format_size(cliff.from_size_bytes),
                 format_size(cliff.to_size_bytes),
                 format_count(cliff.from_rps),
                 format_count(cliff.to_rps),
-                (cliff.drop_fraction * 100.0).round()
+                (cliff.drop_fraction * 100.0).round(),
+                format_ratio(cliff.to_size_bytes as f64 / cliff.from_size_bytes as f64),
+                (size_alone_drop(cliff.from_size_bytes, cliff.to_size_bytes) * 100.0).round()
             ));
         }
         let measured = result.points.iter().any(|p| p.allocator == *allocator);
@@ -82,6 +84,41 @@ pub fn describe_cliffs(result: &SweepResult) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The drop in RPS from `from_bytes` to `to_bytes` if each request cost time in
+/// proportion to its size and nothing else (a memory-bandwidth-bound server):
+/// `1 − from ÷ to`. A measured drop well beyond it is more than the size: a cliff of the
+/// allocator; one near it is the bytes themselves.
+pub fn size_alone_drop(from_bytes: u64, to_bytes: u64) -> f64 {
+    1.0 - from_bytes as f64 / to_bytes.max(1) as f64
+}
+
+/// A warning when neighbouring sizes are so far apart that a cost proportional to size
+/// alone drops RPS by more than the cliff threshold: such a sweep flags plain bandwidth
+/// as cliffs. `None` when the sizes are close enough (2 steps per doubling and 30 %).
+pub fn spacing_warning(sizes_bytes: &[u64], cliff_drop: f64) -> Option<String> {
+    let (from, to) = sizes_bytes
+        .windows(2)
+        .map(|pair| (pair[0], pair[1]))
+        .max_by(|a, b| size_alone_drop(a.0, a.1).total_cmp(&size_alone_drop(b.0, b.1)))?;
+    let drop = size_alone_drop(from, to);
+    (drop >= cliff_drop).then(|| {
+        format!(
+            "note: from {} to {} the size grows ×{}, so a request whose cost grows with its size alone loses {:.0} % of its RPS, more than the {:.0} % that makes a cliff; where the server is bandwidth-bound every such step reads as a cliff (each cliff line says what the size alone explains; --steps-per-doubling 2 keeps neighbours within 29 %)",
+            format_size(from),
+            format_size(to),
+            format_ratio(to as f64 / from as f64),
+            drop * 100.0,
+            cliff_drop * 100.0
+        )
+    })
+}
+
+/// `2`, `1.41`, `16`.
+fn format_ratio(ratio: f64) -> String {
+    let text = format!("{ratio:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// `54 %` without the space, for a table cell: `54%`.
@@ -134,7 +171,21 @@ fn markdown_table(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::parse_size_spec;
     use crate::sweep::save::tests::synthetic_sweep;
+
+    #[test]
+    fn two_steps_per_doubling_keep_size_alone_under_the_threshold_and_one_does_not() {
+        let spec = parse_size_spec("64KiB..64MiB").unwrap();
+        assert_eq!(spacing_warning(&spec.expand(2).unwrap(), 0.3), None);
+        let warning = spacing_warning(&spec.expand(1).unwrap(), 0.3).unwrap();
+        assert!(
+            warning.contains("×2") && warning.contains("50 %"),
+            "{warning}"
+        );
+        assert_eq!(spacing_warning(&[84_975, 84_976], 0.3), None);
+        assert_eq!(spacing_warning(&[84_976], 0.3), None);
+    }
 
     #[test]
     fn the_table_has_a_row_per_size_and_marks_where_a_cliff_lands() {
@@ -170,7 +221,7 @@ mod tests {
             vec![
                 "no cliff (drop > 30 %) between neighbouring sizes for system".to_string(),
                 format!(
-                    "cliff: jemalloc 1 MiB → 16 MiB: 21.5K → 6.0K RPS (−{} %)",
+                    "cliff: jemalloc 1 MiB → 16 MiB: 21.5K → 6.0K RPS (−{} %; size ×16 alone: −94 %)",
                     ((1.0 - 6_000.0 / 21_500.0) * 100.0f64).round()
                 ),
             ]
