@@ -21,7 +21,7 @@ pub mod sizes;
 pub mod table;
 
 pub use cliff::{find_cliffs, parse_cliff_drop};
-pub use point::{minor_faults_per_s, point_from_run};
+pub use point::{fresh_page_percent, minor_faults_per_s, point_from_run};
 pub use save::{SWEEP_CSV_COLUMNS, read_sweep, write_sweep_files};
 pub use sizes::{
     DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZE_BYTES, MAX_SWEEP_SIZES, SizeSpec, SizesError,

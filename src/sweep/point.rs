@@ -55,6 +55,18 @@ pub fn minor_faults_per_s(samples: &[Sample]) -> f64 {
     }
 }
 
+/// Minor page faults per request as a percentage of the pages of one buffer of the
+/// point's size (`faults/s ÷ RPS ÷ ⌈size ÷ page⌉ × 100`): about 0 % where freed buffers are
+/// reused, about 100 % where every request faults in a fresh buffer page by page. `None`
+/// without throughput to divide by.
+pub fn fresh_page_percent(point: &SweepPoint, page_bytes: u64) -> Option<f64> {
+    if !(point.rps.is_finite() && point.rps > 0.0) {
+        return None;
+    }
+    let pages = point.size_bytes.div_ceil(page_bytes.max(1)).max(1);
+    Some(point.minor_faults_per_s / point.rps / pages as f64 * 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +96,28 @@ mod tests {
         let expected = (1_000 + 3_000 + 500) as f64 / (0.25 + 0.5 + 0.25);
         assert!((minor_faults_per_s(&samples) - expected).abs() < 1e-9);
         assert_eq!(minor_faults_per_s(&samples[..2]), 0.0);
+    }
+
+    #[test]
+    fn fresh_pages_are_faults_per_request_over_the_buffers_pages() {
+        let point = |size_bytes: u64, rps: f64, minor_faults_per_s: f64| SweepPoint {
+            allocator: "jemalloc".into(),
+            size_bytes,
+            rps,
+            latency_p99_us: None,
+            allocs_per_s: None,
+            alloc_bytes_per_s: None,
+            minor_faults_per_s,
+            peak_rss_bytes: 0,
+            reclaim_events: None,
+            errors: 0,
+            run_dir: String::new(),
+        };
+        // 8 MiB is 2048 pages of 4 KiB: 141 requests/s faulting every page.
+        let all = fresh_page_percent(&point(8 << 20, 141.0, 141.0 * 2048.0), 4096).unwrap();
+        assert!((all - 100.0).abs() < 1e-9);
+        // A size below one page is one page.
+        assert_eq!(fresh_page_percent(&point(100, 10.0, 5.0), 4096), Some(50.0));
+        assert_eq!(fresh_page_percent(&point(100, 0.0, 5.0), 4096), None);
     }
 }

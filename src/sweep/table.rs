@@ -2,6 +2,7 @@
 //! per second for each allocator, a `↓` where a cliff lands) and one line per allocator
 //! naming its cliffs, or saying it has none. Text for the terminal, Markdown for notes.
 
+use super::point::fresh_page_percent;
 use super::sizes::format_size;
 use super::{Cliff, SweepResult};
 use crate::report::format::format_count;
@@ -58,21 +59,36 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
 /// One line per cliff, `cliff: jemalloc 5.7 MiB → 8 MiB: 21.3K → 9.8K RPS (−54 %)`, and
 /// for each allocator without one `no cliff (drop > 30 %) between neighbouring sizes for
 /// mimalloc`.
-pub fn describe_cliffs(result: &SweepResult) -> Vec<String> {
+///
+/// Each cliff line also says what the size alone would explain (see [`size_alone_drop`])
+/// and how the share of the buffer's pages faulted per request changed (see
+/// [`fresh_page_percent`]; `page_bytes` is the page size), the two ways to tell an
+/// allocator's cliff from bandwidth or noise.
+pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
+    let fresh = |allocator: &str, size: u64| {
+        result
+            .points
+            .iter()
+            .find(|p| p.allocator == allocator && p.size_bytes == size)
+            .and_then(|p| fresh_page_percent(p, page_bytes))
+            .map_or("—".to_string(), |percent| format!("{percent:.0} %"))
+    };
     let mut lines = Vec::new();
     for allocator in &result.allocators {
         let mut found = false;
         for cliff in result.cliffs.iter().filter(|c| c.allocator == *allocator) {
             found = true;
             lines.push(format!(
-                "cliff: {allocator} {} → {}: {} → {} RPS (−{} %; size ×{} alone: −{} %)",
+                "cliff: {allocator} {} → {}: {} → {} RPS (−{} %; size ×{} alone: −{} %; pages faulted per request {} → {})",
                 format_size(cliff.from_size_bytes),
                 format_size(cliff.to_size_bytes),
                 format_count(cliff.from_rps),
                 format_count(cliff.to_rps),
                 (cliff.drop_fraction * 100.0).round(),
                 format_ratio(cliff.to_size_bytes as f64 / cliff.from_size_bytes as f64),
-                (size_alone_drop(cliff.from_size_bytes, cliff.to_size_bytes) * 100.0).round()
+                (size_alone_drop(cliff.from_size_bytes, cliff.to_size_bytes) * 100.0).round(),
+                fresh(allocator, cliff.from_size_bytes),
+                fresh(allocator, cliff.to_size_bytes)
             ));
         }
         let measured = result.points.iter().any(|p| p.allocator == *allocator);
@@ -215,14 +231,16 @@ mod tests {
     #[test]
     fn each_allocator_gets_its_cliffs_or_a_line_saying_none() {
         let sweep = synthetic_sweep();
-        let lines = describe_cliffs(&sweep);
+        let lines = describe_cliffs(&sweep, 4096);
         assert_eq!(
             lines,
             vec![
                 "no cliff (drop > 30 %) between neighbouring sizes for system".to_string(),
                 format!(
-                    "cliff: jemalloc 1 MiB → 16 MiB: 21.5K → 6.0K RPS (−{} %; size ×16 alone: −94 %)",
-                    ((1.0 - 6_000.0 / 21_500.0) * 100.0f64).round()
+                    "cliff: jemalloc 1 MiB → 16 MiB: 21.5K → 6.0K RPS (−{} %; size ×16 alone: −94 %; pages faulted per request {} % → 100 %)",
+                    ((1.0 - 6_000.0 / 21_500.0) * 100.0f64).round(),
+                    // 120 faults/s at 21.5K RPS over 256 pages.
+                    (120.0 / 21_500.0 / 256.0 * 100.0f64).round()
                 ),
             ]
         );

@@ -1,10 +1,12 @@
 //! The sweep chart (`sweep.png`/`.svg`): throughput against size on a log axis, one curve
 //! per allocator, the cliffs marked, and below it what explains them.
 //!
-//! * Top panel — mean RPS of each point, one colour per allocator (the Okabe–Ito colours
-//!   of `compare`, fixed per allocator so system, jemalloc and mimalloc keep their colour
-//!   from chart to chart). A cliff is a shaded band between its two sizes in the
-//!   allocator's colour, with a down-triangle on the lower point and the drop (`−52 %`).
+//! * Top panel — mean RPS of each point on a log axis, one colour per allocator (the
+//!   Okabe–Ito colours of `compare`, fixed per allocator so system, jemalloc and mimalloc
+//!   keep their colour from chart to chart). Log, because a cliff to 141 RPS must stay
+//!   visible next to 50K, and because a cost proportional to size is then a straight line
+//!   that a cliff steps off. A cliff is a down-triangle in the allocator's colour on the
+//!   lower point with the drop above it (`−52 %`); labels that would overlap are stacked.
 //! * Bottom panel — minor page faults per request as a share of the buffer's pages
 //!   (`faults/s ÷ RPS ÷ ⌈size ÷ page⌉`). This is chosen over allocations/s because it is the
 //!   cause: allocations per request are the same on both sides of a cliff (one buffer),
@@ -31,7 +33,7 @@ use super::legend::{LegendEntry, Swatch, draw_legend};
 use super::panels::{DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_rps_tick};
 use super::{CHART_SIZE_PX, DrawResult, FONT_FAMILY, MUTED, TEXT, ensure_registered, fit_font};
 use crate::report::format::group_thousands;
-use crate::sweep::{SweepResult, format_size};
+use crate::sweep::{SweepResult, format_size, fresh_page_percent};
 
 /// The .NET large-object-heap threshold, bytes: objects of at least this size go to the LOH.
 pub const DOTNET_LOH_THRESHOLD_BYTES: u64 = 85_000;
@@ -74,17 +76,20 @@ pub fn render_sweep(result: &SweepResult, png: &Path, svg: Option<&Path>) -> any
     Ok(())
 }
 
-/// What the chart draws, in chart coordinates (x = log2 of the size in bytes).
+/// What the chart draws, in chart coordinates: x = log2 of the size in bytes, RPS as
+/// log10 of requests per second.
 struct SweepChartData {
     x_range: (f64, f64),
-    ticks: Vec<f64>,
-    /// Per allocator: its colour, name and (x, RPS) points.
+    x_ticks: Vec<f64>,
+    /// log10 of the lowest and highest RPS on the axis.
+    y_range: (f64, f64),
+    y_ticks: Vec<f64>,
+    /// Per allocator: its colour, name and (x, log10 RPS) points.
     rps: Vec<(RGBColor, String, Vec<(f64, f64)>)>,
     /// Per allocator: (x, % of the buffer's pages faulted per request).
     fresh_pages_percent: Vec<(RGBColor, Vec<(f64, f64)>)>,
-    /// (colour, from x, to x, to RPS, label).
-    cliffs: Vec<(RGBColor, f64, f64, f64, String)>,
-    rps_max: f64,
+    /// Where each cliff lands: colour, x, log10 RPS of the lower point, label.
+    cliffs: Vec<(RGBColor, f64, f64, String)>,
     fresh_max: f64,
 }
 
@@ -106,6 +111,9 @@ impl SweepChartData {
                 allocators.push(&point.allocator);
             }
         }
+        // A log axis has no place for 0 RPS: such a point (nothing answered) is left out
+        // of the curve, which then breaks there.
+        let drawable = |rps: f64| rps.is_finite() && rps > 0.0;
         let mut rps = Vec::new();
         let mut fresh_pages_percent = Vec::new();
         for allocator in allocators {
@@ -124,18 +132,16 @@ impl SweepChartData {
                 allocator.to_string(),
                 points
                     .iter()
-                    .map(|p| (log2_size(p.size_bytes), p.rps))
+                    .filter(|p| drawable(p.rps))
+                    .map(|p| (log2_size(p.size_bytes), p.rps.log10()))
                     .collect(),
             ));
             fresh_pages_percent.push((
                 colour,
                 points
                     .iter()
-                    .filter(|p| p.rps > 0.0)
-                    .map(|p| {
-                        let pages = p.size_bytes.div_ceil(page_bytes.max(1)).max(1);
-                        let per_request = p.minor_faults_per_s / p.rps;
-                        (log2_size(p.size_bytes), per_request / pages as f64 * 100.0)
+                    .filter_map(|p| {
+                        Some((log2_size(p.size_bytes), fresh_page_percent(p, page_bytes)?))
                     })
                     .collect(),
             ));
@@ -143,38 +149,41 @@ impl SweepChartData {
         let cliffs = result
             .cliffs
             .iter()
+            .filter(|cliff| drawable(cliff.to_rps))
             .map(|cliff| {
                 (
                     allocator_colour(&cliff.allocator),
-                    log2_size(cliff.from_size_bytes),
                     log2_size(cliff.to_size_bytes),
-                    cliff.to_rps,
+                    cliff.to_rps.log10(),
                     format!("−{:.0} %", cliff.drop_fraction * 100.0),
                 )
             })
             .collect();
-        let finite_max = |values: &mut dyn Iterator<Item = f64>| {
-            values.filter(|v| v.is_finite()).fold(0.0, f64::max)
-        };
-        let rps_max = finite_max(
-            &mut rps
-                .iter()
-                .flat_map(|(_, _, p): &(RGBColor, String, Vec<(f64, f64)>)| p)
-                .map(|(_, y)| *y),
-        );
-        let fresh_max = finite_max(
-            &mut fresh_pages_percent
-                .iter()
-                .flat_map(|(_, p): &(RGBColor, Vec<(f64, f64)>)| p)
-                .map(|(_, y)| *y),
-        );
+        let measured: Vec<f64> = result
+            .points
+            .iter()
+            .map(|p| p.rps)
+            .filter(|rps| drawable(*rps))
+            .collect();
+        let low = measured.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = measured.iter().copied().fold(0.0, f64::max);
+        let (low, high) = if high > 0.0 { (low, high) } else { (1.0, 10.0) };
+        // Room below the lowest point, and above the highest for the cliff labels.
+        let y_range = ((low / 1.6).log10(), (high * 2.2).log10());
+        let fresh_max = fresh_pages_percent
+            .iter()
+            .flat_map(|(_, p): &(RGBColor, Vec<(f64, f64)>)| p)
+            .map(|(_, y)| *y)
+            .filter(|y| y.is_finite())
+            .fold(0.0, f64::max);
         SweepChartData {
             x_range,
-            ticks: size_ticks(x_range, &sizes),
+            x_ticks: size_ticks(x_range, &sizes),
+            y_range,
+            y_ticks: rps_ticks(y_range),
             rps,
             fresh_pages_percent,
             cliffs,
-            rps_max,
             fresh_max,
         }
     }
@@ -199,6 +208,25 @@ fn size_ticks(x_range: (f64, f64), sizes: &[u64]) -> Vec<f64> {
     ticks
 }
 
+/// RPS ticks (log10) at 1, 2 and 5 times the powers of ten inside the axis; only the
+/// powers of ten when that would be too many.
+fn rps_ticks(y_range: (f64, f64)) -> Vec<f64> {
+    let ticks = |multiples: &[f64]| -> Vec<f64> {
+        let mut ticks = Vec::new();
+        for decade in (y_range.0.floor() as i32)..=(y_range.1.ceil() as i32) {
+            for multiple in multiples {
+                let tick = (multiple * 10f64.powi(decade)).log10();
+                if (y_range.0..=y_range.1).contains(&tick) {
+                    ticks.push(tick);
+                }
+            }
+        }
+        ticks
+    };
+    let fine = ticks(&[1.0, 2.0, 5.0]);
+    if fine.len() <= 9 { fine } else { ticks(&[1.0]) }
+}
+
 /// A tick label: a power of two in binary units (`64 KiB`), another size in bytes with
 /// thousands separators (`84,976 B`), since rounding would give neighbours the same name.
 fn tick_label(log2_bytes: f64) -> String {
@@ -218,21 +246,22 @@ where
     root.fill(&WHITE)?;
     let (width, _) = root.dim_in_pixel();
     let mut title = format!(
-        "{}: requests per second by size ({} s per point, {} connections)",
+        "{}: requests per second by size ({} s per point after {} s warm-up, {} connections)",
         result.scenario,
         super::panels::format_tick(result.duration_s),
+        super::panels::format_tick(result.warmup_s),
         result.connections
     );
     if result.end != "completed" {
         title.push_str(&format!(" — {}", result.end));
     }
-    let title_font = fit_font(root, &title, 28.0, width as f64 - 40.0, FontStyle::Bold)?;
+    let title_font = fit_font(root, &title, 26.0, width as f64 - 40.0, FontStyle::Bold)?;
     root.draw(&Text::new(
         title,
         (width as i32 / 2, 10),
         title_font.pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
-    let (_, rest) = root.split_vertically(50);
+    let (_, rest) = root.split_vertically(48);
 
     let mut entries: Vec<LegendEntry> = data
         .rps
@@ -244,9 +273,9 @@ where
         })
         .collect();
     entries.push(LegendEntry {
-        swatch: Swatch::Band(MUTED),
+        swatch: Swatch::None,
         label: format!(
-            "cliff: RPS drops > {:.0} % to the next size",
+            "▼ −N %: cliff, RPS more than {:.0} % below the previous size",
             result.cliff_drop * 100.0
         ),
         color: TEXT,
@@ -260,22 +289,23 @@ where
     Ok(())
 }
 
-/// The x coordinate with its ticks, shared by both panels so they line up.
-fn x_axis(data: &SweepChartData) -> SizeAxis {
-    SizeAxis {
-        linear: (data.x_range.0..data.x_range.1).into(),
-        ticks: data.ticks.clone(),
-    }
-}
-
-/// The size axis: linear in log2 bytes, with its ticks at the chosen sizes. plotters'
+/// An axis linear in its values (log2 bytes, log10 RPS, %) with ticks where asked; plotters'
 /// own `with_key_points` cannot take a label formatter on an `f64` axis, hence this.
-struct SizeAxis {
+struct TickedAxis {
     linear: RangedCoordf64,
     ticks: Vec<f64>,
 }
 
-impl Ranged for SizeAxis {
+impl TickedAxis {
+    fn new(range: (f64, f64), ticks: &[f64]) -> TickedAxis {
+        TickedAxis {
+            linear: (range.0..range.1).into(),
+            ticks: ticks.to_vec(),
+        }
+    }
+}
+
+impl Ranged for TickedAxis {
     type FormatOption = DefaultFormatting;
     type ValueType = f64;
 
@@ -284,7 +314,7 @@ impl Ranged for SizeAxis {
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        // Bold points only: no light mesh lines between the sizes.
+        // Bold points only: no light mesh lines between the ticks.
         if hint.weight().allow_light_points() {
             Vec::new()
         } else {
@@ -310,22 +340,22 @@ fn draw_rps_panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    // Headroom for the cliff labels above the lower points and the LOH label.
-    let top_rps = (data.rps_max * 1.3).max(1.0);
     let mut chart = ChartBuilder::on(area)
         .margin_top(6)
         .margin_left(8)
         .margin_right(28)
         .y_label_area_size(LEFT_LABELS_PX)
         .x_label_area_size(8)
-        .build_cartesian_2d(x_axis(data), 0.0..top_rps)?;
-    let rps_label = |rps: &f64| format_rps_tick(*rps);
+        .build_cartesian_2d(
+            TickedAxis::new(data.x_range, &data.x_ticks),
+            TickedAxis::new(data.y_range, &data.y_ticks),
+        )?;
+    let rps_label = |log_rps: &f64| format_rps_tick(10f64.powf(*log_rps));
     chart
         .configure_mesh()
-        .y_labels(6)
         .x_label_formatter(&|_| String::new())
         .y_label_formatter(&rps_label)
-        .y_desc("requests per second")
+        .y_desc("requests per second (log)")
         .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
         .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
         .light_line_style(WHITE)
@@ -333,36 +363,52 @@ where
         .axis_style(BLACK.mix(0.5))
         .draw()?;
 
-    for (colour, from_x, to_x, _, _) in &data.cliffs {
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(*from_x, 0.0), (*to_x, top_rps)],
-            colour.mix(0.13).filled(),
-        )))?;
-    }
-    draw_loh_line(&chart, data, top_rps, true)?;
+    draw_loh_line(&chart, data.x_range, data.y_range, true)?;
     let plot = chart.plotting_area();
     for (colour, _, points) in &data.rps {
         draw_line(plot, points, *colour, LINE_LOOK)?;
     }
-    for (colour, _, to_x, to_rps, label) in &data.cliffs {
-        let (x, y) = plot.map_coordinate(&(*to_x, *to_rps));
-        let pixels = plot.strip_coord_spec();
-        let (base_x, base_y) = plot.get_base_pixel();
-        let (x, y) = (x - base_x, y - base_y);
-        // A down-pointing triangle just above the lower point, the drop above it.
+    let pixels = plot.strip_coord_spec();
+    let (base_x, base_y) = plot.get_base_pixel();
+    let font = (FONT_FAMILY, CLIFF_LABEL_SIZE)
+        .into_font()
+        .style(FontStyle::Bold);
+    let marks: Vec<(RGBColor, i32, i32, &String)> = data
+        .cliffs
+        .iter()
+        .map(|(colour, to_x, to_log_rps, label)| {
+            let (x, y) = plot.map_coordinate(&(*to_x, *to_log_rps));
+            (*colour, x - base_x, y - base_y, label)
+        })
+        .collect();
+    // Boxes already taken, in pixels (left, top, right, bottom): every triangle first,
+    // then each label as it is placed; a label that would overlap one moves above it.
+    let mut taken: Vec<(i32, i32, i32, i32)> = Vec::new();
+    for (colour, x, y, _) in &marks {
+        // A down-pointing triangle just above the lower point.
         pixels.draw(&Polygon::new(
-            vec![(x, y - 8), (x - 9, y - 24), (x + 9, y - 24)],
+            vec![(*x, y - 7), (x - 8, y - 21), (x + 8, y - 21)],
             colour.filled(),
         ))?;
-        pixels.draw(&Text::new(
-            label.clone(),
-            (x, y - 28),
-            (FONT_FAMILY, CLIFF_LABEL_SIZE)
-                .into_font()
-                .style(FontStyle::Bold)
-                .color(colour)
-                .pos(Pos::new(HPos::Center, VPos::Bottom)),
+        taken.push((x - 9, y - 22, x + 9, y - 6));
+    }
+    for (colour, x, y, label) in &marks {
+        let style = font.color(colour).pos(Pos::new(HPos::Center, VPos::Bottom));
+        let (w, h) = pixels.estimate_text_size(label, &style)?;
+        let (w, h) = (w as i32, h as i32);
+        let mut bottom = y - 24;
+        while let Some(hit) = taken.iter().find(|(left, top, right, low)| {
+            x - w / 2 < *right && x + w / 2 > *left && bottom - h < *low && bottom > *top
+        }) {
+            bottom = hit.1 - 1;
+        }
+        taken.push((x - w / 2, bottom - h, x + w / 2, bottom));
+        // A light halo keeps the label readable where a curve passes behind it.
+        pixels.draw(&Rectangle::new(
+            [(x - w / 2 - 2, bottom - h - 1), (x + w / 2 + 2, bottom + 1)],
+            WHITE.mix(0.8).filled(),
         ))?;
+        pixels.draw(&Text::new(label.to_string(), (*x, bottom), style))?;
     }
     Ok(())
 }
@@ -374,7 +420,11 @@ fn draw_fault_panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let top_percent = (data.fresh_max * 1.15).max(110.0);
+    let top_percent = (data.fresh_max * 1.15).max(125.0);
+    let percent_ticks: Vec<f64> = (0..)
+        .map(|step| f64::from(step) * 50.0)
+        .take_while(|tick| *tick <= top_percent)
+        .collect();
     let mut chart = ChartBuilder::on(area)
         .margin_top(10)
         .margin_left(8)
@@ -382,12 +432,14 @@ where
         .margin_bottom(6)
         .y_label_area_size(LEFT_LABELS_PX)
         .x_label_area_size(58)
-        .build_cartesian_2d(x_axis(data), 0.0..top_percent)?;
+        .build_cartesian_2d(
+            TickedAxis::new(data.x_range, &data.x_ticks),
+            TickedAxis::new((0.0, top_percent), &percent_ticks),
+        )?;
     let size_label = |x: &f64| tick_label(*x);
     let percent_label = |p: &f64| format!("{p:.0} %");
     chart
         .configure_mesh()
-        .y_labels(5)
         .x_label_formatter(&size_label)
         .y_label_formatter(&percent_label)
         .x_desc("size (log scale)")
@@ -398,19 +450,12 @@ where
         .bold_line_style(BLACK.mix(0.12))
         .axis_style(BLACK.mix(0.5))
         .draw()?;
-    for (colour, from_x, to_x, _, _) in &data.cliffs {
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(*from_x, 0.0), (*to_x, top_percent)],
-            colour.mix(0.13).filled(),
-        )))?;
-    }
-    draw_loh_line(&chart, data, top_percent, false)?;
+    draw_loh_line(&chart, data.x_range, (0.0, top_percent), false)?;
     let plot = chart.plotting_area();
     for (colour, points) in &data.fresh_pages_percent {
         draw_line(plot, points, *colour, LINE_LOOK)?;
     }
-    let pixels = plot.strip_coord_spec();
-    pixels.draw(&Text::new(
+    plot.strip_coord_spec().draw(&Text::new(
         "minor page faults per request, % of the buffer's pages: 0 % = freed memory reused, 100 % = every page fresh from the OS",
         (10, 6),
         (FONT_FAMILY, 15.0)
@@ -421,30 +466,30 @@ where
     Ok(())
 }
 
-/// The dashed .NET LOH line at 85,000 B when it is inside the axis; labelled in the top
-/// panel only.
+/// The dashed .NET LOH line at 85,000 B when it is inside the size axis; labelled in the
+/// top panel only.
 fn draw_loh_line<DB: DrawingBackend>(
-    chart: &ChartContext<DB, Cartesian2d<SizeAxis, RangedCoordf64>>,
-    data: &SweepChartData,
-    top: f64,
+    chart: &ChartContext<DB, Cartesian2d<TickedAxis, TickedAxis>>,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
     labelled: bool,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     let x = log2_size(DOTNET_LOH_THRESHOLD_BYTES);
-    if !(data.x_range.0..=data.x_range.1).contains(&x) {
+    if !(x_range.0..=x_range.1).contains(&x) {
         return Ok(());
     }
     let plot = chart.plotting_area();
     plot.draw(&DashedPathElement::new(
-        vec![(x, 0.0), (x, top)],
+        vec![(x, y_range.0), (x, y_range.1)],
         6,
         5,
         MUTED.stroke_width(2),
     ))?;
     if labelled {
-        let (px, py) = plot.map_coordinate(&(x, top));
+        let (px, py) = plot.map_coordinate(&(x, y_range.1));
         let (base_x, base_y) = plot.get_base_pixel();
         plot.strip_coord_spec().draw(&Text::new(
             ".NET LOH threshold (85,000 B)",
@@ -485,13 +530,17 @@ mod tests {
     }
 
     #[test]
-    fn fresh_pages_are_faults_per_request_over_the_buffers_pages() {
-        let sweep = synthetic_sweep();
-        let data = SweepChartData::from_result(&sweep, 4096);
-        // jemalloc at 16 MiB: faults/s = RPS × pages in the synthetic sweep, so 100 %.
-        let (_, jemalloc) = &data.fresh_pages_percent[1];
-        assert!((jemalloc[2].1 - 100.0).abs() < 1e-9, "{jemalloc:?}");
-        assert!(jemalloc[0].1 < 1.0);
+    fn rps_ticks_are_one_two_five_or_decades() {
+        let ticks = rps_ticks((2.0, 4.5));
+        let rps: Vec<u64> = ticks
+            .iter()
+            .map(|t| 10f64.powf(*t).round() as u64)
+            .collect();
+        assert_eq!(
+            rps,
+            vec![100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000]
+        );
+        assert_eq!(rps_ticks((0.5, 6.5)).len(), 6);
     }
 
     #[test]
