@@ -221,21 +221,17 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
             format_size(point.size_bytes)
         );
         eprintln!("membench: {name} …");
-        let Executed {
-            out_dir: run_dir,
-            summary,
-            ending,
-        } = run::execute(&point.plan)?;
-        match ending {
-            Ending::Completed => {
-                let samples = crate::report::read_samples(&run_dir.join("samples.csv"))?;
-                let measured = point_from_run(
-                    point.allocator.name(),
-                    point.size_bytes,
-                    &summary,
-                    &samples,
-                    point.run_dir.clone(),
-                );
+        let measured = match measure(point) {
+            Ok(measured) => measured,
+            Err(err) => {
+                // What was measured before stays readable; the error still ends membench.
+                result.end = format!("error at {name}: {err:#}");
+                finish(&mut result, &planned.out_dir)?;
+                return Err(err);
+            }
+        };
+        match measured {
+            Measured::Point(measured) => {
                 eprintln!(
                     "membench: {name}: {} RPS, {} minor faults/s",
                     format_count(measured.rps),
@@ -243,11 +239,11 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
                 );
                 result.points.push(measured);
             }
-            Ending::Interrupted => {
+            Measured::Ended(Ending::Interrupted | Ending::Completed) => {
                 result.end = "interrupted".to_string();
                 exit = ExitCode::from(130);
             }
-            Ending::ServerDied(how) => {
+            Measured::Ended(Ending::ServerDied(how)) => {
                 eprintln!(
                     "membench: the server {how} at {name}; the sweep stops, the points before it are kept"
                 );
@@ -279,12 +275,47 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
             result.points.len()
         );
     }
-    sort_points(&mut result.points, &result.allocators);
-    result.cliffs = find_cliffs(&result.points, result.cliff_drop);
-    write_sweep_files(&planned.out_dir, &result)?;
-    draw(&planned.out_dir, &result);
+    finish(&mut result, &planned.out_dir)?;
     print_result(&result, args.format, &planned.out_dir);
     Ok(exit)
+}
+
+/// What one point's run gave: the point, or how the run ended short of one.
+enum Measured {
+    Point(SweepPoint),
+    /// Interrupted or the server died (never `Completed`).
+    Ended(Ending),
+}
+
+/// Runs one point.
+fn measure(point: &PlannedPoint) -> anyhow::Result<Measured> {
+    let Executed {
+        out_dir: run_dir,
+        summary,
+        ending,
+    } = run::execute(&point.plan)?;
+    if ending != Ending::Completed {
+        return Ok(Measured::Ended(ending));
+    }
+    let samples = crate::report::read_samples(&run_dir.join("samples.csv"))?;
+    let measured = point_from_run(
+        point.allocator.name(),
+        point.size_bytes,
+        &summary,
+        &samples,
+        point.run_dir.clone(),
+    );
+    Ok(Measured::Point(measured))
+}
+
+/// The last word on a sweep, however it ended: points in order, the cliffs between them,
+/// `sweep.json`/`.csv` and the chart.
+fn finish(result: &mut SweepResult, dir: &Path) -> anyhow::Result<()> {
+    sort_points(&mut result.points, &result.allocators);
+    result.cliffs = find_cliffs(&result.points, result.cliff_drop);
+    write_sweep_files(dir, result)?;
+    draw(dir, result);
+    Ok(())
 }
 
 /// Points grouped by allocator (in the sweep's order), ascending size within each.

@@ -100,7 +100,10 @@ pub struct SweepResult {
     pub points: Vec<SweepPoint>,
     /// Cliffs found per allocator, ascending size.
     pub cliffs: Vec<Cliff>,
-    /// How the sweep ended: `completed`, `interrupted` or `server died: …`.
+    /// How the sweep ended: `completed`, `interrupted` or `server died: …` (also
+    /// `error at …` when membench itself failed). `running` in the copies written after
+    /// each point while the sweep goes on: a file that still says so after membench has
+    /// exited comes from a sweep that was killed.
     pub end: String,
     /// The command line that made the sweep.
     pub command_line: Vec<String>,

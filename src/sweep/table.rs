@@ -65,19 +65,32 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
 /// [`fresh_page_percent`]; `page_bytes` is the page size), the two ways to tell an
 /// allocator's cliff from bandwidth or noise.
 pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
-    let fresh = |allocator: &str, size: u64| {
+    let share = |allocator: &str, size: u64| {
         result
             .points
             .iter()
             .find(|p| p.allocator == allocator && p.size_bytes == size)
             .and_then(|p| fresh_page_percent(p, page_bytes))
-            .map_or("—".to_string(), |percent| format!("{percent:.0} %"))
+    };
+    let fresh = |allocator: &str, size: u64| {
+        share(allocator, size).map_or("—".to_string(), |percent| format!("{percent:.0} %"))
     };
     let mut lines = Vec::new();
     for allocator in &result.allocators {
         let mut found = false;
         for cliff in result.cliffs.iter().filter(|c| c.allocator == *allocator) {
             found = true;
+            // Most pages fresh after the drop, most reused before it: the allocator now
+            // maps every buffer from the OS (its threshold lies between the two sizes).
+            let turned_fresh = matches!(
+                (share(allocator, cliff.from_size_bytes), share(allocator, cliff.to_size_bytes)),
+                (Some(before), Some(after)) if before < FRESH_PERCENT && after >= FRESH_PERCENT
+            );
+            let cause = if turned_fresh {
+                " ← every request now faults in fresh pages from the OS"
+            } else {
+                ""
+            };
             lines.push(format!(
                 "cliff: {allocator} {} → {}: {} → {} RPS (−{} %; size ×{} alone: −{} %; pages faulted per request {} → {})",
                 format_size(cliff.from_size_bytes),
@@ -89,7 +102,7 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
                 (size_alone_drop(cliff.from_size_bytes, cliff.to_size_bytes) * 100.0).round(),
                 fresh(allocator, cliff.from_size_bytes),
                 fresh(allocator, cliff.to_size_bytes)
-            ));
+            ) + cause);
         }
         let measured = result.points.iter().any(|p| p.allocator == *allocator);
         if !found && measured {
@@ -101,6 +114,10 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
     }
     lines
 }
+
+/// Share of a buffer's pages faulted per request from which a point counts as mapping
+/// fresh memory for every request (between the ~0 % of reuse and the ~100 % of fresh maps).
+const FRESH_PERCENT: f64 = 50.0;
 
 /// The drop in RPS from `from_bytes` to `to_bytes` if each request cost time in
 /// proportion to its size and nothing else (a memory-bandwidth-bound server):
@@ -237,7 +254,7 @@ mod tests {
             vec![
                 "no cliff (drop > 30 %) between neighbouring sizes for system".to_string(),
                 format!(
-                    "cliff: jemalloc 1 MiB → 16 MiB: 21.5K → 6.0K RPS (−{} %; size ×16 alone: −94 %; pages faulted per request {} % → 100 %)",
+                    "cliff: jemalloc 1 MiB → 16 MiB: 21.5K → 6.0K RPS (−{} %; size ×16 alone: −94 %; pages faulted per request {} % → 100 %) ← every request now faults in fresh pages from the OS",
                     ((1.0 - 6_000.0 / 21_500.0) * 100.0f64).round(),
                     // 120 faults/s at 21.5K RPS over 256 pages.
                     (120.0 / 21_500.0 / 256.0 * 100.0f64).round()
