@@ -104,8 +104,16 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
                 fresh(allocator, cliff.to_size_bytes)
             ) + cause);
         }
-        let measured = result.points.iter().any(|p| p.allocator == *allocator);
-        if !found && measured {
+        let measured = result
+            .points
+            .iter()
+            .filter(|p| p.allocator == *allocator)
+            .count();
+        if measured == 1 {
+            lines.push(format!(
+                "one size measured for {allocator}: no neighbours to compare"
+            ));
+        } else if !found && measured > 1 {
             lines.push(format!(
                 "no cliff (drop > {} %) between neighbouring sizes for {allocator}",
                 (result.cliff_drop * 100.0).round()
@@ -260,6 +268,13 @@ mod tests {
                     (120.0 / 21_500.0 / 256.0 * 100.0f64).round()
                 ),
             ]
+        );
+        let mut one_point = sweep.clone();
+        one_point.points.retain(|p| p.size_bytes == 64 << 10);
+        one_point.cliffs.clear();
+        assert_eq!(
+            describe_cliffs(&one_point, 4096)[0],
+            "one size measured for system: no neighbours to compare"
         );
     }
 }

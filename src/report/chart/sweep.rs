@@ -99,7 +99,13 @@ fn log2_size(bytes: u64) -> f64 {
 
 impl SweepChartData {
     fn from_result(result: &SweepResult, page_bytes: u64) -> SweepChartData {
-        let sizes: Vec<u64> = result.points.iter().map(|p| p.size_bytes).collect();
+        // The planned sizes, so an interrupted sweep shows how far it got.
+        let sizes: Vec<u64> = result
+            .sizes_bytes
+            .iter()
+            .copied()
+            .chain(result.points.iter().map(|p| p.size_bytes))
+            .collect();
         let min = sizes.iter().copied().min().unwrap_or(1);
         let max = sizes.iter().copied().max().unwrap_or(1);
         let pad = if min == max { 1.0 } else { SIZE_AXIS_PAD };
@@ -343,7 +349,7 @@ where
     let mut chart = ChartBuilder::on(area)
         .margin_top(6)
         .margin_left(8)
-        .margin_right(28)
+        .margin_right(44)
         .y_label_area_size(LEFT_LABELS_PX)
         .x_label_area_size(8)
         .build_cartesian_2d(
@@ -428,7 +434,7 @@ where
     let mut chart = ChartBuilder::on(area)
         .margin_top(10)
         .margin_left(8)
-        .margin_right(28)
+        .margin_right(44)
         .margin_bottom(6)
         .y_label_area_size(LEFT_LABELS_PX)
         .x_label_area_size(58)
