@@ -91,7 +91,10 @@ Examples:
 Each point is an ordinary `membench run` (with the scenario's load, no modelled .NET GC)
 into OUT/<allocator>-<size in bytes>/. The sweep writes OUT/sweep.json, sweep.csv (rewritten
 after every point), sweep.png and sweep.svg, prints a table and one line per cliff: a drop
-in RPS of more than --cliff-drop between two neighbouring sizes of one allocator.
+in RPS of more than --cliff-drop between two neighbouring sizes of one allocator. With 2
+sizes per doubling, a request whose cost grows with its size alone loses 29 % per step, just
+under the 30 % threshold; each cliff line also says what the size alone and the page faults
+explain (an allocator's cliff is where every request starts to fault in fresh pages).
 Sizes are measured size by size, every allocator at one size before the next size.
 Ctrl-C stops the sweep and writes what was measured (exit 130); a server that dies stops
 the sweep too, the points before it are written (exit 1). Bad arguments exit 2.";

@@ -85,12 +85,20 @@ struct SweepChartData {
     y_range: (f64, f64),
     y_ticks: Vec<f64>,
     /// Per allocator: its colour, name and (x, log10 RPS) points.
-    rps: Vec<(RGBColor, String, Vec<(f64, f64)>)>,
+    rps: Vec<Curve>,
     /// Per allocator: (x, % of the buffer's pages faulted per request).
-    fresh_pages_percent: Vec<(RGBColor, Vec<(f64, f64)>)>,
+    fresh_pages_percent: Vec<Curve>,
     /// Where each cliff lands: colour, x, log10 RPS of the lower point, label.
     cliffs: Vec<(RGBColor, f64, f64, String)>,
     fresh_max: f64,
+}
+
+/// One allocator's line in a panel.
+struct Curve {
+    colour: RGBColor,
+    allocator: String,
+    /// (x, y) in the panel's coordinates, ascending x.
+    points: Vec<(f64, f64)>,
 }
 
 fn log2_size(bytes: u64) -> f64 {
@@ -133,24 +141,25 @@ impl SweepChartData {
                 continue;
             }
             points.sort_by_key(|p| p.size_bytes);
-            rps.push((
+            rps.push(Curve {
                 colour,
-                allocator.to_string(),
-                points
+                allocator: allocator.to_string(),
+                points: points
                     .iter()
                     .filter(|p| drawable(p.rps))
                     .map(|p| (log2_size(p.size_bytes), p.rps.log10()))
                     .collect(),
-            ));
-            fresh_pages_percent.push((
+            });
+            fresh_pages_percent.push(Curve {
                 colour,
-                points
+                allocator: allocator.to_string(),
+                points: points
                     .iter()
                     .filter_map(|p| {
                         Some((log2_size(p.size_bytes), fresh_page_percent(p, page_bytes)?))
                     })
                     .collect(),
-            ));
+            });
         }
         let cliffs = result
             .cliffs
@@ -178,7 +187,7 @@ impl SweepChartData {
         let y_range = ((low / 1.6).log10(), (high * 2.2).log10());
         let fresh_max = fresh_pages_percent
             .iter()
-            .flat_map(|(_, p): &(RGBColor, Vec<(f64, f64)>)| p)
+            .flat_map(|curve| &curve.points)
             .map(|(_, y)| *y)
             .filter(|y| y.is_finite())
             .fold(0.0, f64::max);
@@ -272,9 +281,9 @@ where
     let mut entries: Vec<LegendEntry> = data
         .rps
         .iter()
-        .map(|(colour, name, _)| LegendEntry {
-            swatch: Swatch::Line(*colour),
-            label: name.clone(),
+        .map(|curve| LegendEntry {
+            swatch: Swatch::Line(curve.colour),
+            label: curve.allocator.clone(),
             color: TEXT,
         })
         .collect();
@@ -371,8 +380,8 @@ where
 
     draw_loh_line(&chart, data.x_range, data.y_range, true)?;
     let plot = chart.plotting_area();
-    for (colour, _, points) in &data.rps {
-        draw_line(plot, points, *colour, LINE_LOOK)?;
+    for curve in &data.rps {
+        draw_line(plot, &curve.points, curve.colour, LINE_LOOK)?;
     }
     let pixels = plot.strip_coord_spec();
     let (base_x, base_y) = plot.get_base_pixel();
@@ -458,8 +467,8 @@ where
         .draw()?;
     draw_loh_line(&chart, data.x_range, (0.0, top_percent), false)?;
     let plot = chart.plotting_area();
-    for (colour, points) in &data.fresh_pages_percent {
-        draw_line(plot, points, *colour, LINE_LOOK)?;
+    for curve in &data.fresh_pages_percent {
+        draw_line(plot, &curve.points, curve.colour, LINE_LOOK)?;
     }
     plot.strip_coord_spec().draw(&Text::new(
         "minor page faults per request, % of the buffer's pages: 0 % = freed memory reused, 100 % = every page fresh from the OS",
