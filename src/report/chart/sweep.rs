@@ -42,6 +42,10 @@ const MAX_SIZE_TICKS: usize = 12;
 /// Padding on both sides of the size axis, in doublings, so end points sit off the axes.
 const SIZE_AXIS_PAD: f64 = 0.3;
 const CLIFF_LABEL_SIZE: f64 = 18.0;
+/// Height of one row of cliff labels, and of the RPS panel's plot (about), pixels: how
+/// much room above the curves the labels need.
+const LABEL_ROW_PX: f64 = 24.0;
+const RPS_PANEL_PX: f64 = 330.0;
 
 /// The colour of an allocator's curve: Okabe–Ito blue, vermillion and green, as the
 /// first three runs of a comparison; anything else dark grey.
@@ -183,8 +187,21 @@ impl SweepChartData {
         let low = measured.iter().copied().fold(f64::INFINITY, f64::min);
         let high = measured.iter().copied().fold(0.0, f64::max);
         let (low, high) = if high > 0.0 { (low, high) } else { (1.0, 10.0) };
-        // Room below the lowest point, and above the highest for the cliff labels.
-        let y_range = ((low / 1.6).log10(), (high * 2.2).log10());
+        // Room below the lowest point, and above the highest for the cliff labels: as
+        // many label rows as cliffs land on one size, out of the panel's height.
+        let bottom = (low / 1.6).log10();
+        let mut stacked = 0;
+        for cliff in &result.cliffs {
+            let same = result
+                .cliffs
+                .iter()
+                .filter(|other| other.to_size_bytes == cliff.to_size_bytes)
+                .count();
+            stacked = stacked.max(same);
+        }
+        let label_share = ((stacked as f64 * LABEL_ROW_PX + 12.0) / RPS_PANEL_PX).min(0.6);
+        let top = ((high * 1.3).log10() - label_share * bottom) / (1.0 - label_share);
+        let y_range = (bottom, top.max((high * 1.3).log10()));
         let fresh_max = fresh_pages_percent
             .iter()
             .flat_map(|curve| &curve.points)
@@ -365,7 +382,17 @@ where
             TickedAxis::new(data.x_range, &data.x_ticks),
             TickedAxis::new(data.y_range, &data.y_ticks),
         )?;
-    let rps_label = |log_rps: &f64| format_rps_tick(10f64.powf(*log_rps));
+    let rps_label = |log_rps: &f64| {
+        let rps = 10f64.powf(*log_rps);
+        if rps >= 999_999.0 {
+            format!(
+                "{}M",
+                super::panels::format_tick((rps / 100_000.0).round() / 10.0)
+            )
+        } else {
+            format_rps_tick(rps)
+        }
+    };
     chart
         .configure_mesh()
         .x_label_formatter(&|_| String::new())
@@ -415,7 +442,7 @@ where
         while let Some(hit) = taken.iter().find(|(left, top, right, low)| {
             x - w / 2 < *right && x + w / 2 > *left && bottom - h < *low && bottom > *top
         }) {
-            bottom = hit.1 - 1;
+            bottom = hit.1 - 4;
         }
         taken.push((x - w / 2, bottom - h, x + w / 2, bottom));
         // A light halo keeps the label readable where a curve passes behind it.
@@ -504,15 +531,17 @@ where
         MUTED.stroke_width(2),
     ))?;
     if labelled {
-        let (px, py) = plot.map_coordinate(&(x, y_range.1));
+        // At the foot of the panel: small sizes have the highest RPS, so the corner
+        // below their curves is free, while the cliff labels stack above them.
+        let (px, py) = plot.map_coordinate(&(x, y_range.0));
         let (base_x, base_y) = plot.get_base_pixel();
         plot.strip_coord_spec().draw(&Text::new(
             ".NET LOH threshold (85,000 B)",
-            (px - base_x + 6, py - base_y + 4),
+            (px - base_x + 6, py - base_y - 4),
             (FONT_FAMILY, 15.0)
                 .into_font()
                 .color(&MUTED)
-                .pos(Pos::new(HPos::Left, VPos::Top)),
+                .pos(Pos::new(HPos::Left, VPos::Bottom)),
         ))?;
     }
     Ok(())
