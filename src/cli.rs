@@ -33,6 +33,10 @@ pub enum Command {
     /// Put 2 to 6 runs side by side on one memory scale, with a table of their numbers.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// Where are the allocators' large-object cliffs? One short run per size and
+    /// allocator, RPS against size on a log axis, cliffs marked.
+    #[command(after_help = SWEEP_EXAMPLES)]
+    Sweep(SweepArgs),
     /// List the built-in scenarios (`--long`: what each teaches and expects).
     List(ListArgs),
     /// Drive any http:// URL with the built-in load generator and print the totals
@@ -113,6 +117,88 @@ Examples:
   membench compare --run loh --size 1MiB --allocator system,jemalloc,mimalloc
 
 Writes compare.png (and .svg) and compare.md into --out and prints the table on stdout.";
+
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  membench sweep                                   # loh, 64KiB..64MiB, 21 sizes, jemalloc
+  membench sweep loh --sizes 64KiB..16MiB --steps-per-doubling 1 --allocator all
+  membench sweep array --sizes 84975,84976,1MiB,8MiB --allocator system,mimalloc
+
+Each point is an ordinary `membench run` (with the scenario's load, no modelled .NET GC)
+into OUT/<allocator>-<size in bytes>/. The sweep writes OUT/sweep.json, sweep.csv (rewritten
+after every point), sweep.png and sweep.svg, prints a table and one line per cliff: a drop
+in RPS of more than --cliff-drop between two neighbouring sizes of one allocator. With 2
+sizes per doubling, a request whose cost grows with its size alone loses 29 % per step, just
+under the 30 % threshold; each cliff line also says what the size alone and the page faults
+explain (an allocator's cliff is where every request starts to fault in fresh pages).
+Sizes are measured size by size, every allocator at one size before the next size.
+Ctrl-C stops the sweep and writes what was measured (exit 130); a server that dies stops
+the sweep too, the points before it are written (exit 1). Bad arguments exit 2.";
+
+/// A size sweep: which sizes, which allocators, how long each point runs.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// A scenario with a `size` parameter: loh, array or pooledarray (or a scenario file
+    /// that has one).
+    #[arg(default_value = "loh")]
+    pub scenario: String,
+
+    /// The sizes: a range A..B walked in log steps with both ends included
+    /// (e.g. 64KiB..64MiB), or a comma list (e.g. 84975,84976,1MiB). Each from 1 byte to
+    /// 64MiB, the server's --max-size.
+    #[arg(long, value_name = "A..B|SIZE[,SIZE…]", default_value = "64KiB..64MiB", value_parser = crate::sweep::parse_size_spec)]
+    pub sizes: crate::sweep::SizeSpec,
+
+    /// Sizes per doubling in a range (2: 64 KiB, 90.5 KiB, 128 KiB, …); ignored for a list.
+    #[arg(long, default_value_t = crate::sweep::DEFAULT_STEPS_PER_DOUBLING, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub steps_per_doubling: u32,
+
+    /// Allocators of the child server: system, jemalloc, mimalloc, or all (a comma list
+    /// is fine, e.g. system,mimalloc).
+    #[arg(
+        long,
+        value_name = "ALLOCATOR[,ALLOCATOR…]|all",
+        value_delimiter = ',',
+        value_enum,
+        default_value = "jemalloc"
+    )]
+    pub allocator: Vec<SweepAllocatorArg>,
+
+    /// Measured load of each point, after its warm-up (e.g. 3s).
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Warm-up of each point before it is measured (e.g. 1s).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// Concurrent connections of each point (default: the scenario's, 32 for loh).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub connections: Option<usize>,
+
+    /// Drop in RPS between neighbouring sizes that counts as a cliff: a fraction or a
+    /// percentage (0.3, 30%).
+    #[arg(long, default_value = "0.3", value_parser = crate::sweep::parse_cliff_drop)]
+    pub cliff_drop: f64,
+
+    /// Output directory (default: results/sweep-<scenario>-<UTC timestamp>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Format of the table on stdout.
+    #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
+    pub format: TableFormatArg,
+}
+
+/// An allocator of `membench sweep --allocator`, or all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SweepAllocatorArg {
+    System,
+    Jemalloc,
+    Mimalloc,
+    /// system, jemalloc and mimalloc.
+    All,
+}
 
 /// How the server is started and what it guards against.
 #[derive(Debug, Clone, Args)]

@@ -6,6 +6,7 @@ mod explain;
 mod list;
 mod load;
 mod run;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => crate::server::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
+        Command::Sweep(args) => sweep::sweep(args),
         Command::List(args) => list::list(&args),
         Command::Load(args) => load::load(args),
         Command::Explain(args) => explain::explain(args),

@@ -7,7 +7,8 @@
 //! * [`trend`] — Theil–Sen slopes: growth that a sawtooth or a spike does not fake.
 //! * [`text`] — the short summary printed on stdout.
 //! * [`chart`] — the PNG/SVG chart in the style of the ASP.NET Core memory article, with
-//!   its embedded [`font`]; also several runs side by side or overlaid on one scale.
+//!   its embedded [`font`]; also several runs side by side or overlaid on one scale, and
+//!   the size-sweep chart.
 //! * [`compare`](mod@compare) — saved runs read back for `membench compare`, and the
 //!   table of their numbers (text or Markdown).
 //! * [`machine`] — cores, memory and kernel of the machine the run was measured on.
@@ -27,7 +28,7 @@ pub mod text;
 pub mod trend;
 
 pub use chart::{
-    CHART_SIZE_PX, ComparedRun, render_chart, render_overlay, render_side_by_side,
+    CHART_SIZE_PX, ComparedRun, render_chart, render_overlay, render_side_by_side, render_sweep,
     side_by_side_size_px,
 };
 pub use machine::MachineInfo;

@@ -6,6 +6,30 @@
 //! A sweep directory holds `sweep.json` ([`SweepResult`]), `sweep.csv` (one row per point),
 //! `sweep.png`/`.svg`, and one ordinary `membench run` results directory per point
 //! (`<allocator>-<size in bytes>/`), so any point can be opened or compared on its own.
+//!
+//! * [`sizes`] — `--sizes` (a range in log steps or a list), checked before anything runs,
+//!   and sizes named for people.
+//! * [`cliff`] — the cliff finder: a drop of more than `cliff_drop` between neighbours.
+//! * [`point`] — a [`SweepPoint`] from a finished run's summary and samples.
+//! * [`save`] — `sweep.json` and `sweep.csv`, rewritten after every point.
+//! * [`table`] — the table and cliff lines printed on stdout.
+
+pub mod cliff;
+pub mod point;
+pub mod save;
+pub mod sizes;
+pub mod table;
+
+pub use cliff::{find_cliffs, parse_cliff_drop};
+pub use point::{fresh_page_percent, minor_faults_per_s, point_from_run};
+pub use save::{SWEEP_CSV_COLUMNS, read_sweep, write_sweep_files};
+pub use sizes::{
+    DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZE_BYTES, MAX_SWEEP_SIZES, SizeSpec, SizesError,
+    format_size, parse_size_spec,
+};
+pub use table::{
+    SweepTableFormat, describe_cliffs, format_sweep_table, size_alone_drop, spacing_warning,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -76,7 +100,10 @@ pub struct SweepResult {
     pub points: Vec<SweepPoint>,
     /// Cliffs found per allocator, ascending size.
     pub cliffs: Vec<Cliff>,
-    /// How the sweep ended: `completed`, `interrupted` or `server died: …`.
+    /// How the sweep ended: `completed`, `interrupted` or `server died: …` (also
+    /// `error at …` when membench itself failed). `running` in the copies written after
+    /// each point while the sweep goes on: a file that still says so after membench has
+    /// exited comes from a sweep that was killed.
     pub end: String,
     /// The command line that made the sweep.
     pub command_line: Vec<String>,

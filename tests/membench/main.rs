@@ -7,3 +7,4 @@ mod cli;
 mod dashboard;
 mod run;
 mod serve;
+mod sweep;

@@ -14,7 +14,8 @@
 //! scale.
 //!
 //! Files: `data` turns the series into what is drawn, `legend` and `panels` draw,
-//! `compare` lays several runs out side by side or overlaid on one scale.
+//! `compare` lays several runs out side by side or overlaid on one scale, `sweep` draws
+//! a size sweep (RPS against size, cliffs marked).
 //!
 //! Honesty rules: only samples that exist are drawn, as straight lines between them (no
 //! smoothing); a line breaks where a value is missing rather than bridging the gap; a
@@ -37,11 +38,13 @@ pub use compare::{ComparedRun, render_overlay, render_side_by_side, side_by_side
 use data::ChartData;
 use legend::{draw_legend, legend_entries};
 use panels::{draw_load_panel, draw_memory_panel};
+pub use sweep::{DOTNET_LOH_THRESHOLD_BYTES, allocator_colour, render_sweep};
 
 mod compare;
 mod data;
 mod legend;
 mod panels;
+mod sweep;
 #[cfg(test)]
 pub(crate) mod tests;
 

@@ -1,0 +1,604 @@
+//! The sweep chart (`sweep.png`/`.svg`): throughput against size on a log axis, one curve
+//! per allocator, the cliffs marked, and below it what explains them.
+//!
+//! * Top panel — mean RPS of each point on a log axis, one colour per allocator (the
+//!   Okabe–Ito colours of `compare`, fixed per allocator so system, jemalloc and mimalloc
+//!   keep their colour from chart to chart). Log, because a cliff to 141 RPS must stay
+//!   visible next to 50K, and because a cost proportional to size is then a straight line
+//!   that a cliff steps off. A cliff is a down-triangle in the allocator's colour on the
+//!   lower point with the drop above it (`−52 %`); labels that would overlap are stacked.
+//! * Bottom panel — minor page faults per request as a share of the buffer's pages
+//!   (`faults/s ÷ RPS ÷ ⌈size ÷ page⌉`). This is chosen over allocations/s because it is the
+//!   cause: allocations per request are the same on both sides of a cliff (one buffer),
+//!   while this share goes from about 0 % (the freed buffer is reused, its pages are
+//!   resident) to about 100 % (every request maps fresh memory and faults in each page)
+//!   exactly where the throughput falls.
+//! * A thin dashed line at 85,000 B, labelled as the .NET large-object-heap threshold, so
+//!   a workshop sees that Rust's cliffs are elsewhere.
+//!
+//! The x axis is log2 of the size in bytes, with ticks at powers of two named in binary
+//! units (`64 KiB`, `1 MiB`). Only measured points are drawn, joined by straight lines.
+
+use std::path::Path;
+
+use anyhow::Context;
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::legend::{LegendEntry, Swatch, draw_legend};
+use super::panels::{DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_rps_tick};
+use super::{CHART_SIZE_PX, DrawResult, FONT_FAMILY, MUTED, TEXT, ensure_registered, fit_font};
+use crate::report::format::group_thousands;
+use crate::sweep::{SweepResult, format_size, fresh_page_percent};
+
+/// The .NET large-object-heap threshold, bytes: objects of at least this size go to the LOH.
+pub const DOTNET_LOH_THRESHOLD_BYTES: u64 = 85_000;
+/// Most tick labels on the size axis before every other power of two is skipped.
+const MAX_SIZE_TICKS: usize = 12;
+/// Padding on both sides of the size axis, in doublings, so end points sit off the axes.
+const SIZE_AXIS_PAD: f64 = 0.3;
+const CLIFF_LABEL_SIZE: f64 = 18.0;
+/// Height of one row of cliff labels, and of the RPS panel's plot (about), pixels: how
+/// much room above the curves the labels need.
+const LABEL_ROW_PX: f64 = 24.0;
+const RPS_PANEL_PX: f64 = 330.0;
+
+/// The colour of an allocator's curve: Okabe–Ito blue, vermillion and green, as the
+/// first three runs of a comparison; anything else dark grey.
+pub fn allocator_colour(allocator: &str) -> RGBColor {
+    match allocator {
+        "system" => RGBColor(0, 114, 178),
+        "jemalloc" => RGBColor(213, 94, 0),
+        "mimalloc" => RGBColor(0, 158, 115),
+        _ => RGBColor(60, 60, 60),
+    }
+}
+
+/// Draws the sweep chart as PNG (and SVG when asked). Needs at least one point.
+pub fn render_sweep(result: &SweepResult, png: &Path, svg: Option<&Path>) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !result.points.is_empty(),
+        "a sweep without points has nothing to draw"
+    );
+    ensure_registered()?;
+    {
+        let root = BitMapBackend::new(png, CHART_SIZE_PX).into_drawing_area();
+        draw(&root, result)
+            .and_then(|()| Ok(root.present()?))
+            .with_context(|| format!("cannot draw the sweep chart {}", png.display()))?;
+    }
+    if let Some(svg) = svg {
+        let root = SVGBackend::new(svg, CHART_SIZE_PX).into_drawing_area();
+        draw(&root, result)
+            .and_then(|()| Ok(root.present()?))
+            .with_context(|| format!("cannot draw the sweep chart {}", svg.display()))?;
+    }
+    Ok(())
+}
+
+/// What the chart draws, in chart coordinates: x = log2 of the size in bytes, RPS as
+/// log10 of requests per second.
+struct SweepChartData {
+    x_range: (f64, f64),
+    x_ticks: Vec<f64>,
+    /// log10 of the lowest and highest RPS on the axis.
+    y_range: (f64, f64),
+    y_ticks: Vec<f64>,
+    /// Per allocator: its colour, name and (x, log10 RPS) points.
+    rps: Vec<Curve>,
+    /// Per allocator: (x, % of the buffer's pages faulted per request).
+    fresh_pages_percent: Vec<Curve>,
+    /// Where each cliff lands: colour, x, log10 RPS of the lower point, label.
+    cliffs: Vec<(RGBColor, f64, f64, String)>,
+    fresh_max: f64,
+}
+
+/// One allocator's line in a panel.
+struct Curve {
+    colour: RGBColor,
+    allocator: String,
+    /// (x, y) in the panel's coordinates, ascending x.
+    points: Vec<(f64, f64)>,
+}
+
+fn log2_size(bytes: u64) -> f64 {
+    (bytes.max(1) as f64).log2()
+}
+
+impl SweepChartData {
+    fn from_result(result: &SweepResult, page_bytes: u64) -> SweepChartData {
+        // The planned sizes, so an interrupted sweep shows how far it got.
+        let sizes: Vec<u64> = result
+            .sizes_bytes
+            .iter()
+            .copied()
+            .chain(result.points.iter().map(|p| p.size_bytes))
+            .collect();
+        let min = sizes.iter().copied().min().unwrap_or(1);
+        let max = sizes.iter().copied().max().unwrap_or(1);
+        let pad = if min == max { 1.0 } else { SIZE_AXIS_PAD };
+        let x_range = (log2_size(min) - pad, log2_size(max) + pad);
+
+        let mut allocators: Vec<&str> = result.allocators.iter().map(String::as_str).collect();
+        for point in &result.points {
+            if !allocators.contains(&point.allocator.as_str()) {
+                allocators.push(&point.allocator);
+            }
+        }
+        // A log axis has no place for 0 RPS: such a point (nothing answered) is left out
+        // of the curve, which then breaks there.
+        let drawable = |rps: f64| rps.is_finite() && rps > 0.0;
+        let mut rps = Vec::new();
+        let mut fresh_pages_percent = Vec::new();
+        for allocator in allocators {
+            let colour = allocator_colour(allocator);
+            let mut points: Vec<_> = result
+                .points
+                .iter()
+                .filter(|p| p.allocator == allocator)
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            points.sort_by_key(|p| p.size_bytes);
+            rps.push(Curve {
+                colour,
+                allocator: allocator.to_string(),
+                points: points
+                    .iter()
+                    .filter(|p| drawable(p.rps))
+                    .map(|p| (log2_size(p.size_bytes), p.rps.log10()))
+                    .collect(),
+            });
+            fresh_pages_percent.push(Curve {
+                colour,
+                allocator: allocator.to_string(),
+                points: points
+                    .iter()
+                    .filter_map(|p| {
+                        Some((log2_size(p.size_bytes), fresh_page_percent(p, page_bytes)?))
+                    })
+                    .collect(),
+            });
+        }
+        let cliffs = result
+            .cliffs
+            .iter()
+            .filter(|cliff| drawable(cliff.to_rps))
+            .map(|cliff| {
+                (
+                    allocator_colour(&cliff.allocator),
+                    log2_size(cliff.to_size_bytes),
+                    cliff.to_rps.log10(),
+                    format!("−{:.0} %", cliff.drop_fraction * 100.0),
+                )
+            })
+            .collect();
+        let measured: Vec<f64> = result
+            .points
+            .iter()
+            .map(|p| p.rps)
+            .filter(|rps| drawable(*rps))
+            .collect();
+        let low = measured.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = measured.iter().copied().fold(0.0, f64::max);
+        let (low, high) = if high > 0.0 { (low, high) } else { (1.0, 10.0) };
+        // Room below the lowest point, and above the highest for the cliff labels: as
+        // many label rows as cliffs land on one size, out of the panel's height.
+        let bottom = (low / 1.6).log10();
+        let mut stacked = 0;
+        for cliff in &result.cliffs {
+            let same = result
+                .cliffs
+                .iter()
+                .filter(|other| other.to_size_bytes == cliff.to_size_bytes)
+                .count();
+            stacked = stacked.max(same);
+        }
+        let label_share = ((stacked as f64 * LABEL_ROW_PX + 12.0) / RPS_PANEL_PX).min(0.6);
+        let top = ((high * 1.3).log10() - label_share * bottom) / (1.0 - label_share);
+        let y_range = (bottom, top.max((high * 1.3).log10()));
+        let fresh_max = fresh_pages_percent
+            .iter()
+            .flat_map(|curve| &curve.points)
+            .map(|(_, y)| *y)
+            .filter(|y| y.is_finite())
+            .fold(0.0, f64::max);
+        SweepChartData {
+            x_range,
+            x_ticks: size_ticks(x_range, &sizes),
+            y_range,
+            y_ticks: rps_ticks(y_range),
+            rps,
+            fresh_pages_percent,
+            cliffs,
+            fresh_max,
+        }
+    }
+}
+
+/// Tick positions (log2 bytes): the powers of two inside the axis, every other one when
+/// there are too many; the measured sizes themselves when fewer than two powers fit.
+fn size_ticks(x_range: (f64, f64), sizes: &[u64]) -> Vec<f64> {
+    let first = x_range.0.ceil() as i64;
+    let last = x_range.1.floor() as i64;
+    let mut powers: Vec<i64> = (first..=last).collect();
+    if powers.len() > MAX_SIZE_TICKS {
+        // Keep the even exponents: 64 KiB, 256 KiB, 1 MiB, … (round numbers in KiB/MiB).
+        powers.retain(|power| power % 2 == 0);
+    }
+    if powers.len() >= 2 {
+        return powers.into_iter().map(|p| p as f64).collect();
+    }
+    let mut ticks: Vec<f64> = sizes.iter().map(|s| log2_size(*s)).collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    ticks
+}
+
+/// RPS ticks (log10) at 1, 2 and 5 times the powers of ten inside the axis; only the
+/// powers of ten when that would be too many.
+fn rps_ticks(y_range: (f64, f64)) -> Vec<f64> {
+    let ticks = |multiples: &[f64]| -> Vec<f64> {
+        let mut ticks = Vec::new();
+        for decade in (y_range.0.floor() as i32)..=(y_range.1.ceil() as i32) {
+            for multiple in multiples {
+                let tick = (multiple * 10f64.powi(decade)).log10();
+                if (y_range.0..=y_range.1).contains(&tick) {
+                    ticks.push(tick);
+                }
+            }
+        }
+        ticks
+    };
+    let fine = ticks(&[1.0, 2.0, 5.0]);
+    if fine.len() <= 9 { fine } else { ticks(&[1.0]) }
+}
+
+/// A tick label: a power of two in binary units (`64 KiB`), another size in bytes with
+/// thousands separators (`84,976 B`), since rounding would give neighbours the same name.
+fn tick_label(log2_bytes: f64) -> String {
+    let bytes = log2_bytes.exp2().round() as u64;
+    if bytes.is_power_of_two() {
+        format_size(bytes)
+    } else {
+        format!("{} B", group_thousands(bytes))
+    }
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, result: &SweepResult) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let data = SweepChartData::from_result(result, procfs::page_size());
+    root.fill(&WHITE)?;
+    let (width, _) = root.dim_in_pixel();
+    let mut title = format!(
+        "{}: requests per second by size ({} s per point after {} s warm-up, {} connections)",
+        result.scenario,
+        super::panels::format_tick(result.duration_s),
+        super::panels::format_tick(result.warmup_s),
+        result.connections
+    );
+    if result.end != "completed" {
+        title.push_str(&format!(" — {}", result.end));
+    }
+    let title_font = fit_font(root, &title, 26.0, width as f64 - 40.0, FontStyle::Bold)?;
+    root.draw(&Text::new(
+        title,
+        (width as i32 / 2, 10),
+        title_font.pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    let (_, rest) = root.split_vertically(48);
+
+    let mut entries: Vec<LegendEntry> = data
+        .rps
+        .iter()
+        .map(|curve| LegendEntry {
+            swatch: Swatch::Line(curve.colour),
+            label: curve.allocator.clone(),
+            color: TEXT,
+        })
+        .collect();
+    entries.push(LegendEntry {
+        swatch: Swatch::None,
+        label: format!(
+            "▼ −N %: cliff, RPS more than {:.0} % below the previous size",
+            result.cliff_drop * 100.0
+        ),
+        color: TEXT,
+    });
+    let legend_h = draw_legend(&rest, &entries)?;
+    let (_, panels) = rest.split_vertically(legend_h);
+    let (_, height) = panels.dim_in_pixel();
+    let (top, bottom) = panels.split_vertically((height as f64 * 0.6) as i32);
+    draw_rps_panel(&top, &data)?;
+    draw_fault_panel(&bottom, &data)?;
+    Ok(())
+}
+
+/// An axis linear in its values (log2 bytes, log10 RPS, %) with ticks where asked; plotters'
+/// own `with_key_points` cannot take a label formatter on an `f64` axis, hence this.
+struct TickedAxis {
+    linear: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl TickedAxis {
+    fn new(range: (f64, f64), ticks: &[f64]) -> TickedAxis {
+        TickedAxis {
+            linear: (range.0..range.1).into(),
+            ticks: ticks.to_vec(),
+        }
+    }
+}
+
+impl Ranged for TickedAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.linear.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Bold points only: no light mesh lines between the ticks.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.linear.range()
+    }
+}
+
+const LINE_LOOK: Look = Look {
+    dashed: false,
+    dots: true,
+    dense: false,
+};
+
+fn draw_rps_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &SweepChartData,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(6)
+        .margin_left(8)
+        .margin_right(44)
+        .y_label_area_size(LEFT_LABELS_PX)
+        .x_label_area_size(8)
+        .build_cartesian_2d(
+            TickedAxis::new(data.x_range, &data.x_ticks),
+            TickedAxis::new(data.y_range, &data.y_ticks),
+        )?;
+    let rps_label = |log_rps: &f64| {
+        let rps = 10f64.powf(*log_rps);
+        if rps >= 999_999.0 {
+            format!(
+                "{}M",
+                super::panels::format_tick((rps / 100_000.0).round() / 10.0)
+            )
+        } else {
+            format_rps_tick(rps)
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_label_formatter(&|_| String::new())
+        .y_label_formatter(&rps_label)
+        .y_desc("requests per second (log)")
+        .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
+        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
+        .light_line_style(WHITE)
+        .bold_line_style(BLACK.mix(0.12))
+        .axis_style(BLACK.mix(0.5))
+        .draw()?;
+
+    draw_loh_line(&chart, data.x_range, data.y_range, true)?;
+    let plot = chart.plotting_area();
+    for curve in &data.rps {
+        draw_line(plot, &curve.points, curve.colour, LINE_LOOK)?;
+    }
+    let pixels = plot.strip_coord_spec();
+    let (base_x, base_y) = plot.get_base_pixel();
+    let font = (FONT_FAMILY, CLIFF_LABEL_SIZE)
+        .into_font()
+        .style(FontStyle::Bold);
+    let marks: Vec<(RGBColor, i32, i32, &String)> = data
+        .cliffs
+        .iter()
+        .map(|(colour, to_x, to_log_rps, label)| {
+            let (x, y) = plot.map_coordinate(&(*to_x, *to_log_rps));
+            (*colour, x - base_x, y - base_y, label)
+        })
+        .collect();
+    // Boxes already taken, in pixels (left, top, right, bottom): every triangle first,
+    // then each label as it is placed; a label that would overlap one moves above it.
+    let mut taken: Vec<(i32, i32, i32, i32)> = Vec::new();
+    for (colour, x, y, _) in &marks {
+        // A down-pointing triangle just above the lower point.
+        pixels.draw(&Polygon::new(
+            vec![(*x, y - 7), (x - 8, y - 21), (x + 8, y - 21)],
+            colour.filled(),
+        ))?;
+        taken.push((x - 9, y - 22, x + 9, y - 6));
+    }
+    for (colour, x, y, label) in &marks {
+        let style = font.color(colour).pos(Pos::new(HPos::Center, VPos::Bottom));
+        let (w, h) = pixels.estimate_text_size(label, &style)?;
+        let (w, h) = (w as i32, h as i32);
+        let mut bottom = y - 24;
+        while let Some(hit) = taken.iter().find(|(left, top, right, low)| {
+            x - w / 2 < *right && x + w / 2 > *left && bottom - h < *low && bottom > *top
+        }) {
+            bottom = hit.1 - 4;
+        }
+        taken.push((x - w / 2, bottom - h, x + w / 2, bottom));
+        // A light halo keeps the label readable where a curve passes behind it.
+        pixels.draw(&Rectangle::new(
+            [(x - w / 2 - 2, bottom - h - 1), (x + w / 2 + 2, bottom + 1)],
+            WHITE.mix(0.8).filled(),
+        ))?;
+        pixels.draw(&Text::new(label.to_string(), (*x, bottom), style))?;
+    }
+    Ok(())
+}
+
+fn draw_fault_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &SweepChartData,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let top_percent = (data.fresh_max * 1.15).max(125.0);
+    let percent_ticks: Vec<f64> = (0..)
+        .map(|step| f64::from(step) * 50.0)
+        .take_while(|tick| *tick <= top_percent)
+        .collect();
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(10)
+        .margin_left(8)
+        .margin_right(44)
+        .margin_bottom(6)
+        .y_label_area_size(LEFT_LABELS_PX)
+        .x_label_area_size(58)
+        .build_cartesian_2d(
+            TickedAxis::new(data.x_range, &data.x_ticks),
+            TickedAxis::new((0.0, top_percent), &percent_ticks),
+        )?;
+    let size_label = |x: &f64| tick_label(*x);
+    let percent_label = |p: &f64| format!("{p:.0} %");
+    chart
+        .configure_mesh()
+        .x_label_formatter(&size_label)
+        .y_label_formatter(&percent_label)
+        .x_desc("size (log scale)")
+        .y_desc("pages faulted / request")
+        .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
+        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
+        .light_line_style(WHITE)
+        .bold_line_style(BLACK.mix(0.12))
+        .axis_style(BLACK.mix(0.5))
+        .draw()?;
+    draw_loh_line(&chart, data.x_range, (0.0, top_percent), false)?;
+    let plot = chart.plotting_area();
+    for curve in &data.fresh_pages_percent {
+        draw_line(plot, &curve.points, curve.colour, LINE_LOOK)?;
+    }
+    plot.strip_coord_spec().draw(&Text::new(
+        "minor page faults per request, % of the buffer's pages: 0 % = freed memory reused, 100 % = every page fresh from the OS",
+        (10, 6),
+        (FONT_FAMILY, 15.0)
+            .into_font()
+            .color(&MUTED)
+            .pos(Pos::new(HPos::Left, VPos::Top)),
+    ))?;
+    Ok(())
+}
+
+/// The dashed .NET LOH line at 85,000 B when it is inside the size axis; labelled in the
+/// top panel only.
+fn draw_loh_line<DB: DrawingBackend>(
+    chart: &ChartContext<DB, Cartesian2d<TickedAxis, TickedAxis>>,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    labelled: bool,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let x = log2_size(DOTNET_LOH_THRESHOLD_BYTES);
+    if !(x_range.0..=x_range.1).contains(&x) {
+        return Ok(());
+    }
+    let plot = chart.plotting_area();
+    plot.draw(&DashedPathElement::new(
+        vec![(x, y_range.0), (x, y_range.1)],
+        6,
+        5,
+        MUTED.stroke_width(2),
+    ))?;
+    if labelled {
+        // At the foot of the panel: small sizes have the highest RPS, so the corner
+        // below their curves is free, while the cliff labels stack above them.
+        let (px, py) = plot.map_coordinate(&(x, y_range.0));
+        let (base_x, base_y) = plot.get_base_pixel();
+        plot.strip_coord_spec().draw(&Text::new(
+            ".NET LOH threshold (85,000 B)",
+            (px - base_x + 6, py - base_y - 4),
+            (FONT_FAMILY, 15.0)
+                .into_font()
+                .color(&MUTED)
+                .pos(Pos::new(HPos::Left, VPos::Bottom)),
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::save::tests::synthetic_sweep;
+
+    #[test]
+    fn the_sweep_chart_is_drawn_with_every_allocator_colour() {
+        let dir = tempfile::tempdir().unwrap();
+        let sweep = synthetic_sweep();
+        let png = dir.path().join("sweep.png");
+        let svg = dir.path().join("sweep.svg");
+        render_sweep(&sweep, &png, Some(&svg)).unwrap();
+        let image = image::open(&png).unwrap().to_rgb8();
+        assert_eq!(image.dimensions(), CHART_SIZE_PX);
+        let colours: std::collections::HashSet<[u8; 3]> = image.pixels().map(|p| p.0).collect();
+        for allocator in &sweep.allocators {
+            let RGBColor(r, g, b) = allocator_colour(allocator);
+            assert!(colours.contains(&[r, g, b]), "no {allocator} colour");
+        }
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(text.contains(".NET LOH threshold (85,000 B)"));
+        let drop = format!("−{:.0} %", sweep.cliffs[0].drop_fraction * 100.0);
+        assert!(text.contains(&drop), "no cliff label {drop}");
+        assert!(text.contains("16 MiB") && text.contains("64 KiB"));
+    }
+
+    #[test]
+    fn rps_ticks_are_one_two_five_or_decades() {
+        let ticks = rps_ticks((2.0, 4.5));
+        let rps: Vec<u64> = ticks
+            .iter()
+            .map(|t| 10f64.powf(*t).round() as u64)
+            .collect();
+        assert_eq!(
+            rps,
+            vec![100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000]
+        );
+        assert_eq!(rps_ticks((0.5, 6.5)).len(), 6);
+    }
+
+    #[test]
+    fn ticks_are_powers_of_two_or_the_sizes_themselves() {
+        let default = size_ticks((15.7, 26.3), &[1 << 16, 1 << 26]);
+        assert_eq!(default.len(), 11, "64 KiB … 64 MiB, every power");
+        let wide = size_ticks((13.7, 26.3), &[1 << 14, 1 << 26]);
+        assert_eq!(wide, vec![14.0, 16.0, 18.0, 20.0, 22.0, 24.0, 26.0]);
+        assert_eq!(tick_label(20.0), "1 MiB");
+        let narrow = size_ticks(
+            (log2_size(84_975) - 0.3, log2_size(84_976) + 0.3),
+            &[84_976, 84_975],
+        );
+        assert_eq!(narrow.len(), 2);
+        assert_eq!(tick_label(narrow[1]), "84,976 B");
+    }
+}

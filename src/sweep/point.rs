@@ -1,0 +1,123 @@
+//! One sweep point from a finished run: its `summary.json` numbers (RPS, latency,
+//! allocation rates, peak RSS, reclaim events, errors) and, from its samples, the minor
+//! page faults per second of the measured phase, which the summary does not carry.
+//!
+//! Faults are what explains an allocator's cliff: below it a freed buffer is reused and
+//! its pages are already resident; above it every request maps fresh memory and touches
+//! each page for the first time, one minor fault per page.
+
+use super::SweepPoint;
+use crate::report::Summary;
+use crate::series::{Phase, Sample};
+
+/// The point for `allocator` at `size_bytes` from its run's summary and samples;
+/// `run_dir` is the run directory relative to the sweep directory.
+pub fn point_from_run(
+    allocator: &str,
+    size_bytes: u64,
+    summary: &Summary,
+    samples: &[Sample],
+    run_dir: String,
+) -> SweepPoint {
+    SweepPoint {
+        allocator: allocator.to_string(),
+        size_bytes,
+        rps: summary.load.rps_mean,
+        latency_p99_us: summary.latency.p99_us,
+        allocs_per_s: summary.load.allocs_per_s_mean,
+        alloc_bytes_per_s: summary.load.alloc_bytes_per_s_mean,
+        minor_faults_per_s: minor_faults_per_s(samples),
+        peak_rss_bytes: summary.memory.rss.peak_bytes,
+        reclaim_events: summary.reclaim.events_total,
+        errors: summary.totals.errors
+            + summary.totals.status_3xx
+            + summary.totals.status_4xx
+            + summary.totals.status_5xx,
+        run_dir,
+    }
+}
+
+/// Minor page faults per second over the measured phase (the samples after the warm-up,
+/// as the summary's means): each sample's `minor_faults` counts its own interval, so the
+/// rate is their sum over the sum of their intervals. Samples taken after the server ended
+/// (`/proc` gone) count neither faults nor time. 0 when nothing was measured.
+pub fn minor_faults_per_s(samples: &[Sample]) -> f64 {
+    let (faults, seconds) = samples
+        .iter()
+        .filter(|sample| sample.phase != Some(Phase::Warmup) && sample.process_sampled())
+        .fold((0u64, 0.0f64), |(faults, seconds), sample| {
+            (faults + sample.minor_faults, seconds + sample.interval_s)
+        });
+    if seconds > 0.0 {
+        faults as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
+/// Minor page faults per request as a percentage of the pages of one buffer of the
+/// point's size (`faults/s ÷ RPS ÷ ⌈size ÷ page⌉ × 100`): about 0 % where freed buffers are
+/// reused, about 100 % where every request faults in a fresh buffer page by page. `None`
+/// without throughput to divide by.
+pub fn fresh_page_percent(point: &SweepPoint, page_bytes: u64) -> Option<f64> {
+    if !(point.rps.is_finite() && point.rps > 0.0) {
+        return None;
+    }
+    let pages = point.size_bytes.div_ceil(page_bytes.max(1)).max(1);
+    Some(point.minor_faults_per_s / point.rps / pages as f64 * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(phase: Phase, interval_s: f64, minor_faults: u64, rss_bytes: u64) -> Sample {
+        Sample {
+            phase: Some(phase),
+            interval_s,
+            minor_faults,
+            rss_bytes,
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn faults_per_second_count_the_measured_phase_only() {
+        let samples = [
+            // The first sample holds the process's faults since it started: warm-up.
+            sample(Phase::Warmup, 0.000_001, 90_000, 10 << 20),
+            sample(Phase::Warmup, 0.25, 40_000, 10 << 20),
+            sample(Phase::Load, 0.25, 1_000, 10 << 20),
+            sample(Phase::Load, 0.5, 3_000, 10 << 20),
+            sample(Phase::Final, 0.25, 500, 10 << 20),
+            // The server had ended: zeros that are not measurements.
+            sample(Phase::Final, 0.25, 0, 0),
+        ];
+        let expected = (1_000 + 3_000 + 500) as f64 / (0.25 + 0.5 + 0.25);
+        assert!((minor_faults_per_s(&samples) - expected).abs() < 1e-9);
+        assert_eq!(minor_faults_per_s(&samples[..2]), 0.0);
+    }
+
+    #[test]
+    fn fresh_pages_are_faults_per_request_over_the_buffers_pages() {
+        let point = |size_bytes: u64, rps: f64, minor_faults_per_s: f64| SweepPoint {
+            allocator: "jemalloc".into(),
+            size_bytes,
+            rps,
+            latency_p99_us: None,
+            allocs_per_s: None,
+            alloc_bytes_per_s: None,
+            minor_faults_per_s,
+            peak_rss_bytes: 0,
+            reclaim_events: None,
+            errors: 0,
+            run_dir: String::new(),
+        };
+        // 8 MiB is 2048 pages of 4 KiB: 141 requests/s faulting every page.
+        let all = fresh_page_percent(&point(8 << 20, 141.0, 141.0 * 2048.0), 4096).unwrap();
+        assert!((all - 100.0).abs() < 1e-9);
+        // A size below one page is one page.
+        assert_eq!(fresh_page_percent(&point(100, 10.0, 5.0), 4096), Some(50.0));
+        assert_eq!(fresh_page_percent(&point(100, 0.0, 5.0), 4096), None);
+    }
+}

@@ -1,0 +1,149 @@
+//! Writing a sweep: `sweep.json` (the whole [`SweepResult`], read back by the gallery) and
+//! `sweep.csv` (one row per point, for a spreadsheet). Both are rewritten after every point,
+//! through a temporary file and a rename, so a reader never sees half a file and a sweep
+//! killed outright still leaves every finished point on disk.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::{SweepPoint, SweepResult};
+
+/// The columns of `sweep.csv`, in order: the fields of [`SweepPoint`]; empty cells where a
+/// value is `None` (not reported), never zero.
+pub const SWEEP_CSV_COLUMNS: [&str; 11] = [
+    "allocator",
+    "size_bytes",
+    "rps",
+    "latency_p99_us",
+    "allocs_per_s",
+    "alloc_bytes_per_s",
+    "minor_faults_per_s",
+    "peak_rss_bytes",
+    "reclaim_events",
+    "errors",
+    "run_dir",
+];
+
+/// Writes `sweep.json` and `sweep.csv` into `dir`.
+pub fn write_sweep_files(dir: &Path, result: &SweepResult) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(result).context("cannot serialise the sweep")?;
+    write_replacing(&dir.join("sweep.json"), (json + "\n").as_bytes())?;
+    write_replacing(&dir.join("sweep.csv"), &csv_bytes(&result.points)?)
+}
+
+/// Reads a `sweep.json` written by [`write_sweep_files`].
+pub fn read_sweep(path: &Path) -> anyhow::Result<SweepResult> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the sweep {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a sweep.json written by membench sweep",
+            path.display()
+        )
+    })
+}
+
+fn csv_bytes(points: &[SweepPoint]) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // Written by hand rather than by serde so the header exists even with no point yet.
+    writer.write_record(SWEEP_CSV_COLUMNS)?;
+    let optional = |value: Option<String>| value.unwrap_or_default();
+    for point in points {
+        writer.write_record([
+            point.allocator.clone(),
+            point.size_bytes.to_string(),
+            format!("{:.1}", point.rps),
+            optional(point.latency_p99_us.map(|v| v.to_string())),
+            optional(point.allocs_per_s.map(|v| format!("{v:.1}"))),
+            optional(point.alloc_bytes_per_s.map(|v| format!("{v:.0}"))),
+            format!("{:.1}", point.minor_faults_per_s),
+            point.peak_rss_bytes.to_string(),
+            optional(point.reclaim_events.map(|v| v.to_string())),
+            point.errors.to_string(),
+            point.run_dir.clone(),
+        ])?;
+    }
+    writer
+        .into_inner()
+        .map_err(|err| anyhow::anyhow!("cannot write the sweep CSV: {err}"))
+}
+
+fn write_replacing(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::sweep::{SWEEP_FORMAT_VERSION, find_cliffs};
+
+    /// A small synthetic sweep: two allocators, three sizes, a cliff for jemalloc.
+    pub(crate) fn synthetic_sweep() -> SweepResult {
+        let sizes = vec![64 << 10, 1 << 20, 16 << 20];
+        let mut points = Vec::new();
+        for (allocator, rps) in [
+            ("system", [24_000.0, 21_000.0, 19_500.0]),
+            ("jemalloc", [22_000.0, 21_500.0, 6_000.0]),
+        ] {
+            for (size_bytes, rps) in sizes.iter().zip(rps) {
+                points.push(SweepPoint {
+                    allocator: allocator.to_string(),
+                    size_bytes: *size_bytes,
+                    rps,
+                    latency_p99_us: Some(2_500),
+                    allocs_per_s: Some(rps * 3.0),
+                    alloc_bytes_per_s: None,
+                    minor_faults_per_s: if rps < 10_000.0 {
+                        rps * (*size_bytes / 4096) as f64
+                    } else {
+                        120.0
+                    },
+                    peak_rss_bytes: 40 << 20,
+                    reclaim_events: (allocator == "jemalloc").then_some(7),
+                    errors: 0,
+                    run_dir: format!("{allocator}-{size_bytes}"),
+                });
+            }
+        }
+        let cliffs = find_cliffs(&points, 0.3);
+        SweepResult {
+            format_version: SWEEP_FORMAT_VERSION,
+            scenario: "loh".to_string(),
+            sizes_bytes: sizes,
+            allocators: vec!["system".to_string(), "jemalloc".to_string()],
+            duration_s: 2.0,
+            warmup_s: 1.0,
+            connections: 32,
+            cliff_drop: 0.3,
+            points,
+            cliffs,
+            end: "completed".to_string(),
+            command_line: vec!["membench".to_string(), "sweep".to_string()],
+        }
+    }
+
+    #[test]
+    fn a_sweep_round_trips_through_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let sweep = synthetic_sweep();
+        assert_eq!(sweep.cliffs.len(), 1);
+        write_sweep_files(dir.path(), &sweep).unwrap();
+        assert_eq!(read_sweep(&dir.path().join("sweep.json")).unwrap(), sweep);
+        let csv = std::fs::read_to_string(dir.path().join("sweep.csv")).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], SWEEP_CSV_COLUMNS.join(","));
+        assert_eq!(lines.len(), 1 + sweep.points.len());
+        // system reports no reclaim events and nobody alloc bytes: empty cells, not 0.
+        assert_eq!(
+            lines[1],
+            "system,65536,24000.0,2500,72000.0,,120.0,41943040,,0,system-65536"
+        );
+        assert!(!dir.path().join("sweep.json.partial").exists());
+    }
+}

@@ -1,0 +1,278 @@
+//! `--sizes`: which sizes a sweep measures. Either a range `A..B` walked in log steps
+//! (`--steps-per-doubling` sizes per doubling, both ends included) or a comma list
+//! (`64KiB,1MiB,8MiB`). Every size is parsed by [`crate::units::parse_byte_size`] and
+//! checked against the child server's `--max-size` before anything runs, so a typo never
+//! costs the first points of a long sweep. Also how sizes are named for people
+//! (`64 KiB`, `5.7 MiB`), shared by the table, the cliff lines and the chart's ticks.
+
+use crate::units::parse_byte_size;
+
+/// Largest size a sweep may ask for: the child server's default `--max-size` (64 MiB);
+/// larger sizes would only be answered with 400s.
+pub const MAX_SWEEP_SIZE_BYTES: u64 = 64 << 20;
+/// Most sizes one sweep may measure per allocator: beyond this a sweep takes hours and
+/// the neighbours are too close for a 30 % drop to mean anything.
+pub const MAX_SWEEP_SIZES: usize = 100;
+/// Sizes per doubling when `--steps-per-doubling` is not given: 64KiB..64MiB is then 21
+/// sizes, each about 41 % larger than the one before.
+pub const DEFAULT_STEPS_PER_DOUBLING: u32 = 2;
+
+/// What `--sizes` says, before the steps per doubling turn a range into sizes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SizeSpec {
+    /// `A..B`: from `from_bytes` to `to_bytes`, both included, in log steps.
+    Range { from_bytes: u64, to_bytes: u64 },
+    /// `A,B,C`: exactly these sizes (sorted and deduplicated when expanded).
+    List(Vec<u64>),
+}
+
+/// Why the sizes of a sweep cannot be measured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizesError {
+    #[error(
+        "--sizes {spec} with {steps} steps per doubling is {count} sizes; a sweep measures at most {max}: use fewer --steps-per-doubling or a narrower range"
+    )]
+    TooMany {
+        spec: String,
+        steps: u32,
+        count: usize,
+        max: usize,
+    },
+}
+
+/// Parses `--sizes`: `A..B` (also `A..=B`) or a comma list; each size as
+/// [`parse_byte_size`] reads it and within 1 byte ..= [`MAX_SWEEP_SIZE_BYTES`]. Errors
+/// quote the input and say what is expected.
+pub fn parse_size_spec(input: &str) -> Result<SizeSpec, String> {
+    let expected = "expected a range such as 64KiB..64MiB or a list such as 64KiB,1MiB,8MiB";
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(format!("invalid sizes \"{input}\": empty; {expected}"));
+    }
+    if let Some((from, to)) = trimmed.split_once("..") {
+        let to = to.strip_prefix('=').unwrap_or(to);
+        let bound = |text: &str, which: &str| -> Result<u64, String> {
+            if text.trim().is_empty() {
+                return Err(format!(
+                    "invalid sizes \"{input}\": the range has no {which} size; {expected}"
+                ));
+            }
+            checked_size(text, input)
+        };
+        let from_bytes = bound(from, "first")?;
+        let to_bytes = bound(to, "last")?;
+        if from_bytes > to_bytes {
+            return Err(format!(
+                "invalid sizes \"{input}\": the range goes down ({} > {}); write the smaller size first, e.g. {}..{}",
+                format_size(from_bytes),
+                format_size(to_bytes),
+                to.trim(),
+                from.trim()
+            ));
+        }
+        return Ok(SizeSpec::Range {
+            from_bytes,
+            to_bytes,
+        });
+    }
+    let mut sizes = Vec::new();
+    for item in trimmed.split(',') {
+        if item.trim().is_empty() {
+            return Err(format!(
+                "invalid sizes \"{input}\": an empty item in the list; {expected}"
+            ));
+        }
+        sizes.push(checked_size(item, input)?);
+    }
+    Ok(SizeSpec::List(sizes))
+}
+
+/// One size of `--sizes`, within what the server accepts.
+fn checked_size(text: &str, input: &str) -> Result<u64, String> {
+    let bytes = parse_byte_size(text).map_err(|err| format!("in sizes \"{input}\": {err}"))?;
+    if !(1..=MAX_SWEEP_SIZE_BYTES).contains(&bytes) {
+        return Err(format!(
+            "invalid size \"{}\" in sizes \"{input}\": the server accepts 1 byte to {} (its --max-size)",
+            text.trim(),
+            format_size(MAX_SWEEP_SIZE_BYTES)
+        ));
+    }
+    Ok(bytes)
+}
+
+impl SizeSpec {
+    /// The sizes to measure, ascending and without duplicates. A range walks
+    /// `from × 2^(k / steps_per_doubling)` (rounded to whole bytes) for k = 0, 1, … while
+    /// it stays at or below `to`, and always ends with `to` itself.
+    pub fn expand(&self, steps_per_doubling: u32) -> Result<Vec<u64>, SizesError> {
+        let steps = steps_per_doubling.max(1);
+        let mut sizes = match self {
+            SizeSpec::List(sizes) => sizes.clone(),
+            SizeSpec::Range {
+                from_bytes,
+                to_bytes,
+            } => {
+                let mut sizes: Vec<u64> = Vec::new();
+                // `from_bytes << whole` cannot overflow: from ≥ 1 and to ≤ 64 MiB, so the
+                // walk passes `to` by the 27th doubling and stops.
+                for k in 0u32.. {
+                    // Whole doublings by shifting keep powers of two exact; only the
+                    // fraction of a doubling goes through floating point.
+                    let whole = k / steps;
+                    let fraction = f64::from(k % steps) / f64::from(steps);
+                    let size = ((from_bytes << whole) as f64 * fraction.exp2()).round() as u64;
+                    if size > *to_bytes {
+                        break;
+                    }
+                    // Small sizes round to the same byte count: count each size once.
+                    if sizes.last() != Some(&size) {
+                        sizes.push(size);
+                    }
+                    if sizes.len() > MAX_SWEEP_SIZES {
+                        break;
+                    }
+                }
+                sizes.push(*to_bytes);
+                sizes
+            }
+        };
+        sizes.sort_unstable();
+        sizes.dedup();
+        if sizes.len() > MAX_SWEEP_SIZES {
+            return Err(SizesError::TooMany {
+                spec: self.to_string(),
+                steps,
+                count: sizes.len(),
+                max: MAX_SWEEP_SIZES,
+            });
+        }
+        Ok(sizes)
+    }
+}
+
+impl std::fmt::Display for SizeSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SizeSpec::Range {
+                from_bytes,
+                to_bytes,
+            } => write!(
+                f,
+                "{}..{}",
+                format_size(*from_bytes),
+                format_size(*to_bytes)
+            ),
+            SizeSpec::List(sizes) => {
+                let names: Vec<String> = sizes.iter().map(|s| format_size(*s)).collect();
+                f.write_str(&names.join(","))
+            }
+        }
+    }
+}
+
+/// A size for people, binary units, at most one decimal and none when it is whole:
+/// `512 B`, `64 KiB`, `90.5 KiB`, `5.7 MiB`, `64 MiB`.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    format!("{text} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(spec: &str, steps: u32) -> Vec<u64> {
+        parse_size_spec(spec).unwrap().expand(steps).unwrap()
+    }
+
+    #[test]
+    fn the_default_range_is_21_sizes_from_end_to_end() {
+        let sizes = expand("64KiB..64MiB", DEFAULT_STEPS_PER_DOUBLING);
+        assert_eq!(sizes.len(), 21);
+        assert_eq!(sizes[0], 64 << 10);
+        assert_eq!(
+            sizes[1],
+            ((64u64 << 10) as f64 * 2f64.sqrt()).round() as u64
+        );
+        assert_eq!(sizes[2], 128 << 10);
+        assert_eq!(*sizes.last().unwrap(), 64 << 20);
+        assert!(sizes.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn one_step_per_doubling_is_the_powers_of_two() {
+        let sizes = expand("64KiB..16MiB", 1);
+        let powers: Vec<u64> = (16..=24).map(|shift| 1u64 << shift).collect();
+        assert_eq!(sizes, powers);
+    }
+
+    #[test]
+    fn an_end_off_the_grid_is_still_measured() {
+        let sizes = expand("1MiB..3MiB", 1);
+        assert_eq!(sizes, vec![1 << 20, 2 << 20, 3 << 20]);
+        assert_eq!(expand("85000..=85000", 4), vec![85_000]);
+    }
+
+    #[test]
+    fn lists_are_sorted_and_deduplicated() {
+        assert_eq!(
+            expand("1MiB, 84976,64KiB,1048576", 2),
+            vec![65_536, 84_976, 1 << 20]
+        );
+    }
+
+    #[test]
+    fn tiny_ranges_round_to_distinct_whole_bytes() {
+        let sizes = expand("1..8", 4);
+        assert_eq!(sizes.first(), Some(&1));
+        assert_eq!(sizes.last(), Some(&8));
+        assert!(sizes.windows(2).all(|pair| pair[0] < pair[1]), "{sizes:?}");
+    }
+
+    #[test]
+    fn bad_sizes_are_refused_quoting_the_input() {
+        for (input, says) in [
+            ("1..", "no last size"),
+            ("..1MiB", "no first size"),
+            ("0", "1 byte to 64 MiB"),
+            ("100MiB", "\"100MiB\""),
+            ("64KiB..100MiB", "--max-size"),
+            ("8MiB..1MiB", "goes down"),
+            ("64KiB,,1MiB", "empty item"),
+            ("abc", "\"abc\""),
+            ("", "empty"),
+        ] {
+            let err = parse_size_spec(input).unwrap_err();
+            assert!(err.contains(says), "{input:?}: {err}");
+            assert!(err.contains(&format!("\"{input}\"")), "{input:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn too_many_sizes_are_refused_before_anything_runs() {
+        let err = parse_size_spec("1..64MiB")
+            .unwrap()
+            .expand(16)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 100"), "{err}");
+        assert!(err.contains("1 B..64 MiB"), "{err}");
+    }
+
+    #[test]
+    fn sizes_are_named_for_people() {
+        assert_eq!(format_size(512), "512 B");
+        assert_eq!(format_size(64 << 10), "64 KiB");
+        assert_eq!(format_size(92_682), "90.5 KiB");
+        assert_eq!(format_size(5_931_642), "5.7 MiB");
+        assert_eq!(format_size(64 << 20), "64 MiB");
+    }
+}
