@@ -33,6 +33,9 @@ pub enum Command {
     /// Put 2 to 6 runs side by side on one memory scale, with a table of their numbers.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// Write DIR/index.html: every comparison, run and sweep under DIR on one offline page,
+    /// with charts, tables, verdicts and a paragraph per pair from the measured numbers.
+    Gallery(GalleryArgs),
     /// List the built-in scenarios.
     List,
     /// Drive any http:// URL with the built-in load generator and print the totals
@@ -274,6 +277,14 @@ pub struct CompareArgs {
     /// Output directory (default: results/compare-<UTC timestamp>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// The directory a gallery is made from.
+#[derive(Debug, Clone, Args)]
+pub struct GalleryArgs {
+    /// Directory holding the outputs of `membench compare --out`, `membench run --out` and
+    /// `membench sweep --out`, one per subdirectory (e.g. results/gallery).
+    pub dir: PathBuf,
 }
 
 /// How the comparison table is printed on stdout.

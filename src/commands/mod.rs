@@ -3,6 +3,7 @@
 
 mod compare;
 mod explain;
+mod gallery;
 mod list;
 mod load;
 mod run;
@@ -17,6 +18,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => crate::server::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
+        Command::Gallery(args) => gallery::gallery(args),
         Command::List => list::list(),
         Command::Load(args) => load::load(args),
         Command::Explain(args) => explain::explain(args),
