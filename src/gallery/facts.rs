@@ -75,8 +75,18 @@ pub fn format_rate_per_min(metric: Metric, slope: f64) -> String {
         Metric::HeapLive | Metric::Rss | Metric::AllocatorResident => format_slope(slope),
         _ => {
             let rounded = slope.round();
-            let sign = if rounded > 0.0 { "+" } else { "" };
-            format!("{sign}{rounded:.0} {}", metric.slope_unit())
+            let sign = if rounded > 0.0 {
+                "+"
+            } else if rounded < 0.0 {
+                "-"
+            } else {
+                ""
+            };
+            format!(
+                "{sign}{} {}",
+                group_thousands(rounded.abs() as u64),
+                metric.slope_unit()
+            )
         }
     }
 }
@@ -226,6 +236,10 @@ mod tests {
         assert_eq!(percent_change(1000.0, 1042.0).as_deref(), Some("+4.2 %"));
         assert_eq!(format_rps(18_234.4), "18,234");
         assert_eq!(format_rate_per_min(Metric::OpenFds, 12.4), "+12 fds/min");
+        assert_eq!(
+            format_rate_per_min(Metric::TcpEstablished, -11_915.4),
+            "-11,915 sockets/min"
+        );
         assert_eq!(format_rate_per_min(Metric::HeapLive, 0.0), "±0.00 MB/min");
     }
 }

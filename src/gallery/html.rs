@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Component, Path};
 
 use super::discovery::{ComparisonDir, Found, SweepDir};
-use super::facts::format_rps;
+use super::facts::{self, format_rps};
 use super::paragraphs::{self, PairKind, cliff_line, recognise};
 use crate::report::compare::{SavedRun, TableFormat, format_table, run_labels};
 use crate::report::format::{format_latency_us, format_mb, group_thousands};
@@ -72,7 +72,7 @@ pub fn render_page(root: &Path, found: &Found, made_at: &str) -> String {
             c.dir.clone(),
         )
     });
-    for comparison in comparisons {
+    for comparison in &comparisons {
         sections.push(comparison_section(root, comparison));
     }
     let mut runs: Vec<&SavedRun> = found.runs.iter().collect();
@@ -82,7 +82,7 @@ pub fn render_page(root: &Path, found: &Found, made_at: &str) -> String {
             .position(|s| *s == run.summary.run.scenario);
         (known.unwrap_or(2), run.dir.clone())
     });
-    for run in runs {
+    for run in &runs {
         sections.push(run_section(root, run));
     }
     for sweep in &found.sweeps {
@@ -148,7 +148,7 @@ pub fn render_page(root: &Path, found: &Found, made_at: &str) -> String {
     }
     page.push_str("</main>\n<footer id=\"how-it-was-made\">\n<h2>How it was made</h2>\n");
     page.push_str("<p>Each result directory was made by one of these commands (from the run's summary.json or the sweep's sweep.json), then this page by <code>membench gallery</code>:</p>\n<pre>");
-    for command in commands(found) {
+    for command in commands(&comparisons, &runs, &found.sweeps) {
         let _ = writeln!(page, "{}", escape(&command));
     }
     page.push_str("</pre>\n</footer>\n</body>\n</html>\n");
@@ -192,7 +192,11 @@ fn machine_and_dates(found: &Found, made_at: &str) -> String {
 }
 
 /// Every distinct command line, in page order, shell-quoted.
-fn commands(found: &Found) -> Vec<String> {
+fn commands(
+    comparisons: &[&ComparisonDir],
+    runs: &[&SavedRun],
+    sweeps: &[SweepDir],
+) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut push = |argv: &[String]| {
         let line = argv
@@ -204,15 +208,14 @@ fn commands(found: &Found) -> Vec<String> {
             lines.push(line);
         }
     };
-    for run in found
-        .comparisons
+    for run in comparisons
         .iter()
         .flat_map(|c| c.runs.iter())
-        .chain(found.runs.iter())
+        .chain(runs.iter().copied())
     {
         push(&run.summary.run.command_line);
     }
-    for sweep in &found.sweeps {
+    for sweep in sweeps {
         push(&sweep.result.command_line);
     }
     lines
@@ -373,7 +376,13 @@ fn comparison_section(root: &Path, comparison: &ComparisonDir) -> Section {
     let runs = &ordered;
     let names = run_labels(runs).join(" vs ");
     let title = match recognise(runs) {
-        Some(PairKind::Loh) => format!("{} ({names})", PairKind::Loh.title()),
+        Some(PairKind::Loh) => {
+            let sizes: Vec<String> = runs
+                .iter()
+                .map(|run| facts::size_param(run).map_or_else(|| "?".to_string(), group_thousands))
+                .collect();
+            format!("{} ({} bytes)", PairKind::Loh.title(), sizes.join(" vs "))
+        }
         Some(kind) => format!("{} ({})", kind.title(), kind.scenarios().join(" vs ")),
         None => format!("Comparison: {names}"),
     };

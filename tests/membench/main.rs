@@ -5,5 +5,6 @@ mod support;
 
 mod cli;
 mod dashboard;
+mod gallery;
 mod run;
 mod serve;

@@ -9,8 +9,9 @@ use crate::report::compare::SavedRun;
 use crate::report::format::group_thousands;
 use crate::verdict::Metric;
 
-/// `from 12 to 140 (+480 fds/min)`: a count through the run with its trend.
-fn count_through(run: &SavedRun, metric: Metric) -> String {
+/// `from 12 to 140 (peak 150); it grew (+480 fds/min)`: a count through the run with its
+/// peak, when given, and its trend.
+fn count_through(run: &SavedRun, metric: Metric, peak: Option<u64>) -> String {
     let range = first_and_last(run, metric).map_or_else(
         || "unmeasured".to_string(),
         |(first, last)| {
@@ -21,7 +22,8 @@ fn count_through(run: &SavedRun, metric: Metric) -> String {
             )
         },
     );
-    format!("{range}; it {}", trend(run, metric).describe())
+    let peak = peak.map_or_else(String::new, |p| format!(" (peak {})", group_thousands(p)));
+    format!("{range}{peak}; it {}", trend(run, metric).describe())
 }
 
 /// fileprovider: watchers are native (inotify instances), outside the counted heap.
@@ -32,8 +34,8 @@ pub fn fileprovider(run: &SavedRun) -> String {
         "fileprovider opened a directory watcher per request, {}. Open file descriptors went {}; \
          threads went {}. ",
         pacing(run),
-        count_through(run, Metric::OpenFds),
-        count_through(run, Metric::Threads),
+        count_through(run, Metric::OpenFds, None),
+        count_through(run, Metric::Threads, None),
     );
     text.push_str(&if run.summary.totals.status_5xx > 0 {
         format!(
@@ -76,12 +78,14 @@ pub fn clientleak(run: &SavedRun) -> String {
     let heap = trend(run, Metric::HeapLive);
     let mut text = format!(
         "clientleak created a client connection per request and never closed it, {}. \
-         Established TCP connections went {} (peak {}); open file descriptors went {}; the live \
-         heap {}. ",
+         Established TCP connections went {}; open file descriptors went {}; the live heap {}. ",
         pacing(run),
-        count_through(run, Metric::TcpEstablished),
-        group_thousands(run.summary.resources.tcp_established),
-        count_through(run, Metric::OpenFds),
+        count_through(
+            run,
+            Metric::TcpEstablished,
+            Some(run.summary.resources.tcp_established)
+        ),
+        count_through(run, Metric::OpenFds, Some(run.summary.resources.open_fds)),
         heap.describe(),
     );
     if unsuccessful(run) > 0 {

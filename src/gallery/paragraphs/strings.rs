@@ -16,11 +16,12 @@ pub fn paragraph(transient: &SavedRun, leak: &SavedRun) -> String {
     let leak_heap = trend(leak, Metric::HeapLive);
     let mut text = format!(
         "bigstring answered {} RPS {}; its live heap {} and its RSS peaked at {}. \
-         staticstring, {}, keeps a copy of every string: its live heap {}",
+         staticstring answered {} RPS {} and keeps a copy of every string: its live heap {}",
         rps(transient),
         pacing(transient),
         transient_heap.describe(),
         peak_rss(transient),
+        rps(leak),
         pacing(leak),
         leak_heap.describe(),
     );
