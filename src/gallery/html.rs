@@ -10,7 +10,7 @@ use super::discovery::{ComparisonDir, Found, SweepDir};
 use super::facts::{self, format_rps};
 use super::paragraphs::{self, PairKind, cliff_line, recognise};
 use crate::report::compare::{SavedRun, TableFormat, format_table, run_labels};
-use crate::report::format::{format_latency_us, format_mb, group_thousands};
+use crate::report::format::group_thousands;
 use crate::report::summary::RunEnd;
 use crate::units::format_bytes;
 
@@ -455,26 +455,7 @@ fn sweep_section(root: &Path, sweep: &SweepDir) -> Section {
     }
     body.push_str("</ul>\n");
     body.push_str(&paragraph_block(&paragraphs::sweep_paragraph(result)));
-    body.push_str("\n<h3>Points</h3>\n<div class=\"table\"><table>\n<thead><tr><th>allocator</th><th>size</th><th>RPS</th><th>p99</th><th>peak RSS</th><th>reclaims</th><th>errors</th><th>run</th></tr></thead>\n<tbody>\n");
-    for point in &result.points {
-        let run_href = relative_href(root, &sweep.dir.join(&point.run_dir)).unwrap_or_default();
-        let _ = writeln!(
-            body,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><a href=\"{run_href}/chart.png\">chart</a></td></tr>",
-            escape(&point.allocator),
-            escape(&format_bytes(point.size_bytes)),
-            format_rps(point.rps),
-            point
-                .latency_p99_us
-                .map_or("—".to_string(), format_latency_us),
-            format_mb(point.peak_rss_bytes),
-            point
-                .reclaim_events
-                .map_or("—".to_string(), group_thousands),
-            group_thousands(point.errors),
-        );
-    }
-    body.push_str("</tbody></table></div>");
+    body.push_str(&sweep_table(root, sweep));
     Section {
         id: anchor(root, &sweep.dir),
         title: format!(
@@ -484,6 +465,64 @@ fn sweep_section(root: &Path, sweep: &SweepDir) -> Section {
         ),
         body,
     }
+}
+
+/// RPS per size (rows) and allocator (columns), each cell linking to the point's chart;
+/// the size after a cliff is marked with its drop.
+fn sweep_table(root: &Path, sweep: &SweepDir) -> String {
+    let result = &sweep.result;
+    let mut html = String::from(
+        "\n<h3>RPS per size and allocator</h3>\n<div class=\"table\"><table>\n<thead><tr><th>size</th>",
+    );
+    for allocator in &result.allocators {
+        let _ = write!(html, "<th>{}</th>", escape(allocator));
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
+    for size in &result.sizes_bytes {
+        let _ = write!(
+            html,
+            "<tr><td class=\"num\">{}</td>",
+            escape(&format_bytes(*size))
+        );
+        for allocator in &result.allocators {
+            let point = result
+                .points
+                .iter()
+                .find(|p| &p.allocator == allocator && p.size_bytes == *size);
+            let Some(point) = point else {
+                html.push_str("<td class=\"num\">—</td>");
+                continue;
+            };
+            let cliff = result
+                .cliffs
+                .iter()
+                .find(|c| &c.allocator == allocator && c.to_size_bytes == *size);
+            let href = relative_href(root, &sweep.dir.join(&point.run_dir)).unwrap_or_default();
+            let errors = if point.errors > 0 {
+                format!(" · {} errors", group_thousands(point.errors))
+            } else {
+                String::new()
+            };
+            let (class, drop) = match cliff {
+                Some(c) => (" cliff", format!(" (-{:.0} %)", c.drop_fraction * 100.0)),
+                None => ("", String::new()),
+            };
+            let _ = write!(
+                html,
+                "<td class=\"num{class}\"><a href=\"{href}/chart.png\">{}</a>{drop}{errors}</td>",
+                format_rps(point.rps)
+            );
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody></table></div>");
+    let _ = write!(
+        html,
+        "<p class=\"note\">Each cell links to its run's chart; red marks the size after a cliff. \
+         Latency, RSS and faults per point are in <a href=\"{}\">sweep.csv</a>.</p>",
+        relative_href(root, &sweep.dir.join("sweep.csv")).unwrap_or_default()
+    );
+    html
 }
 
 /// Large type and plain colours: the page is projected in workshops.
@@ -515,6 +554,8 @@ li.none { background: #edf2f7; border-color: #a0aec0; }
 .reading { background: #ebf4ff; border-radius: 6px; padding: 4px 20px 8px; margin: 20px 0; }
 .reading p { font-size: 20px; margin: 8px 0; }
 .missing, .empty { color: #c53030; font-weight: 600; }
+td.cliff { background: #fde8e8; color: #9b2c2c; font-weight: 600; }
+.note { color: #4a5568; font-size: 16px; }
 pre { background: #1a202c; color: #e2e8f0; padding: 16px; border-radius: 6px; overflow-x: auto; font-size: 15px; white-space: pre-wrap; }
 footer { padding-bottom: 48px; }
 ";
@@ -549,6 +590,49 @@ mod tests {
             Some("loh%20pair/loh-size84975%231/chart.png")
         );
         assert_eq!(relative_href(root, Path::new("/elsewhere/x.png")), None);
+    }
+
+    #[test]
+    fn a_sweep_section_lists_cliffs_and_marks_them_in_its_table() {
+        let root = tempfile::tempdir().unwrap();
+        let result = crate::gallery::paragraphs::sweep_fixture(false);
+        let sweep = SweepDir {
+            dir: root.path().join("sweep"),
+            result: result.clone(),
+        };
+        let section = sweep_section(root.path(), &sweep);
+        let cliff = &result.cliffs[0];
+        assert!(
+            section.body.contains(&escape(&cliff_line(cliff))),
+            "{}",
+            section.body
+        );
+        assert!(
+            section.body.contains("<b>jemalloc</b>: no cliff"),
+            "{}",
+            section.body
+        );
+        // The size after system's cliff is marked, with the drop the sweep computed.
+        let marked = format!(
+            "<td class=\"num cliff\"><a href=\"sweep/system-{}/chart.png\">{}</a> (-{:.0} %)</td>",
+            cliff.to_size_bytes,
+            format_rps(cliff.to_rps),
+            cliff.drop_fraction * 100.0
+        );
+        assert!(
+            section.body.contains(&marked),
+            "{marked} in {}",
+            section.body
+        );
+        assert_eq!(
+            section.body.matches("num cliff").count(),
+            result.cliffs.len()
+        );
+        assert!(
+            section
+                .body
+                .contains("Nothing happens at 84,976 bytes in Rust")
+        );
     }
 
     #[test]

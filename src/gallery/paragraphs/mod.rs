@@ -147,3 +147,6 @@ pub(crate) mod words {
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+
+#[cfg(test)]
+pub(crate) use sweep::tests::sweep as sweep_fixture;

@@ -93,7 +93,7 @@ pub fn sweep_paragraph(result: &SweepResult) -> String {
         text.push_str(&match cliffs.as_slice() {
             [] => format!("{allocator} has no cliff. "),
             [only] => format!(
-                "{allocator} falls off one cliff, at {} ({} → {} RPS). ",
+                "{allocator} falls off one cliff, at {}: {} → {} RPS. ",
                 format_size(only.to_size_bytes),
                 format_rps(only.from_rps),
                 format_rps(only.to_rps)
@@ -116,23 +116,30 @@ pub fn sweep_paragraph(result: &SweepResult) -> String {
              .NET large-object boundary. ",
         );
     } else {
-        for reading in &readings {
-            text.push_str(&format!(
-                "Across the .NET boundary, {} went from {} RPS at {} to {} RPS at {} ({}): {}. ",
-                reading.allocator,
-                format_rps(reading.below.rps),
-                format_size(reading.below.size_bytes),
-                format_rps(reading.above.rps),
-                format_size(reading.above.size_bytes),
-                percent_change(reading.below.rps, reading.above.rps)
-                    .unwrap_or_else(|| "no RPS below".to_string()),
-                if reading.cliff {
-                    "a cliff, which no Rust allocator is known to have there — rerun to confirm"
-                } else {
-                    "no cliff"
-                },
-            ));
-        }
+        let told: Vec<String> = readings
+            .iter()
+            .map(|reading| {
+                format!(
+                    "{} {} RPS at {} → {} RPS at {} ({}, {})",
+                    reading.allocator,
+                    format_rps(reading.below.rps),
+                    format_size(reading.below.size_bytes),
+                    format_rps(reading.above.rps),
+                    format_size(reading.above.size_bytes),
+                    percent_change(reading.below.rps, reading.above.rps)
+                        .unwrap_or_else(|| "no RPS below".to_string()),
+                    if reading.cliff {
+                        "a cliff, which no Rust allocator is known to have there: rerun to confirm"
+                    } else {
+                        "no cliff"
+                    },
+                )
+            })
+            .collect();
+        text.push_str(&format!(
+            "Across the .NET boundary (the swept sizes nearest 84,976 bytes on either side): {}. ",
+            told.join("; ")
+        ));
         if readings.iter().all(|r| !r.cliff) {
             text.push_str("Nothing happens at 84,976 bytes in Rust. ");
         }
@@ -228,16 +235,18 @@ pub(crate) mod tests {
         let text = sweep_paragraph(&result);
         assert!(
             text.contains(
-                "system falls off one cliff, at 256.0 KiB (262,144 bytes) (38,000 → 9,000 RPS)"
+                "system falls off one cliff, at 256.0 KiB (262,144 bytes): 38,000 → 9,000 RPS."
             ),
             "{text}"
         );
         assert!(text.contains("jemalloc has no cliff"), "{text}");
         assert!(
-            text.contains("system went from 39,000 RPS at 83.0 KiB (84,975 bytes) to 38,800 RPS"),
+            text.contains(
+                "system 39,000 RPS at 83.0 KiB (84,975 bytes) → 38,800 RPS at 83.0 KiB (84,976 bytes)"
+            ),
             "{text}"
         );
-        assert!(text.contains("(-0.5 %): no cliff"), "{text}");
+        assert!(text.contains("(-0.5 %, no cliff)"), "{text}");
         assert!(
             text.contains("Nothing happens at 84,976 bytes in Rust"),
             "{text}"
@@ -252,7 +261,7 @@ pub(crate) mod tests {
     fn a_cliff_at_the_boundary_is_reported_not_denied() {
         let text = sweep_paragraph(&sweep(true));
         assert!(text.contains("system falls off 2 cliffs"), "{text}");
-        assert!(text.contains("(-49 %): a cliff"), "{text}");
+        assert!(text.contains("(-49 %, a cliff"), "{text}");
         assert!(!text.contains("Nothing happens at 84,976"), "{text}");
     }
 
