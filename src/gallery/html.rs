@@ -655,6 +655,10 @@ mod tests {
             "https://example.invalid".into(),
         ];
         crate::report::write_summary(&dirs[0].join("summary.json"), &summary).unwrap();
+        // A run whose server died is said so, highlighted, above its checks.
+        let mut died = crate::report::read_summary(&dirs[1].join("summary.json")).unwrap();
+        died.run.end = RunEnd::ServerDied("was killed by signal 9".into());
+        crate::report::write_summary(&dirs[1].join("summary.json"), &died).unwrap();
 
         let found = discover(root.path()).unwrap();
         let page = render_page(root.path(), &found, "2026-11-23T12:00:00Z");
@@ -672,8 +676,11 @@ mod tests {
                 crate::report::format::format_count(summary.load.rps_mean)
             )));
         }
+        let died_line = "<li class=\"miss\"><b>bigstring · jemalloc</b>: the run server died: \
+                         was killed by signal 9</li>";
+        assert!(page.contains(died_line), "{page}");
         assert!(
-            page.contains("class=\"miss\""),
+            page.contains("<li class=\"miss\"><b>bigstring · jemalloc</b>: does not match:"),
             "the sawtooth's failed check is highlighted"
         );
         assert!(
