@@ -72,7 +72,15 @@ pub fn trend(run: &SavedRun, metric: Metric) -> Trend {
 /// `+36.2 MB/min`, `+120 fds/min`: a slope in its metric's unit.
 pub fn format_rate_per_min(metric: Metric, slope: f64) -> String {
     match metric {
-        Metric::HeapLive | Metric::Rss | Metric::AllocatorResident => format_slope(slope),
+        // Above 1,000 MB/min the digits are grouped, as in the comparison table.
+        Metric::HeapLive | Metric::Rss | Metric::AllocatorResident if slope.abs() < 1_000.0 => {
+            format_slope(slope)
+        }
+        Metric::HeapLive | Metric::Rss | Metric::AllocatorResident => format!(
+            "{}{} MB/min",
+            if slope < 0.0 { "-" } else { "+" },
+            group_thousands(slope.abs().round() as u64)
+        ),
         _ => {
             let rounded = slope.round();
             let sign = if rounded > 0.0 {
@@ -241,5 +249,10 @@ mod tests {
             "-11,915 sockets/min"
         );
         assert_eq!(format_rate_per_min(Metric::HeapLive, 0.0), "±0.00 MB/min");
+        assert_eq!(
+            format_rate_per_min(Metric::HeapLive, 1_231.8),
+            "+1,232 MB/min"
+        );
+        assert_eq!(format_rate_per_min(Metric::Rss, -120.4), "-120 MB/min");
     }
 }

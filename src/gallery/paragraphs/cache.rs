@@ -19,7 +19,8 @@ pub fn paragraph(unbounded: &SavedRun, expiring: &SavedRun) -> String {
     };
     let mut text = format!(
         "cache-unbounded, {}, kept every entry: its live heap {}{}, and its RSS peaked at {}. \
-         cache-expiring, {}, {}{}, RSS peak {}. ",
+         cache-expiring, {}, drops each entry after the server's TTL: its live heap {}{}, and \
+         its RSS peaked at {}. ",
         pacing(unbounded),
         unbounded_heap.describe(),
         held(unbounded),
