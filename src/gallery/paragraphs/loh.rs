@@ -8,6 +8,7 @@ use crate::gallery::facts::{
 };
 use crate::report::compare::SavedRun;
 use crate::report::format::group_thousands;
+use crate::series::Phase;
 use crate::verdict::Metric;
 
 /// The smallest `byte[]` length that lands on .NET's large object heap: with 24 bytes of
@@ -17,6 +18,26 @@ pub const DOTNET_LOH_ARRAY_BYTES: u64 = 84_976;
 /// Peak RSS differing by no more than this is the same, whatever the fraction: a few MB
 /// is what a short run's allocator caches vary by.
 const SAME_RSS_BYTES: f64 = 5_000_000.0;
+
+/// Half the interquartile range of a run's per-interval RPS under load, as a fraction of
+/// its median: how much throughput swings within the run by itself. `None` with fewer than
+/// four intervals or a median of zero.
+pub fn rps_swing(run: &SavedRun) -> Option<f64> {
+    let mut rps: Vec<f64> = run
+        .series
+        .samples
+        .iter()
+        .filter(|s| s.phase == Some(Phase::Load))
+        .map(|s| s.rps)
+        .collect();
+    if rps.len() < 4 {
+        return None;
+    }
+    rps.sort_by(f64::total_cmp);
+    let quantile = |q: f64| rps[((rps.len() - 1) as f64 * q).round() as usize];
+    let median = quantile(0.5);
+    (median > 0.0).then(|| (quantile(0.75) - quantile(0.25)) / 2.0 / median)
+}
 
 /// The paragraph for two loh runs, in either order.
 pub fn paragraph(a: &SavedRun, b: &SavedRun) -> String {
@@ -53,8 +74,17 @@ pub fn paragraph(a: &SavedRun, b: &SavedRun) -> String {
 
     let straddles = size_param(small).is_some_and(|s| s < DOTNET_LOH_ARRAY_BYTES)
         && size_param(large).is_some_and(|s| s >= DOTNET_LOH_ARRAY_BYTES);
-    let same_rps =
-        relation(small.summary.load.rps_mean, large.summary.load.rps_mean) == Relation::Same;
+    // Throughput on a shared machine swings by tens of percent from one interval to the
+    // next; a difference between the means smaller than those swings tells nothing.
+    let (small_rps, large_rps) = (small.summary.load.rps_mean, large.summary.load.rps_mean);
+    let swing = rps_swing(small)
+        .into_iter()
+        .chain(rps_swing(large))
+        .fold(0.0, f64::max);
+    let tolerance = SAME_FRACTION.max(swing);
+    let larger_rps = small_rps.max(large_rps);
+    let same_rps = larger_rps <= 0.0 || (small_rps - large_rps).abs() <= tolerance * larger_rps;
+    let swing_percent = (swing * 100.0).round();
     let (small_rss, large_rss) = (
         small.summary.memory.rss.peak_bytes as f64,
         large.summary.memory.rss.peak_bytes as f64,
@@ -68,27 +98,38 @@ pub fn paragraph(a: &SavedRun, b: &SavedRun) -> String {
     } else {
         "between these sizes"
     };
+    let within = if relation(small_rps, large_rps) == Relation::Same {
+        format!("within {percent} %")
+    } else {
+        format!(
+            "less than each run's own swings (half the interquartile range of its per-interval \
+             RPS is up to ±{swing_percent} % of the median)"
+        )
+    };
     if same_rps && same_rss && same_heap {
         text.push_str(&format!(
-            "Nothing changes {boundary} in Rust: throughput is within {percent} %, the heap has \
-             the same shape and RSS the same level. No Rust allocator treats 84,976 bytes \
-             differently from 84,975; its real cliffs are where freed memory goes back to the \
-             OS (see the sweep). "
+            "Nothing changes {boundary} in Rust: throughput differs by {rps_change}, {within}; \
+             the heap has the same shape and RSS the same level. No Rust allocator treats \
+             84,976 bytes differently from 84,975; its real cliffs are where freed memory goes \
+             back to the OS (see the sweep). "
         ));
     } else {
         let mut differences = Vec::new();
         if !same_rps {
-            differences.push(format!("RPS by {rps_change}"));
+            differences.push(format!(
+                "RPS by {rps_change}, more than {percent} % and more than each run's own swings \
+                 (±{swing_percent} %)"
+            ));
         }
         if !same_rss {
-            differences.push("peak RSS".to_string());
+            differences.push("in peak RSS".to_string());
         }
         if !same_heap {
-            differences.push("the shape of the live heap".to_string());
+            differences.push("in the shape of the live heap".to_string());
         }
         text.push_str(&format!(
-            "The two runs differ {boundary} by more than {percent} % ({}). ",
-            differences.join(", ")
+            "The two runs differ {boundary}: {}. ",
+            differences.join("; ")
         ));
         if straddles {
             text.push_str(
@@ -192,11 +233,42 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_smaller_than_each_runs_own_swings_is_not_an_effect() {
+        // Intervals alternate between half and one and a half times the mean: a ±50 % swing.
+        let swinging = |size: &str, scale: f64| {
+            let built = with_samples(series("loh", &[("size", size)], false), |index, s| {
+                let factor = if index % 2 == 0 { 0.5 } else { 1.5 } * scale;
+                s.rps *= factor;
+                s.requests = (s.requests as f64 * factor) as u64;
+            });
+            saved(built, &[(Metric::HeapLive, Shape::Flat)], 2_000)
+        };
+        let below = swinging("84975", 1.0);
+        let above = swinging("84976", 0.75);
+        let swing = rps_swing(&below).unwrap();
+        assert!(swing > 0.3, "{swing}");
+        let text = paragraph(&below, &above);
+        let change =
+            percent_change(below.summary.load.rps_mean, above.summary.load.rps_mean).unwrap();
+        assert!(
+            text.contains(&format!(
+                "throughput differs by {change}, less than each run's own swings"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("Nothing changes at the 85,000-byte boundary"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_throughput_gap_and_a_model_without_effect_are_both_said() {
         let below = loh("84975", 1.0, 2.0);
         let above = loh("84976", 0.5, 2.0);
         let text = paragraph(&below, &above);
         assert!(!text.contains("Nothing changes"), "{text}");
+        assert!(text.contains("more than each run's own swings"), "{text}");
         let change =
             percent_change(below.summary.load.rps_mean, above.summary.load.rps_mean).unwrap();
         assert!(text.contains(&format!("RPS by {change}")), "{text}");
