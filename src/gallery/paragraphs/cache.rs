@@ -32,10 +32,10 @@ pub fn paragraph(unbounded: &SavedRun, expiring: &SavedRun) -> String {
     );
     let slope = |t: &crate::gallery::facts::Trend| t.slope_per_min.unwrap_or(0.0).max(0.0);
     let (unbounded_slope, expiring_slope) = (slope(&unbounded_heap), slope(&expiring_heap));
-    if relation(unbounded_slope, expiring_slope) == Relation::More {
-        if let Some(ratio) = times(unbounded_slope, expiring_slope) {
-            text.push_str(&format!("Without expiry the heap grew {ratio} as fast. "));
-        }
+    if relation(unbounded_slope, expiring_slope) == Relation::More
+        && let Some(ratio) = times(unbounded_slope, expiring_slope)
+    {
+        text.push_str(&format!("Without expiry the heap grew {ratio} as fast. "));
     }
     if unsuccessful(unbounded) > 0 {
         text.push_str(&format!(
