@@ -37,6 +37,11 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
+if [[ -n $PAIR_DURATION && ! $PAIR_DURATION =~ ^[0-9]+(ms|s|m)$ ]]; then
+    echo "workshop: --duration \"$PAIR_DURATION\" is not a duration; expected e.g. 20s, 2m or 500ms" >&2
+    exit 2
+fi
+
 cd "$(dirname "$0")/.."
 
 # Seconds in a duration such as 30s, 2m, 500ms (for the time estimate only).

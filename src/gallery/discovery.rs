@@ -3,6 +3,10 @@
 //! `membench compare --out` writes it), a single run has `summary.json` (as `membench
 //! run --out` writes it), a sweep has `sweep.json` (as `membench sweep --out` writes it).
 //!
+//! A directory with run subdirectories but no `compare.md` is a comparison that crashed
+//! after its runs: it is shown without its figure. A directory with no results at all is
+//! listed as left out (a step that crashed before writing anything).
+//!
 //! A directory that cannot be read is not fatal: the gallery shows what exists and lists
 //! what it left out and why, so a crashed run in a workshop still leaves a page.
 
@@ -68,13 +72,16 @@ pub fn discover(root: &Path) -> anyhow::Result<Found> {
                     result,
                 })
             })
-        } else if dir.join("compare.md").is_file() {
-            read_comparison(&dir).map(|comparison| found.comparisons.push(comparison))
         } else if dir.join("summary.json").is_file() {
             SavedRun::load(&dir).map(|run| found.runs.push(run))
+        } else if dir.join("compare.md").is_file() || has_run_subdirectory(&dir) {
+            // Run directories without compare.md: a comparison that crashed after its runs.
+            read_comparison(&dir).map(|comparison| found.comparisons.push(comparison))
         } else {
-            // Not a results directory (a README, an editor's folder): not worth a line.
-            Ok(())
+            // In a workshop directory this is a step that crashed before writing anything.
+            Err(anyhow::anyhow!(
+                "no results: expected compare.md, summary.json or sweep.json (did this step crash?)"
+            ))
         };
         if let Err(err) = outcome {
             found.skipped.push(Skipped {
@@ -84,6 +91,11 @@ pub fn discover(root: &Path) -> anyhow::Result<Found> {
         }
     }
     Ok(found)
+}
+
+/// True when a direct subdirectory holds a `summary.json`.
+fn has_run_subdirectory(dir: &Path) -> bool {
+    subdirectories(dir).is_ok_and(|subs| subs.iter().any(|sub| sub.join("summary.json").is_file()))
 }
 
 /// Direct subdirectories, sorted by name so the page is the same on every machine.
@@ -178,11 +190,17 @@ mod tests {
             serde_json::to_string(&result).unwrap(),
         )
         .unwrap();
-        // Neither: ignored without a word.
+        // Neither: a step that crashed before writing anything, listed as left out.
         std::fs::create_dir_all(root.path().join("notes")).unwrap();
+        // Runs without compare.md: a comparison that crashed before its figure.
+        let crashed = root.path().join("crashed-pair");
+        let (crashed_dirs, _) = three_run_dirs(&crashed);
 
-        let found = discover(root.path()).unwrap();
-        assert_eq!(found.comparisons.len(), 1);
+        let mut found = discover(root.path()).unwrap();
+        assert_eq!(found.comparisons.len(), 2);
+        assert_eq!(found.comparisons[0].dir, crashed);
+        assert_eq!(found.comparisons[0].runs.len(), crashed_dirs.len());
+        found.comparisons.remove(0);
         let scenarios: Vec<&str> = found.comparisons[0]
             .runs
             .iter()
@@ -193,7 +211,13 @@ mod tests {
         assert_eq!(found.runs[0].dir, single);
         assert_eq!(found.sweeps.len(), 1);
         assert_eq!(found.sweeps[0].result, result);
-        assert!(found.skipped.is_empty(), "{:?}", found.skipped);
+        assert_eq!(found.skipped.len(), 1, "{:?}", found.skipped);
+        assert_eq!(found.skipped[0].dir, root.path().join("notes"));
+        assert!(
+            found.skipped[0].reason.contains("no results"),
+            "{:?}",
+            found.skipped
+        );
     }
 
     #[test]
