@@ -39,6 +39,9 @@ pub enum Command {
     Sweep(SweepArgs),
     /// List the built-in scenarios (`--long`: what each teaches and expects).
     List(ListArgs),
+    /// Write DIR/index.html: every comparison, run and sweep under DIR on one offline page,
+    /// with charts, tables, verdicts and a paragraph per pair from the measured numbers.
+    Gallery(GalleryArgs),
     /// Drive any http:// URL with the built-in load generator and print the totals
     /// (requests, RPS, status classes, errors by kind, latency percentiles).
     Load(LoadArgs),
@@ -419,6 +422,14 @@ pub struct CompareArgs {
     /// Output directory (default: results/compare-<UTC timestamp>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// The directory a gallery is made from.
+#[derive(Debug, Clone, Args)]
+pub struct GalleryArgs {
+    /// Directory holding the outputs of `membench compare --out`, `membench run --out` and
+    /// `membench sweep --out`, one per subdirectory (e.g. results/gallery).
+    pub dir: PathBuf,
 }
 
 /// How the comparison table is printed on stdout.

@@ -20,10 +20,13 @@
 //! * [`verdict`] — does a run show the shape its scenario expects? Mann–Kendall +
 //!   Theil–Sen per series.
 //! * [`report`] — `samples.csv`, `summary.json`, trend estimates and the charts.
+//! * [`gallery`] — the workshop page: every chart, table, verdict and a paragraph per pair
+//!   from the measured numbers, in one offline `index.html`.
 //! * [`commands`] — one file per subcommand; glue only.
 
 pub mod cli;
 pub mod commands;
+pub mod gallery;
 pub mod gcmodel;
 pub mod loadgen;
 pub mod memory;

@@ -3,6 +3,7 @@
 
 mod compare;
 mod explain;
+mod gallery;
 mod list;
 mod load;
 mod run;
@@ -20,6 +21,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::List(args) => list::list(&args),
+        Command::Gallery(args) => gallery::gallery(args),
         Command::Load(args) => load::load(args),
         Command::Explain(args) => explain::explain(args),
     }

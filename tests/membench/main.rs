@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod dashboard;
+mod gallery;
 mod run;
 mod serve;
 mod sweep;

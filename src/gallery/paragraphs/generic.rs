@@ -1,0 +1,109 @@
+//! Any other run or comparison: what every run has (throughput, latency, heap shape, peak
+//! RSS, failures, how many expectations matched), and for several runs which was fastest.
+
+use crate::gallery::facts::{Relation, failures, p99, peak_rss, relation, rps, times, trend};
+use crate::report::compare::SavedRun;
+use crate::report::format::format_params;
+use crate::verdict::Metric;
+
+/// `loh size=1048576 (jemalloc)`: a run named for a sentence.
+pub fn run_name(run: &SavedRun) -> String {
+    let info = &run.summary.run;
+    let params = format_params(&info.params);
+    if params.is_empty() {
+        format!("{} ({})", info.scenario, info.allocator)
+    } else {
+        format!("{} {params} ({})", info.scenario, info.allocator)
+    }
+}
+
+/// One sentence or two on a run.
+pub fn run_paragraph(run: &SavedRun) -> String {
+    let heap = trend(run, Metric::HeapLive);
+    let mut text = format!(
+        "{} answered {} RPS ({}); its live heap {} and its RSS peaked at {}; it had {}.",
+        run_name(run),
+        rps(run),
+        p99(run),
+        heap.describe(),
+        peak_rss(run),
+        failures(run),
+    );
+    let checks = &run.summary.verdict;
+    if !checks.is_empty() {
+        let matched = checks.iter().filter(|c| c.matches).count();
+        text.push_str(&format!(
+            " {matched} of {} expectations of the scenario matched.",
+            checks.len()
+        ));
+    }
+    text
+}
+
+/// Every run in turn, then how the fastest compares with the slowest.
+pub fn comparison_paragraph(runs: &[SavedRun]) -> String {
+    let mut text: Vec<String> = runs.iter().map(run_paragraph).collect();
+    let by_rps =
+        |a: &&SavedRun, b: &&SavedRun| a.summary.load.rps_mean.total_cmp(&b.summary.load.rps_mean);
+    if let (Some(fastest), Some(slowest)) = (runs.iter().max_by(by_rps), runs.iter().min_by(by_rps))
+    {
+        let (fast, slow) = (fastest.summary.load.rps_mean, slowest.summary.load.rps_mean);
+        if runs.len() > 1 {
+            text.push(match (relation(fast, slow), times(fast, slow)) {
+                (Relation::Same, _) => {
+                    "All answered within 10 % of each other's throughput.".to_string()
+                }
+                (_, Some(ratio)) => format!(
+                    "{} answered {ratio} as many requests per second as {}.",
+                    run_name(fastest),
+                    run_name(slowest)
+                ),
+                (_, None) => format!(
+                    "{} answered no request in its measured part.",
+                    run_name(slowest)
+                ),
+            });
+        }
+    }
+    text.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gallery::paragraphs::fixtures::{saved, series, with_samples};
+    use crate::verdict::Shape;
+
+    #[test]
+    fn any_pair_gets_its_numbers_and_the_faster_run_named() {
+        let fast = saved(
+            series("ping", &[], false),
+            &[(Metric::HeapLive, Shape::Grows)],
+            800,
+        );
+        let slow = saved(
+            with_samples(series("loh", &[("size", "1048576")], false), |_, s| {
+                s.rps /= 4.0;
+                s.requests /= 4;
+            }),
+            &[],
+            9_000,
+        );
+        let text = comparison_paragraph(&[slow.clone(), fast.clone()]);
+        assert!(
+            text.contains(&format!("ping (jemalloc) answered {} RPS", rps(&fast))),
+            "{text}"
+        );
+        assert!(
+            text.contains("0 of 1 expectations of the scenario matched"),
+            "{text}"
+        );
+        let ratio = times(fast.summary.load.rps_mean, slow.summary.load.rps_mean).unwrap();
+        assert!(
+            text.contains(&format!(
+                "ping (jemalloc) answered {ratio} as many requests per second as loh size=1048576"
+            )),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! httpclient1 vs httpclient2: a new client per request or one shared client. The
+//! measured claims: TIME_WAIT sockets at their peak, throughput, and failures by kind.
+
+use crate::gallery::facts::{Relation, failures, relation, rps, times, unsuccessful};
+use crate::report::compare::SavedRun;
+use crate::report::format::group_thousands;
+
+/// The paragraph for the pair; `fresh` is httpclient1, `shared` httpclient2.
+pub fn paragraph(fresh: &SavedRun, shared: &SavedRun) -> String {
+    let time_wait = |run: &SavedRun| run.summary.resources.tcp_time_wait;
+    let (fresh_tw, shared_tw) = (time_wait(fresh), time_wait(shared));
+    let mut text = format!(
+        "httpclient1 (a new client per request) answered {} RPS and left up to {} sockets in \
+         TIME_WAIT; httpclient2 (one shared client) answered {} RPS with at most {}. ",
+        rps(fresh),
+        group_thousands(fresh_tw),
+        rps(shared),
+        group_thousands(shared_tw),
+    );
+    text.push_str(&match relation(fresh_tw as f64, shared_tw as f64) {
+        Relation::More => match times(fresh_tw as f64, shared_tw as f64) {
+            Some(ratio) => {
+                format!("A client per request left {ratio} as many closed connections behind. ")
+            }
+            None => "A client per request left closed connections behind; the shared one none. "
+                .to_string(),
+        },
+        _ => "httpclient1 did not leave more sockets in TIME_WAIT than httpclient2, which \
+              contradicts the expectation. "
+            .to_string(),
+    });
+    let (fresh_rps, shared_rps) = (fresh.summary.load.rps_mean, shared.summary.load.rps_mean);
+    text.push_str(&match relation(shared_rps, fresh_rps) {
+        Relation::More => format!(
+            "Reusing connections made the shared client {} as fast. ",
+            times(shared_rps, fresh_rps).unwrap_or_else(|| "infinitely".to_string())
+        ),
+        Relation::Same => "Both answered about as fast. ".to_string(),
+        Relation::Less => "The shared client was slower, against expectation. ".to_string(),
+    });
+    text.push_str(&format!(
+        "httpclient1 had {}; httpclient2 had {}. ",
+        failures(fresh),
+        failures(shared)
+    ));
+    text.push_str(if unsuccessful(fresh) == 0 {
+        "In .NET the ephemeral ports run out and requests fail; here none failed, because the \
+         kernel reuses loopback ports in TIME_WAIT (tcp_tw_reuse): the cost shows as sockets, \
+         not as failures."
+    } else {
+        "httpclient1's failures are the article's warning: connections opened and closed per \
+         request exhaust what the machine can give."
+    });
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gallery::paragraphs::fixtures::{saved, series, with_samples};
+    use std::collections::BTreeMap;
+
+    fn run(scenario: &str, time_wait: u64, errors: u64) -> SavedRun {
+        let built = with_samples(series(scenario, &[], false), |index, s| {
+            s.tcp_time_wait = time_wait * index as u64 / 60;
+            if errors > 0 && index == 10 {
+                s.errors = errors;
+                s.errors_by_kind = BTreeMap::from([("connect".to_string(), errors)]);
+            }
+        });
+        saved(built, &[], 1_000)
+    }
+
+    #[test]
+    fn time_wait_sockets_are_counted_and_compared() {
+        let fresh = run("httpclient1", 14_000, 0);
+        let shared = run("httpclient2", 40, 0);
+        let text = paragraph(&fresh, &shared);
+        let (a, b) = (
+            fresh.summary.resources.tcp_time_wait,
+            shared.summary.resources.tcp_time_wait,
+        );
+        assert!(
+            text.contains(&format!("up to {} sockets", group_thousands(a))),
+            "{text}"
+        );
+        assert!(text.contains(&times(a as f64, b as f64).unwrap()), "{text}");
+        assert!(text.contains("here none failed"), "{text}");
+    }
+
+    #[test]
+    fn no_more_time_wait_and_failures_flip_the_claims() {
+        let fresh = run("httpclient1", 40, 25);
+        let shared = run("httpclient2", 40, 0);
+        let text = paragraph(&fresh, &shared);
+        assert!(
+            text.contains("did not leave more sockets in TIME_WAIT"),
+            "{text}"
+        );
+        assert!(text.contains("25 failed requests (connect=25)"), "{text}");
+        assert!(!text.contains("here none failed"), "{text}");
+    }
+}
