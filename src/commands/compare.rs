@@ -12,10 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, FromArgMatches};
 
 use super::run::{self, Executed, PlanError, dir_name, utc_stamp};
-use crate::cli::{CompareArgs, RunArgs, TableFormatArg};
+use crate::cli::{CompareArgs, TableFormatArg};
 use crate::memory::AllocatorKind;
 use crate::report::compare::{
     CompareError, SavedRun, TableFormat, check_run_count, format_table, run_labels,
@@ -198,7 +197,7 @@ impl WantedRun {
     /// The plan `membench run` would make, with its results under the comparison's
     /// directory: one directory to keep or share holds the figure and every run.
     fn plan(&self, out_dir: &Path, args: &CompareArgs) -> Result<RunPlan, PlanError> {
-        let mut run_args = default_run_args(&self.scenario)?;
+        let mut run_args = run::default_run_args(&self.scenario)?;
         run_args.size = self.size;
         run_args.allocator = self.allocator;
         run_args.duration = args.duration;
@@ -216,17 +215,6 @@ impl WantedRun {
         ));
         Ok(plan)
     }
-}
-
-/// `membench run SCENARIO` with every other flag at its default, taken from the `run`
-/// command's own definition so the two commands cannot drift apart.
-fn default_run_args(scenario: &str) -> Result<RunArgs, PlanError> {
-    let command = RunArgs::augment_args(clap::Command::new("run"));
-    let matches = command
-        .try_get_matches_from(["run", scenario])
-        .map_err(|err| PlanError::Usage(format!("invalid scenario \"{scenario}\": {err}")))?;
-    RunArgs::from_arg_matches(&matches)
-        .map_err(|err| PlanError::Other(anyhow::anyhow!("cannot build the run arguments: {err}")))
 }
 
 fn allocator_of(plan: &RunPlan) -> &'static str {

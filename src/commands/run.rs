@@ -330,6 +330,19 @@ fn gc_lens_plan(
     }))
 }
 
+/// `membench run SCENARIO` with every other flag at its default, taken from the `run`
+/// command's own definition, so `compare --run` and `sweep` make exactly the runs
+/// `membench run` would.
+pub(super) fn default_run_args(scenario: &str) -> Result<RunArgs, PlanError> {
+    use clap::{Args, FromArgMatches};
+    let command = RunArgs::augment_args(clap::Command::new("run"));
+    let matches = command
+        .try_get_matches_from(["run", scenario])
+        .map_err(|err| PlanError::Usage(format!("invalid scenario \"{scenario}\": {err}")))?;
+    RunArgs::from_arg_matches(&matches)
+        .map_err(|err| PlanError::Other(anyhow::anyhow!("cannot build the run arguments: {err}")))
+}
+
 /// The child server's own modelled GC, for its live dashboard: the run's preset, machine
 /// and overhead (`--gc-model none` when the run models nothing). The child feeds its model
 /// from its handlers, the run from the load generator's counts; both see the same requests.

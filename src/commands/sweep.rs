@@ -24,10 +24,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, FromArgMatches};
 
 use super::run::{self, Executed, PlanError, utc_stamp};
-use crate::cli::{GcModelArg, RunArgs, SweepAllocatorArg, SweepArgs, TableFormatArg};
+use crate::cli::{GcModelArg, SweepAllocatorArg, SweepArgs, TableFormatArg};
 use crate::memory::AllocatorKind;
 use crate::report::format::format_count;
 use crate::runner::{Ending, RunPlan, interrupt};
@@ -99,7 +98,7 @@ fn plan_sweep(args: &SweepArgs) -> Result<PlannedSweep, PlanError> {
     let mut points = Vec::new();
     for &size_bytes in &sizes_bytes {
         for &allocator in &allocators {
-            let mut run_args = default_run_args(&args.scenario)?;
+            let mut run_args = run::default_run_args(&args.scenario)?;
             run_args.size = Some(size_bytes);
             run_args.allocator = allocator;
             run_args.duration = Some(args.duration);
@@ -152,17 +151,6 @@ fn allocators(given: &[SweepAllocatorArg]) -> Vec<AllocatorKind> {
         allocators.push(AllocatorKind::DEFAULT);
     }
     allocators
-}
-
-/// `membench run SCENARIO` with every other flag at its default, taken from the `run`
-/// command's own definition (as `compare --run` does), so the two cannot drift apart.
-fn default_run_args(scenario: &str) -> Result<RunArgs, PlanError> {
-    let command = RunArgs::augment_args(clap::Command::new("run"));
-    let matches = command
-        .try_get_matches_from(["run", scenario])
-        .map_err(|err| PlanError::Usage(format!("invalid scenario \"{scenario}\": {err}")))?;
-    RunArgs::from_arg_matches(&matches)
-        .map_err(|err| PlanError::Other(anyhow::anyhow!("cannot build the run arguments: {err}")))
 }
 
 fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<ExitCode> {
