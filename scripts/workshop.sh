@@ -59,8 +59,9 @@ seconds_of() {
 # 15 s clientleak, their pacing) are what they are tuned for; --quick shortens everything.
 RUN_ARGS=()
 PAIR_ARGS=()
-SWEEP_ARGS=(--sizes 64KiB..64MiB --steps-per-doubling 2 --duration 3s --warmup 1s)
-SWEEP_POINTS=$(( 21 * 3 ))
+# The log grid plus the two sizes around .NET's large-object boundary.
+SWEEP_ARGS=(--sizes 64KiB..64MiB,84975,84976 --steps-per-doubling 2 --duration 3s --warmup 1s)
+SWEEP_POINTS=$(( 23 * 3 ))
 SWEEP_POINT_S=5
 PAIR_RUN_S=34
 FILEPROVIDER_S=14
@@ -68,8 +69,8 @@ CLIENTLEAK_S=19
 if [[ $QUICK == 1 ]]; then
     RUN_ARGS=(--duration 3s --warmup 1s)
     PAIR_ARGS=(--duration 3s --warmup 1s)
-    SWEEP_ARGS=(--sizes 64KiB..1MiB --steps-per-doubling 1 --duration 1s --warmup 1s)
-    SWEEP_POINTS=$(( 5 * 3 ))
+    SWEEP_ARGS=(--sizes 64KiB..1MiB,84975,84976 --steps-per-doubling 1 --duration 1s --warmup 1s)
+    SWEEP_POINTS=$(( 7 * 3 ))
     SWEEP_POINT_S=3
     PAIR_RUN_S=6
     FILEPROVIDER_S=6

@@ -146,10 +146,10 @@ pub struct SweepArgs {
     #[arg(default_value = "loh")]
     pub scenario: String,
 
-    /// The sizes: a range A..B walked in log steps with both ends included
-    /// (e.g. 64KiB..64MiB), or a comma list (e.g. 84975,84976,1MiB). Each from 1 byte to
-    /// 64MiB, the server's --max-size.
-    #[arg(long, value_name = "A..B|SIZE[,SIZE…]", default_value = "64KiB..64MiB", value_parser = crate::sweep::parse_size_spec)]
+    /// The sizes: a comma list of sizes (e.g. 84975,84976,1MiB) and ranges A..B walked in
+    /// log steps with both ends included (e.g. 64KiB..64MiB), mixed at will
+    /// (64KiB..64MiB,84975,84976). Each from 1 byte to 64MiB, the server's --max-size.
+    #[arg(long, value_name = "A..B|SIZE[,…]", default_value = "64KiB..64MiB", value_parser = crate::sweep::parse_size_spec)]
     pub sizes: crate::sweep::SizeSpec,
 
     /// Sizes per doubling in a range (2: 64 KiB, 90.5 KiB, 128 KiB, …); ignored for a list.

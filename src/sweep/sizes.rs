@@ -1,6 +1,7 @@
-//! `--sizes`: which sizes a sweep measures. Either a range `A..B` walked in log steps
-//! (`--steps-per-doubling` sizes per doubling, both ends included) or a comma list
-//! (`64KiB,1MiB,8MiB`). Every size is parsed by [`crate::units::parse_byte_size`] and
+//! `--sizes`: which sizes a sweep measures: a comma list whose items are sizes
+//! (`64KiB,1MiB,8MiB`) or ranges `A..B` walked in log steps (`--steps-per-doubling` sizes
+//! per doubling, both ends included), mixed at will: `64KiB..64MiB,84975,84976` adds the
+//! two sizes around .NET's large-object boundary to the log grid. Every size is parsed by [`crate::units::parse_byte_size`] and
 //! checked against the child server's `--max-size` before anything runs, so a typo never
 //! costs the first points of a long sweep. Also how sizes are named for people
 //! (`64 KiB`, `5.7 MiB`), shared by the table, the cliff lines and the chart's ticks.
@@ -17,13 +18,20 @@ pub const MAX_SWEEP_SIZES: usize = 100;
 /// sizes, each about 41 % larger than the one before.
 pub const DEFAULT_STEPS_PER_DOUBLING: u32 = 2;
 
-/// What `--sizes` says, before the steps per doubling turn a range into sizes.
+/// What `--sizes` says, before the steps per doubling turn its ranges into sizes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SizeSpec {
+pub struct SizeSpec {
+    /// The comma-separated items, in the order written (never empty).
+    pub items: Vec<SizeItem>,
+}
+
+/// One item of `--sizes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SizeItem {
     /// `A..B`: from `from_bytes` to `to_bytes`, both included, in log steps.
     Range { from_bytes: u64, to_bytes: u64 },
-    /// `A,B,C`: exactly these sizes (sorted and deduplicated when expanded).
-    List(Vec<u64>),
+    /// Exactly this size.
+    Size(u64),
 }
 
 /// Why the sizes of a sweep cannot be measured.
@@ -40,51 +48,56 @@ pub enum SizesError {
     },
 }
 
-/// Parses `--sizes`: `A..B` (also `A..=B`) or a comma list; each size as
+/// Parses `--sizes`: a comma list of sizes and ranges `A..B` (also `A..=B`); each size as
 /// [`parse_byte_size`] reads it and within 1 byte ..= [`MAX_SWEEP_SIZE_BYTES`]. Errors
 /// quote the input and say what is expected.
 pub fn parse_size_spec(input: &str) -> Result<SizeSpec, String> {
-    let expected = "expected a range such as 64KiB..64MiB or a list such as 64KiB,1MiB,8MiB";
-    let trimmed = input.trim();
-    if trimmed.is_empty() {
+    let expected = "expected a range such as 64KiB..64MiB, a list such as 64KiB,1MiB,8MiB, or both such as 64KiB..64MiB,84975,84976";
+    if input.trim().is_empty() {
         return Err(format!("invalid sizes \"{input}\": empty; {expected}"));
     }
-    if let Some((from, to)) = trimmed.split_once("..") {
-        let to = to.strip_prefix('=').unwrap_or(to);
-        let bound = |text: &str, which: &str| -> Result<u64, String> {
-            if text.trim().is_empty() {
-                return Err(format!(
-                    "invalid sizes \"{input}\": the range has no {which} size; {expected}"
-                ));
-            }
-            checked_size(text, input)
-        };
-        let from_bytes = bound(from, "first")?;
-        let to_bytes = bound(to, "last")?;
-        if from_bytes > to_bytes {
-            return Err(format!(
-                "invalid sizes \"{input}\": the range goes down ({} > {}); write the smaller size first, e.g. {}..{}",
-                format_size(from_bytes),
-                format_size(to_bytes),
-                to.trim(),
-                from.trim()
-            ));
-        }
-        return Ok(SizeSpec::Range {
-            from_bytes,
-            to_bytes,
-        });
-    }
-    let mut sizes = Vec::new();
-    for item in trimmed.split(',') {
-        if item.trim().is_empty() {
+    let mut items = Vec::new();
+    for item in input.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
             return Err(format!(
                 "invalid sizes \"{input}\": an empty item in the list; {expected}"
             ));
         }
-        sizes.push(checked_size(item, input)?);
+        items.push(match item.split_once("..") {
+            Some((from, to)) => parse_range(from, to, input, expected)?,
+            None => SizeItem::Size(checked_size(item, input)?),
+        });
     }
-    Ok(SizeSpec::List(sizes))
+    Ok(SizeSpec { items })
+}
+
+/// `A..B` or `A..=B` (`to` still holds the `=`), the smaller size first.
+fn parse_range(from: &str, to: &str, input: &str, expected: &str) -> Result<SizeItem, String> {
+    let to = to.strip_prefix('=').unwrap_or(to);
+    let bound = |text: &str, which: &str| -> Result<u64, String> {
+        if text.trim().is_empty() {
+            return Err(format!(
+                "invalid sizes \"{input}\": the range has no {which} size; {expected}"
+            ));
+        }
+        checked_size(text, input)
+    };
+    let from_bytes = bound(from, "first")?;
+    let to_bytes = bound(to, "last")?;
+    if from_bytes > to_bytes {
+        return Err(format!(
+            "invalid sizes \"{input}\": the range goes down ({} > {}); write the smaller size first, e.g. {}..{}",
+            format_size(from_bytes),
+            format_size(to_bytes),
+            to.trim(),
+            from.trim()
+        ));
+    }
+    Ok(SizeItem::Range {
+        from_bytes,
+        to_bytes,
+    })
 }
 
 /// One size of `--sizes`, within what the server accepts.
@@ -101,41 +114,20 @@ fn checked_size(text: &str, input: &str) -> Result<u64, String> {
 }
 
 impl SizeSpec {
-    /// The sizes to measure, ascending and without duplicates. A range walks
-    /// `from × 2^(k / steps_per_doubling)` (rounded to whole bytes) for k = 0, 1, … while
-    /// it stays at or below `to`, and always ends with `to` itself.
+    /// The sizes to measure, ascending and without duplicates: every listed size and every
+    /// range's log steps ([`log_steps`]).
     pub fn expand(&self, steps_per_doubling: u32) -> Result<Vec<u64>, SizesError> {
         let steps = steps_per_doubling.max(1);
-        let mut sizes = match self {
-            SizeSpec::List(sizes) => sizes.clone(),
-            SizeSpec::Range {
-                from_bytes,
-                to_bytes,
-            } => {
-                let mut sizes: Vec<u64> = Vec::new();
-                // `from_bytes << whole` cannot overflow: from ≥ 1 and to ≤ 64 MiB, so the
-                // walk passes `to` by the 27th doubling and stops.
-                for k in 0u32.. {
-                    // Whole doublings by shifting keep powers of two exact; only the
-                    // fraction of a doubling goes through floating point.
-                    let whole = k / steps;
-                    let fraction = f64::from(k % steps) / f64::from(steps);
-                    let size = ((from_bytes << whole) as f64 * fraction.exp2()).round() as u64;
-                    if size > *to_bytes {
-                        break;
-                    }
-                    // Small sizes round to the same byte count: count each size once.
-                    if sizes.last() != Some(&size) {
-                        sizes.push(size);
-                    }
-                    if sizes.len() > MAX_SWEEP_SIZES {
-                        break;
-                    }
-                }
-                sizes.push(*to_bytes);
-                sizes
+        let mut sizes = Vec::new();
+        for item in &self.items {
+            match *item {
+                SizeItem::Size(bytes) => sizes.push(bytes),
+                SizeItem::Range {
+                    from_bytes,
+                    to_bytes,
+                } => sizes.extend(log_steps(from_bytes, to_bytes, steps)),
             }
-        };
+        }
         sizes.sort_unstable();
         sizes.dedup();
         if sizes.len() > MAX_SWEEP_SIZES {
@@ -150,23 +142,57 @@ impl SizeSpec {
     }
 }
 
-impl std::fmt::Display for SizeSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SizeSpec::Range {
-                from_bytes,
-                to_bytes,
-            } => write!(
-                f,
-                "{}..{}",
-                format_size(*from_bytes),
-                format_size(*to_bytes)
-            ),
-            SizeSpec::List(sizes) => {
-                let names: Vec<String> = sizes.iter().map(|s| format_size(*s)).collect();
-                f.write_str(&names.join(","))
-            }
+/// `from × 2^(k / steps)` (rounded to whole bytes) for k = 0, 1, … while it stays at or
+/// below `to`, then `to` itself; stops early past [`MAX_SWEEP_SIZES`] (which `expand`
+/// then refuses).
+fn log_steps(from_bytes: u64, to_bytes: u64, steps: u32) -> Vec<u64> {
+    let mut sizes: Vec<u64> = Vec::new();
+    // `from_bytes << whole` cannot overflow: from ≥ 1 and to ≤ 64 MiB, so the walk passes
+    // `to` by the 27th doubling and stops.
+    for k in 0u32.. {
+        // Whole doublings by shifting keep powers of two exact; only the fraction of a
+        // doubling goes through floating point.
+        let whole = k / steps;
+        let fraction = f64::from(k % steps) / f64::from(steps);
+        let size = ((from_bytes << whole) as f64 * fraction.exp2()).round() as u64;
+        if size > to_bytes {
+            break;
         }
+        // Small sizes round to the same byte count: count each size once.
+        if sizes.last() != Some(&size) {
+            sizes.push(size);
+        }
+        if sizes.len() > MAX_SWEEP_SIZES {
+            break;
+        }
+    }
+    sizes.push(to_bytes);
+    sizes
+}
+
+impl std::fmt::Display for SizeSpec {
+    /// The spec as it could be typed again: `64 KiB..64 MiB,84975,84976` (sizes that are
+    /// not whole KiB stay in bytes, so 84,975 does not read as "83 KiB").
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let exact = |bytes: u64| {
+            if bytes % 1024 == 0 {
+                format_size(bytes)
+            } else {
+                bytes.to_string()
+            }
+        };
+        let items: Vec<String> = self
+            .items
+            .iter()
+            .map(|item| match *item {
+                SizeItem::Range {
+                    from_bytes,
+                    to_bytes,
+                } => format!("{}..{}", exact(from_bytes), exact(to_bytes)),
+                SizeItem::Size(bytes) => exact(bytes),
+            })
+            .collect();
+        f.write_str(&items.join(","))
     }
 }
 
@@ -230,6 +256,23 @@ mod tests {
     }
 
     #[test]
+    fn ranges_and_sizes_mix_in_one_list() {
+        let spec = parse_size_spec("64KiB..256KiB, 84975,84976").unwrap();
+        assert_eq!(spec.to_string(), "64 KiB..256 KiB,84975,84976");
+        assert_eq!(
+            spec.expand(1).unwrap(),
+            vec![65_536, 84_975, 84_976, 131_072, 262_144]
+        );
+        assert_eq!(
+            parse_size_spec("1MiB..2MiB,4MiB..8MiB")
+                .unwrap()
+                .expand(1)
+                .unwrap(),
+            vec![1 << 20, 2 << 20, 4 << 20, 8 << 20]
+        );
+    }
+
+    #[test]
     fn tiny_ranges_round_to_distinct_whole_bytes() {
         let sizes = expand("1..8", 4);
         assert_eq!(sizes.first(), Some(&1));
@@ -264,7 +307,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("at most 100"), "{err}");
-        assert!(err.contains("1 B..64 MiB"), "{err}");
+        assert!(err.contains("1..64 MiB"), "{err}");
     }
 
     #[test]
