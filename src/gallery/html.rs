@@ -478,12 +478,9 @@ fn sweep_table(root: &Path, sweep: &SweepDir) -> String {
         let _ = write!(html, "<th>{}</th>", escape(allocator));
     }
     html.push_str("</tr></thead>\n<tbody>\n");
-    for size in &result.sizes_bytes {
-        let _ = write!(
-            html,
-            "<tr><td class=\"num\">{}</td>",
-            escape(&crate::sweep::format_size(*size))
-        );
+    let labels = crate::sweep::size_labels(&result.sizes_bytes);
+    for (size, label) in result.sizes_bytes.iter().zip(&labels) {
+        let _ = write!(html, "<tr><td class=\"num\">{}</td>", escape(label));
         for allocator in &result.allocators {
             let point = result
                 .points

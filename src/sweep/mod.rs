@@ -21,11 +21,13 @@ pub mod sizes;
 pub mod table;
 
 pub use cliff::{find_cliffs, parse_cliff_drop};
-pub use point::{fresh_page_percent, minor_faults_per_s, point_from_run};
+pub use point::{
+    FRESH_PERCENT, fresh_page_onset, fresh_page_percent, minor_faults_per_s, point_from_run,
+};
 pub use save::{SWEEP_CSV_COLUMNS, read_sweep, write_sweep_files};
 pub use sizes::{
     DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZE_BYTES, MAX_SWEEP_SIZES, SizeItem, SizeSpec,
-    SizesError, format_size, parse_size_spec,
+    SizesError, format_size, parse_size_spec, size_labels,
 };
 pub use table::{
     SweepTableFormat, describe_cliffs, format_sweep_table, size_alone_drop, spacing_warning,

@@ -67,9 +67,67 @@ pub fn fresh_page_percent(point: &SweepPoint, page_bytes: u64) -> Option<f64> {
     Some(point.minor_faults_per_s / point.rps / pages as f64 * 100.0)
 }
 
+/// Share of a buffer's pages faulted per request from which a point counts as mapping
+/// fresh memory for every request (between the ~0 % of reuse and the ~100 % of fresh maps).
+pub const FRESH_PERCENT: f64 = 50.0;
+
+/// Where an allocator starts mapping fresh pages from the OS for every request: the first
+/// two neighbouring sizes (of `allocator`, ascending) with under [`FRESH_PERCENT`] of the
+/// buffer's pages faulted per request at the first and at least that at the second.
+/// `None` when it never happens in the sweep. This is the allocator's own cliff, whatever
+/// RPS did; the 30 % rule of [`super::find_cliffs`] also catches bandwidth and noise.
+pub fn fresh_page_onset<'a>(
+    points: &'a [SweepPoint],
+    allocator: &str,
+    page_bytes: u64,
+) -> Option<(&'a SweepPoint, &'a SweepPoint)> {
+    let mut mine: Vec<&SweepPoint> = points.iter().filter(|p| p.allocator == allocator).collect();
+    mine.sort_by_key(|p| p.size_bytes);
+    mine.windows(2).find_map(|pair| {
+        let before = fresh_page_percent(pair[0], page_bytes)?;
+        let after = fresh_page_percent(pair[1], page_bytes)?;
+        (before < FRESH_PERCENT && after >= FRESH_PERCENT).then_some((pair[0], pair[1]))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn faulting(allocator: &str, size_bytes: u64, fresh_pages_per_request: f64) -> SweepPoint {
+        let rps = 1_000.0;
+        SweepPoint {
+            allocator: allocator.into(),
+            size_bytes,
+            rps,
+            latency_p99_us: None,
+            allocs_per_s: None,
+            alloc_bytes_per_s: None,
+            minor_faults_per_s: fresh_pages_per_request * rps,
+            peak_rss_bytes: 0,
+            reclaim_events: None,
+            errors: 0,
+            run_dir: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_onset_is_where_most_pages_turn_fresh() {
+        const MIB: u64 = 1 << 20;
+        // 1 MiB and 2 MiB reuse memory, 4 MiB and 8 MiB fault every page (4 KiB pages).
+        let points = vec![
+            faulting("jemalloc", 8 * MIB, 2048.0),
+            faulting("jemalloc", MIB, 1.0),
+            faulting("jemalloc", 2 * MIB, 3.0),
+            faulting("jemalloc", 4 * MIB, 1024.0),
+            faulting("mimalloc", MIB, 0.0),
+            faulting("mimalloc", 8 * MIB, 10.0),
+        ];
+        let (before, after) = fresh_page_onset(&points, "jemalloc", 4096).unwrap();
+        assert_eq!((before.size_bytes, after.size_bytes), (2 * MIB, 4 * MIB));
+        assert!(fresh_page_onset(&points, "mimalloc", 4096).is_none());
+        assert!(fresh_page_onset(&points, "system", 4096).is_none());
+    }
 
     fn sample(phase: Phase, interval_s: f64, minor_faults: u64, rss_bytes: u64) -> Sample {
         Sample {

@@ -211,6 +211,23 @@ pub fn format_size(bytes: u64) -> String {
     format!("{text} {}", UNITS[unit])
 }
 
+/// Row labels for a sweep's sizes: [`format_size`], except where two sizes would read the
+/// same (84,975 and 84,976 are both "83 KiB"): those are given in bytes, `84,975 B`.
+pub fn size_labels(sizes: &[u64]) -> Vec<String> {
+    let short: Vec<String> = sizes.iter().map(|&bytes| format_size(bytes)).collect();
+    sizes
+        .iter()
+        .zip(&short)
+        .map(|(&bytes, label)| {
+            if short.iter().filter(|other| *other == label).count() > 1 {
+                format!("{} B", crate::report::format::group_thousands(bytes))
+            } else {
+                label.clone()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +325,14 @@ mod tests {
             .to_string();
         assert!(err.contains("at most 100"), "{err}");
         assert!(err.contains("1..64 MiB"), "{err}");
+    }
+
+    #[test]
+    fn sizes_that_would_read_the_same_are_labelled_in_bytes() {
+        assert_eq!(
+            size_labels(&[65_536, 84_975, 84_976, 92_682]),
+            ["64 KiB", "84,975 B", "84,976 B", "90.5 KiB"]
+        );
     }
 
     #[test]

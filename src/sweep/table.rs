@@ -2,8 +2,8 @@
 //! per second for each allocator, a `↓` where a cliff lands) and one line per allocator
 //! naming its cliffs, or saying it has none. Text for the terminal, Markdown for notes.
 
-use super::point::fresh_page_percent;
-use super::sizes::format_size;
+use super::point::{FRESH_PERCENT, fresh_page_percent};
+use super::sizes::{format_size, size_labels};
 use super::{Cliff, SweepResult};
 use crate::report::format::format_count;
 
@@ -25,8 +25,9 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
         header.push(format!("{allocator} faults/s"));
     }
     let mut rows = vec![header];
-    for size in &result.sizes_bytes {
-        let mut row = vec![format_size(*size)];
+    let labels = size_labels(&result.sizes_bytes);
+    for (size, label) in result.sizes_bytes.iter().zip(labels) {
+        let mut row = vec![label];
         for allocator in &result.allocators {
             match result
                 .points
@@ -122,10 +123,6 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
     }
     lines
 }
-
-/// Share of a buffer's pages faulted per request from which a point counts as mapping
-/// fresh memory for every request (between the ~0 % of reuse and the ~100 % of fresh maps).
-const FRESH_PERCENT: f64 = 50.0;
 
 /// The drop in RPS from `from_bytes` to `to_bytes` if each request cost time in
 /// proportion to its size and nothing else (a memory-bandwidth-bound server):

@@ -7,7 +7,10 @@ use super::loh::DOTNET_LOH_ARRAY_BYTES;
 use crate::gallery::facts::{format_rps, percent_change};
 use crate::report::format::group_thousands;
 use crate::sweep::format_size;
-use crate::sweep::{Cliff, SweepPoint, SweepResult};
+use crate::sweep::{
+    Cliff, FRESH_PERCENT, SweepPoint, SweepResult, fresh_page_onset, fresh_page_percent,
+    size_alone_drop,
+};
 
 /// `256 KiB (262,144 bytes)`: a swept size, exact where it matters (84,976).
 pub fn format_size_exact(bytes: u64) -> String {
@@ -61,6 +64,78 @@ pub fn boundary_reading(result: &SweepResult, allocator: &str) -> Option<Boundar
     })
 }
 
+/// What one allocator did: where it starts mapping fresh pages for every request (its own
+/// cliff, read from the page faults), and how many other drops of more than the threshold
+/// came with no such change (the size step and the run-to-run variation).
+fn allocator_sentence(result: &SweepResult, allocator: &str, page_bytes: u64) -> String {
+    let cliffs: Vec<&Cliff> = result
+        .cliffs
+        .iter()
+        .filter(|c| c.allocator == allocator)
+        .collect();
+    let onset = fresh_page_onset(&result.points, allocator, page_bytes);
+    let fresh = |point: &SweepPoint| {
+        fresh_page_percent(point, page_bytes).map_or("—".to_string(), |p| format!("{p:.0} %"))
+    };
+    let mut text = match onset {
+        Some((before, after)) => format!(
+            "{allocator} maps fresh pages from the OS for every request from {} on \
+             ({} of the buffer's pages faulted per request at {}, {} at {}); RPS went \
+             {} → {} ({}). ",
+            format_size_exact(after.size_bytes),
+            fresh(before),
+            format_size(before.size_bytes),
+            fresh(after),
+            format_size(after.size_bytes),
+            format_rps(before.rps),
+            format_rps(after.rps),
+            percent_change(before.rps, after.rps).unwrap_or_else(|| "undefined".to_string()),
+        ),
+        None => format!(
+            "{allocator} reused freed memory at every swept size (under {FRESH_PERCENT:.0} % \
+             of a buffer's pages faulted per request). "
+        ),
+    };
+    let others: Vec<&&Cliff> = cliffs
+        .iter()
+        .filter(|c| {
+            onset.is_none_or(|(before, after)| {
+                (c.from_size_bytes, c.to_size_bytes) != (before.size_bytes, after.size_bytes)
+            })
+        })
+        .collect();
+    if !others.is_empty() {
+        let (which, without) = if onset.is_some() {
+            ("other ", "without that change")
+        } else {
+            ("", "with no change in page faults")
+        };
+        let drops: Vec<String> = others
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} → {} −{:.0} % (the size step alone: −{:.0} %)",
+                    format_size(c.from_size_bytes),
+                    format_size(c.to_size_bytes),
+                    c.drop_fraction * 100.0,
+                    size_alone_drop(c.from_size_bytes, c.to_size_bytes) * 100.0
+                )
+            })
+            .collect();
+        text.push_str(&format!(
+            "Its {which}{} drop{} of more than {:.0} % came {without}: {}. The size step is \
+             what a server bound by memory bandwidth would lose; the rest is not fresh pages \
+             from the OS (CPU caches and run-to-run variation are candidates, a rerun tells \
+             them apart). ",
+            others.len(),
+            if others.len() == 1 { "" } else { "s" },
+            result.cliff_drop * 100.0,
+            drops.join(", "),
+        ));
+    }
+    text
+}
+
 /// The sweep's paragraph: what was swept, the cliffs per allocator, the boundary.
 pub fn sweep_paragraph(result: &SweepResult) -> String {
     let (Some(first), Some(last)) = (result.sizes_bytes.first(), result.sizes_bytes.last()) else {
@@ -84,26 +159,9 @@ pub fn sweep_paragraph(result: &SweepResult) -> String {
             result.end
         ));
     }
+    let page_bytes = procfs::page_size();
     for allocator in &result.allocators {
-        let cliffs: Vec<&Cliff> = result
-            .cliffs
-            .iter()
-            .filter(|c| &c.allocator == allocator)
-            .collect();
-        text.push_str(&match cliffs.as_slice() {
-            [] => format!("{allocator} has no cliff. "),
-            [only] => format!(
-                "{allocator} falls off one cliff, at {}: {} → {} RPS. ",
-                format_size_exact(only.to_size_bytes),
-                format_rps(only.from_rps),
-                format_rps(only.to_rps)
-            ),
-            many => format!(
-                "{allocator} falls off {} cliffs, the first at {}. ",
-                many.len(),
-                format_size_exact(many[0].to_size_bytes)
-            ),
-        });
+        text.push_str(&allocator_sentence(result, allocator, page_bytes));
     }
     let readings: Vec<BoundaryReading> = result
         .allocators
@@ -235,11 +293,14 @@ pub(crate) mod tests {
         let text = sweep_paragraph(&result);
         assert!(
             text.contains(
-                "system falls off one cliff, at 256 KiB (262,144 bytes): 38,000 → 9,000 RPS."
+                "system reused freed memory at every swept size (under 50 % of a buffer's pages faulted per request). Its 1 drop of more than 30 % came with no change in page faults: 128 KiB → 256 KiB −76 % (the size step alone: −50 %)"
             ),
             "{text}"
         );
-        assert!(text.contains("jemalloc has no cliff"), "{text}");
+        assert!(
+            text.contains("jemalloc reused freed memory at every swept size"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "system 39,000 RPS at 83 KiB (84,975 bytes) → 38,800 RPS at 83 KiB (84,976 bytes)"
@@ -260,9 +321,29 @@ pub(crate) mod tests {
     #[test]
     fn a_cliff_at_the_boundary_is_reported_not_denied() {
         let text = sweep_paragraph(&sweep(true));
-        assert!(text.contains("system falls off 2 cliffs"), "{text}");
+        assert!(text.contains("Its 2 drops of more than 30 %"), "{text}");
         assert!(text.contains("(-49 %, a cliff"), "{text}");
         assert!(!text.contains("Nothing happens at 84,976"), "{text}");
+    }
+
+    #[test]
+    fn the_allocators_own_cliff_is_read_from_the_page_faults() {
+        let mut result = sweep(false);
+        // From 256 KiB on, system faults in every page of the buffer for every request.
+        let page_bytes = procfs::page_size();
+        for point in result.points.iter_mut() {
+            if point.allocator == "system" && point.size_bytes == 262_144 {
+                point.minor_faults_per_s = point.rps * (262_144 / page_bytes) as f64;
+            }
+        }
+        let text = sweep_paragraph(&result);
+        assert!(
+            text.contains(
+                "system maps fresh pages from the OS for every request from 256 KiB (262,144 bytes) on (0 % of the buffer's pages faulted per request at 128 KiB, 100 % at 256 KiB); RPS went 38,000 → 9,000 (-76 %)."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("Its 1 drop"), "{text}");
     }
 
     #[test]
