@@ -123,10 +123,7 @@ fn allocator_sentence(result: &SweepResult, allocator: &str, page_bytes: u64) ->
             })
             .collect();
         text.push_str(&format!(
-            "Its {which}{} drop{} of more than {:.0} % came {without}: {}. The size step is \
-             what a server bound by memory bandwidth would lose; the rest is not fresh pages \
-             from the OS (CPU caches and run-to-run variation are candidates, a rerun tells \
-             them apart). ",
+            "Its {which}{} drop{} of more than {:.0} % came {without}: {}. ",
             others.len(),
             if others.len() == 1 { "" } else { "s" },
             result.cliff_drop * 100.0,
@@ -162,6 +159,13 @@ pub fn sweep_paragraph(result: &SweepResult) -> String {
     let page_bytes = procfs::page_size();
     for allocator in &result.allocators {
         text.push_str(&allocator_sentence(result, allocator, page_bytes));
+    }
+    if text.contains("(the size step alone: ") {
+        text.push_str(
+            "The size step is what a server bound by memory bandwidth would lose; the rest of \
+             those drops is not fresh pages from the OS (CPU caches and run-to-run variation \
+             are candidates; a rerun tells them apart). ",
+        );
     }
     let readings: Vec<BoundaryReading> = result
         .allocators
@@ -200,6 +204,24 @@ pub fn sweep_paragraph(result: &SweepResult) -> String {
         ));
         if readings.iter().all(|r| !r.cliff) {
             text.push_str("Nothing happens at 84,976 bytes in Rust. ");
+            // Sizes a byte apart cost the same: whatever changes between them is how much
+            // one point varies from the next.
+            let widest = readings
+                .iter()
+                .filter(|r| r.below.rps > 0.0)
+                .map(|r| (r, (r.above.rps / r.below.rps - 1.0).abs()))
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            if let Some((reading, change)) = widest
+                && change > result.cliff_drop
+            {
+                text.push_str(&format!(
+                    "{}'s change across it ({}) goes up, not down: between sizes that cost the \
+                     same, it is how much one {:.0} s point varies from the next here. ",
+                    reading.allocator,
+                    percent_change(reading.below.rps, reading.above.rps).unwrap_or_default(),
+                    result.duration_s
+                ));
+            }
         }
     }
     text.push_str(
@@ -344,6 +366,23 @@ pub(crate) mod tests {
             "{text}"
         );
         assert!(!text.contains("Its 1 drop"), "{text}");
+    }
+
+    #[test]
+    fn a_rise_across_the_boundary_is_named_as_variation() {
+        let mut result = sweep(false);
+        for point in result.points.iter_mut() {
+            if point.allocator == "system" && point.size_bytes == 84_976 {
+                point.rps = 60_000.0;
+            }
+        }
+        let text = sweep_paragraph(&result);
+        assert!(
+            text.contains("system's change across it (+54 %) goes up, not down"),
+            "{text}"
+        );
+        let calm = sweep_paragraph(&sweep(false));
+        assert!(!calm.contains("goes up, not down"), "{calm}");
     }
 
     #[test]
