@@ -269,22 +269,10 @@ fn summary(held: &[LeakedConnection]) -> Held {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::state::AppState;
-    use axum::Router;
-    use axum::body::Body;
+    use crate::server::state::SharedState;
+    use crate::server::test_support::{get, json, start_upstream, state_upstream, state_with};
     use axum::http::StatusCode;
-    use axum::routing::get;
-    use http_body_util::BodyExt;
     use procfs::net::TcpState;
-    use tower::ServiceExt;
-
-    async fn start_upstream() -> SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = Router::new().route("/api/ping", get(|| async { "pong" }));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        addr
-    }
 
     /// ESTABLISHED sockets of this process with one end on `port`: both ends of every
     /// connection to an in-process upstream. Counted per port because other tests of the
@@ -312,15 +300,9 @@ mod tests {
             .len()
     }
 
-    async fn request(router: &Router) -> (StatusCode, serde_json::Value) {
-        let response = router
-            .clone()
-            .oneshot(Request::get("/api/clientleak").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&body).unwrap())
+    async fn request(state: &SharedState) -> (StatusCode, serde_json::Value) {
+        let (status, body) = get(state, "/api/clientleak").await;
+        (status, json(&body))
     }
 
     /// Polls `condition` until it holds or 10 s pass (closing sockets is asynchronous).
@@ -340,11 +322,10 @@ mod tests {
         const REQUESTS: u64 = 12;
         let _turn = crate::server::fileprovider::FD_COUNTING_TESTS.lock().await;
         let addr = start_upstream().await;
-        let state = AppState::new(ServerConfig::new(addr)).unwrap();
-        let router = super::super::clients::routes().with_state(state.clone());
+        let state = state_upstream(addr);
 
         for expected_held in 1..=REQUESTS {
-            let (status, body) = request(&router).await;
+            let (status, body) = request(&state).await;
             assert_eq!(status, StatusCode::OK, "{body}");
             assert_eq!(body["connections_held"], expected_held);
             assert_eq!(body["upstream_status"], 200);
@@ -380,15 +361,15 @@ mod tests {
     #[tokio::test]
     async fn past_the_cap_is_a_507_and_reset_makes_room() {
         let addr = start_upstream().await;
-        let mut config = ServerConfig::new(addr);
-        config.client_leak_cap = 2;
-        let state = AppState::new(config).unwrap();
-        let router = super::super::clients::routes().with_state(state.clone());
+        let state = state_with(|config| {
+            config.self_addr = addr;
+            config.client_leak_cap = 2;
+        });
 
         for _ in 0..2 {
-            assert_eq!(request(&router).await.0, StatusCode::OK);
+            assert_eq!(request(&state).await.0, StatusCode::OK);
         }
-        let (status, body) = request(&router).await;
+        let (status, body) = request(&state).await;
         assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
         assert_eq!(body["kind"], super::super::leak_cap::LEAK_CAP_REACHED);
         let message = body["error"].as_str().unwrap();
@@ -398,7 +379,7 @@ mod tests {
 
         state.clients.reset();
         assert_eq!(state.clients.held().items, 0);
-        assert_eq!(request(&router).await.0, StatusCode::OK);
+        assert_eq!(request(&state).await.0, StatusCode::OK);
         assert_eq!(state.clients.held().items, 1);
     }
 
@@ -417,9 +398,8 @@ mod tests {
                     .await;
             }
         });
-        let state = AppState::new(ServerConfig::new(addr)).unwrap();
-        let router = super::super::clients::routes().with_state(state.clone());
-        let (status, body) = request(&router).await;
+        let state = state_upstream(addr);
+        let (status, body) = request(&state).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["connections_held"], 1);
         eventually("the closed connection being let go", || {
@@ -435,9 +415,8 @@ mod tests {
             .unwrap()
             .local_addr()
             .unwrap();
-        let state = AppState::new(ServerConfig::new(closed)).unwrap();
-        let router = super::super::clients::routes().with_state(state.clone());
-        let (status, body) = request(&router).await;
+        let state = state_upstream(closed);
+        let (status, body) = request(&state).await;
         assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
         assert_eq!(body["kind"], "connection refused");
         assert_eq!(state.clients.held(), Held::default());

@@ -212,49 +212,23 @@ fn client_reply(
 mod tests {
     use super::*;
     use crate::server::state::AppState;
-    use axum::body::Body;
+    use crate::server::test_support::{get as get_path, json, start_upstream, state_upstream};
     use axum::http::StatusCode;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
 
-    /// A real upstream on 127.0.0.1:0 serving `/api/ping` (`pong`), for as long as the
-    /// test runtime lives.
-    pub(crate) async fn start_upstream() -> SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = Router::new().route("/api/ping", get(|| async { "pong" }));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        addr
-    }
-
-    fn router_for(addr: SocketAddr) -> (SharedState, Router) {
-        let state = AppState::new(ServerConfig::new(addr)).unwrap();
-        let router = routes().with_state(state.clone());
-        (state, router)
-    }
-
-    async fn get_json(router: &Router, uri: &str) -> (StatusCode, serde_json::Value) {
-        let response = router
-            .clone()
-            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&body)
-            .unwrap_or_else(|e| panic!("{uri}: {e}: {}", String::from_utf8_lossy(&body)));
-        (status, json)
+    async fn get_json(state: &SharedState, uri: &str) -> (StatusCode, serde_json::Value) {
+        let (status, body) = get_path(state, uri).await;
+        (status, json(&body))
     }
 
     #[tokio::test]
     async fn both_clients_reach_the_default_upstream() {
         let addr = start_upstream().await;
-        let (_state, router) = router_for(addr);
+        let state = state_upstream(addr);
         for (path, client) in [
             ("/api/httpclient1", "new per request"),
             ("/api/httpclient2", "shared"),
         ] {
-            let (status, body) = get_json(&router, path).await;
+            let (status, body) = get_json(&state, path).await;
             assert_eq!(status, StatusCode::OK, "{path}: {body}");
             assert_eq!(body["client"], client);
             assert_eq!(body["url"], format!("http://{addr}/api/ping"));
@@ -266,9 +240,9 @@ mod tests {
     #[tokio::test]
     async fn an_explicit_localhost_url_is_resolved_to_loopback() {
         let addr = start_upstream().await;
-        let (_state, router) = router_for(addr);
+        let state = state_upstream(addr);
         let url = format!("http://localhost:{}/api/nothing-here", addr.port());
-        let (status, body) = get_json(&router, &format!("/api/httpclient2?url={url}")).await;
+        let (status, body) = get_json(&state, &format!("/api/httpclient2?url={url}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["connected_to"], format!("127.0.0.1:{}", addr.port()));
         assert_eq!(body["upstream_status"], 404);
@@ -277,9 +251,9 @@ mod tests {
     #[tokio::test]
     async fn a_url_outside_loopback_is_a_400_that_quotes_it() {
         let addr = start_upstream().await;
-        let (_state, router) = router_for(addr);
+        let state = state_upstream(addr);
         for path in ["/api/httpclient1", "/api/httpclient2"] {
-            let (status, body) = get_json(&router, &format!("{path}?url=file:///etc/passwd")).await;
+            let (status, body) = get_json(&state, &format!("{path}?url=file:///etc/passwd")).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
             assert_eq!(body["kind"], "bad request");
             let message = body["error"].as_str().unwrap();
@@ -306,7 +280,6 @@ mod tests {
             let tcp = crate::memory::read_process(std::process::id()).unwrap().tcp;
             (tcp.time_wait, tcp.time_wait_namespace)
         };
-        let router = routes().with_state(state);
         println!(
             "before: time_wait (own port, namespace) = {:?}",
             time_wait()
@@ -315,7 +288,7 @@ mod tests {
             let started = std::time::Instant::now();
             let mut failures = std::collections::BTreeMap::<String, usize>::new();
             for _ in 0..REQUESTS {
-                let (status, body) = get_json(&router, path).await;
+                let (status, body) = get_json(&state, path).await;
                 if status != StatusCode::OK {
                     *failures.entry(body["kind"].to_string()).or_default() += 1;
                 }
@@ -338,10 +311,10 @@ mod tests {
             .unwrap()
             .port();
         let addr = start_upstream().await;
-        let (_state, router) = router_for(addr);
+        let state = state_upstream(addr);
         for path in ["/api/httpclient1", "/api/httpclient2"] {
             let uri = format!("{path}?url=http://127.0.0.1:{closed_port}/api/ping");
-            let (status, body) = get_json(&router, &uri).await;
+            let (status, body) = get_json(&state, &uri).await;
             assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
             assert_eq!(body["kind"], "connection refused", "{body}");
             let message = body["error"].as_str().unwrap();

@@ -158,6 +158,21 @@ pub(crate) mod test_support {
         send(state, "GET", path).await
     }
 
+    /// A real upstream on 127.0.0.1:0 serving `/api/ping` (`pong`), for as long as the
+    /// test runtime lives: what the client endpoints call.
+    pub async fn start_upstream() -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/api/ping", axum::routing::get(|| async { "pong" }));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    }
+
+    /// A server whose own address (the client endpoints' default upstream) is `addr`.
+    pub fn state_upstream(addr: std::net::SocketAddr) -> SharedState {
+        state_with(|config| config.self_addr = addr)
+    }
+
     /// The body as JSON.
     pub fn json(body: &[u8]) -> serde_json::Value {
         serde_json::from_slice(body)
