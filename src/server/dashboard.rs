@@ -155,34 +155,20 @@ fn serve_asset(asset: &'static Asset) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
+    use crate::server::test_support::{send_with_headers, state};
+    use axum::http::StatusCode;
 
     async fn get_path(path: &str) -> (StatusCode, String, String) {
-        let app: Router = routes().with_state(test_state());
-        let response = app
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let content_type = response
-            .headers()
+        let (status, headers, body) = send_with_headers(&state(), "GET", path).await;
+        let content_type = headers
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
         (
             status,
             content_type,
             String::from_utf8(body.to_vec()).unwrap(),
         )
-    }
-
-    fn test_state() -> SharedState {
-        let config = super::super::state::ServerConfig::new("127.0.0.1:0".parse().unwrap());
-        super::super::state::AppState::new(config).unwrap()
     }
 
     /// The values of `attribute="…"` in the page.
@@ -195,19 +181,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_page_is_html_with_a_same_origin_policy() {
-        let app: Router = routes().with_state(test_state());
-        let response = app
-            .oneshot(Request::get("/").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
-            "text/html; charset=utf-8"
-        );
-        let policy = response.headers()[header::CONTENT_SECURITY_POLICY]
-            .to_str()
-            .unwrap();
+        let (status, headers, _) = send_with_headers(&state(), "GET", "/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
         assert!(policy.contains("default-src 'self'"), "{policy}");
     }
 

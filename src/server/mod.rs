@@ -142,15 +142,25 @@ pub(crate) mod test_support {
     /// Sends one request through the router and reads the whole body (which drops the
     /// response, so a pooled buffer goes back before this returns).
     pub async fn send(state: &SharedState, method: &str, path: &str) -> (StatusCode, Bytes) {
+        let (status, _, body) = send_with_headers(state, method, path).await;
+        (status, body)
+    }
+
+    /// [`send`], with the response's headers.
+    pub async fn send_with_headers(
+        state: &SharedState,
+        method: &str,
+        path: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Bytes) {
         let request = Request::builder()
             .method(method)
             .uri(path)
             .body(Body::empty())
             .unwrap();
         let response = app(state.clone()).oneshot(request).await.unwrap();
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, body)
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        (parts.status, parts.headers, body)
     }
 
     /// `GET path`.
