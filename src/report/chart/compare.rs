@@ -375,19 +375,6 @@ where
     overlay_load(&load, charts)
 }
 
-/// Mesh styling shared by both overlay panels, like the single-run chart's.
-macro_rules! styled_mesh {
-    ($chart:expr) => {
-        $chart
-            .configure_mesh()
-            .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
-            .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
-            .light_line_style(WHITE)
-            .bold_line_style(BLACK.mix(0.12))
-            .axis_style(BLACK.mix(0.5))
-    };
-}
-
 fn overlay_memory<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     charts: &[ChartData],

@@ -40,6 +40,21 @@ use legend::{draw_legend, legend_entries};
 use panels::{draw_load_panel, draw_memory_panel};
 pub use sweep::{DOTNET_LOH_THRESHOLD_BYTES, allocator_colour, render_sweep};
 
+/// A chart's mesh in the house style (label and description fonts, white minor lines,
+/// faint major lines, grey axes): every panel of every figure starts from it, then adds
+/// its own labels and formatters before `.draw()`.
+macro_rules! styled_mesh {
+    ($chart:expr) => {
+        $chart
+            .configure_mesh()
+            .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
+            .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.12))
+            .axis_style(BLACK.mix(0.5))
+    };
+}
+
 mod compare;
 mod data;
 mod legend;

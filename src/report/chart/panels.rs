@@ -58,18 +58,12 @@ where
         .set_secondary_coord(0.0..data.x_max, 0.0..modelled_top_mb);
     let decimals = mb_decimals(top_mb);
     let mb_label = |mb: &f64| format!("{} MB", format_mb_tick(*mb, decimals));
-    chart
-        .configure_mesh()
+    styled_mesh!(chart)
         .x_labels(10)
         .y_labels(6)
         .x_label_formatter(&|_| String::new())
         .y_label_formatter(&mb_label)
         .y_desc("memory")
-        .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
-        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
-        .light_line_style(WHITE)
-        .bold_line_style(BLACK.mix(0.12))
-        .axis_style(BLACK.mix(0.5))
         .draw()?;
 
     // The band is named in the legend: a label inside it would collide with the
@@ -163,19 +157,13 @@ where
         .set_secondary_coord(0.0..data.x_max, 0.0..top_cpu);
     let rps_label = |rps: &f64| format_rps_tick(*rps);
     let time_label = |x: &f64| format_tick(*x);
-    chart
-        .configure_mesh()
+    styled_mesh!(chart)
         .x_labels(10)
         .y_labels(5)
         .x_label_formatter(&time_label)
         .y_label_formatter(&rps_label)
         .x_desc(data.time_unit.axis_label())
         .y_desc("requests/s")
-        .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
-        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
-        .light_line_style(WHITE)
-        .bold_line_style(BLACK.mix(0.12))
-        .axis_style(BLACK.mix(0.5))
         .draw()?;
     let cpu_label = |cpu: &f64| format!("{cpu:.0} %");
     chart

@@ -393,16 +393,10 @@ where
             format_rps_tick(rps)
         }
     };
-    chart
-        .configure_mesh()
+    styled_mesh!(chart)
         .x_label_formatter(&|_| String::new())
         .y_label_formatter(&rps_label)
         .y_desc("requests per second (log)")
-        .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
-        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
-        .light_line_style(WHITE)
-        .bold_line_style(BLACK.mix(0.12))
-        .axis_style(BLACK.mix(0.5))
         .draw()?;
 
     draw_loh_line(&chart, data.x_range, data.y_range, true)?;
@@ -480,17 +474,11 @@ where
         )?;
     let size_label = |x: &f64| tick_label(*x);
     let percent_label = |p: &f64| format!("{p:.0} %");
-    chart
-        .configure_mesh()
+    styled_mesh!(chart)
         .x_label_formatter(&size_label)
         .y_label_formatter(&percent_label)
         .x_desc("size (log scale)")
         .y_desc("pages faulted / request")
-        .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&TEXT))
-        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&TEXT))
-        .light_line_style(WHITE)
-        .bold_line_style(BLACK.mix(0.12))
-        .axis_style(BLACK.mix(0.5))
         .draw()?;
     draw_loh_line(&chart, data.x_range, (0.0, top_percent), false)?;
     let plot = chart.plotting_area();
