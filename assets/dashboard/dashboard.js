@@ -304,6 +304,44 @@
   }
 
   const axisFont = "15px system-ui, sans-serif";
+
+  /** The time axis both charts share: whole seconds only (polls are a second apart), and
+   * room for "HH:MM:SS". */
+  function timeAxis(gridStroke) {
+    return {
+      font: axisFont,
+      stroke: "#333",
+      grid: { stroke: gridStroke },
+      ticks: { stroke: "#ccc" },
+      space: 90,
+      incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600],
+      values: [
+        // uPlot's tick table, largest increment first: [min incr, format, …].
+        [60, "{HH}:{mm}", null, null, null, null, null, null, 0],
+        [1, "{HH}:{mm}:{ss}", null, null, null, null, null, null, 0],
+      ],
+    };
+  }
+
+  /** A megabyte axis on `scale`: round steps only (no 2.5 MB ticks), a decimal when the
+   * steps are small, and the same width on both charts so their plots line up. */
+  function mbAxis(scale, label, stroke, gridStroke) {
+    return {
+      scale,
+      font: axisFont,
+      stroke,
+      grid: { stroke: gridStroke },
+      ticks: { stroke: "#ccc" },
+      size: 70,
+      label,
+      labelFont: "bold 15px system-ui, sans-serif",
+      labelSize: 26,
+      incrs: [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+      values: (u, ticks, axis, space, step) =>
+        ticks.map((v) => (step < 1 ? oneDecimal : integer).format(v)),
+    };
+  }
+
   const chartEl = $("chart");
 
   function chartSize() {
@@ -323,37 +361,7 @@
         x: { time: true },
         mb: { range: (u, min, max) => [0, Math.max(1, max * 1.15)] },
       },
-      axes: [
-        {
-          font: axisFont,
-          stroke: "#333",
-          grid: { stroke: "#e4e4e4" },
-          ticks: { stroke: "#ccc" },
-          // Whole seconds only (polls are a second apart), and room for "HH:MM:SS".
-          space: 90,
-          incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600],
-          values: [
-            // uPlot's tick table, largest increment first: [min incr, format, …].
-            [60, "{HH}:{mm}", null, null, null, null, null, null, 0],
-            [1, "{HH}:{mm}:{ss}", null, null, null, null, null, null, 0],
-          ],
-        },
-        {
-          scale: "mb",
-          font: axisFont,
-          stroke: "#333",
-          grid: { stroke: "#e4e4e4" },
-          ticks: { stroke: "#ccc" },
-          size: 70,
-          label: "MB",
-          labelFont: "bold 15px system-ui, sans-serif",
-          labelSize: 26,
-          // Round steps only (no 2.5 MB ticks), with a decimal when the steps are small.
-          incrs: [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
-          values: (u, ticks, axis, space, step) =>
-            ticks.map((v) => (step < 1 ? oneDecimal : integer).format(v)),
-        },
-      ],
+      axes: [timeAxis("#e4e4e4"), mbAxis("mb", "MB", "#333", "#e4e4e4")],
       series: [
         {},
         { label: "Allocated", scale: "mb", stroke: COLORS.allocated, width: 3 },
@@ -472,33 +480,8 @@
           heap: { range: (u, min, max) => [0, Math.max(1, max) / 0.66] },
         },
         axes: [
-          {
-            font: axisFont,
-            stroke: "#333",
-            grid: { stroke: "#ece4f0" },
-            ticks: { stroke: "#ccc" },
-            space: 90,
-            incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600],
-            values: [
-              [60, "{HH}:{mm}", null, null, null, null, null, null, 0],
-              [1, "{HH}:{mm}:{ss}", null, null, null, null, null, null, 0],
-            ],
-          },
-          {
-            scale: "heap",
-            font: axisFont,
-            stroke: MODELLED.heap,
-            grid: { stroke: "#ece4f0" },
-            ticks: { stroke: "#ccc" },
-            // The width of the measured chart's axis, so the two plots line up.
-            size: 70,
-            label: "modelled MB",
-            labelFont: "bold 15px system-ui, sans-serif",
-            labelSize: 26,
-            incrs: [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
-            values: (u, ticks, axis, space, step) =>
-              ticks.map((v) => (step < 1 ? oneDecimal : integer).format(v)),
-          },
+          timeAxis("#ece4f0"),
+          mbAxis("heap", "modelled MB", MODELLED.heap, "#ece4f0"),
         ],
         series: [
           {},
