@@ -52,16 +52,13 @@ pub fn paragraph(unbounded: &SavedRun, expiring: &SavedRun) -> String {
     if expiring_heap.grew() {
         contradictions.push("cache-expiring's heap grew, which contradicts the expectation that expiry levels it off");
     }
-    if contradictions.is_empty() {
-        text.push_str(
-            "Rust frees nothing that is still referenced, exactly like .NET: a cache without an \
+    super::lesson_or_contradictions(
+        &mut text,
+        "Rust frees nothing that is still referenced, exactly like .NET: a cache without an \
              expiry or a size limit is a leak with a respectable name, and an absolute expiry \
              bounds it at about one TTL of requests.",
-        );
-    } else {
-        text.push_str(&contradictions.join("; "));
-        text.push('.');
-    }
+        &contradictions,
+    );
     text
 }
 

@@ -20,6 +20,18 @@ use crate::report::compare::SavedRun;
 
 pub use sweep::{BoundaryReading, boundary_reading, cliff_line, sweep_paragraph};
 
+/// Ends a pair's paragraph: its lesson when the numbers agree with it, otherwise the
+/// contradictions (and no lesson the run did not show).
+fn lesson_or_contradictions(text: &mut String, lesson: &str, contradictions: &[impl AsRef<str>]) {
+    if contradictions.is_empty() {
+        text.push_str(lesson);
+    } else {
+        let told: Vec<&str> = contradictions.iter().map(AsRef::as_ref).collect();
+        text.push_str(&told.join("; "));
+        text.push('.');
+    }
+}
+
 /// The article's pairs, recognised by their scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PairKind {

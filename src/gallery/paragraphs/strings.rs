@@ -78,17 +78,14 @@ pub fn paragraph(transient: &SavedRun, leak: &SavedRun) -> String {
                 .to_string(),
         );
     }
-    if contradictions.is_empty() {
-        text.push_str(
-            "That is the lesson in Rust: a transient string is freed the moment its response \
+    super::lesson_or_contradictions(
+        &mut text,
+        "That is the lesson in Rust: a transient string is freed the moment its response \
              is written, so there is no sawtooth waiting for a collector, while memory that is \
              still referenced cannot be reclaimed by anything — the leak grows with the request \
              count in any language.",
-        );
-    } else {
-        text.push_str(&contradictions.join("; "));
-        text.push('.');
-    }
+        &contradictions,
+    );
     text
 }
 
