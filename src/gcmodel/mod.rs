@@ -45,7 +45,7 @@ pub use event::{CollectionCounts, GcEvent, GcReason, GenSizes, Generation};
 pub use layout::{Lifetime, ManagedAllocation, ManagedKind, ManagedSize};
 pub use machine::{DetectError, MachineSpec, ModelledMachine};
 pub use preset::{GcOptions, Preset, Tuning};
-pub use sim::{GcModel, IntervalLoad, LoadError};
+pub use sim::{GcModel, IntervalLoad, IntervalOutcome, LoadError};
 
 /// The plain-text explanation of the model and every simplification it makes.
 pub fn explain() -> &'static str {

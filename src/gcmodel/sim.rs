@@ -75,6 +75,17 @@ impl IntervalLoad {
     }
 }
 
+/// One interval as [`GcModel::feed_interval`] sums it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntervalOutcome {
+    /// Collections in the interval, per generation.
+    pub collections: CollectionCounts,
+    /// Managed heap at the end of the interval, bytes.
+    pub heap_bytes: u64,
+    /// Largest managed heap in the interval (at the end, or just before a collection).
+    pub peak_heap_bytes: u64,
+}
+
 /// An [`IntervalLoad`] the model cannot use.
 #[derive(Debug, Error, PartialEq)]
 pub enum LoadError {
@@ -175,6 +186,30 @@ impl GcModel {
     /// Collections so far, counted like `GC.CollectionCount(n)`.
     pub fn collection_counts(&self) -> CollectionCounts {
         self.counts
+    }
+
+    /// [`GcModel::feed`], summed up the way a sampled series shows one interval: the
+    /// collections it held per generation (counted like `GC.CollectionCount`), the managed
+    /// heap at its end, and the largest heap just before any of its collections (the top of
+    /// a sawtooth that one sample would otherwise miss).
+    pub fn feed_interval(&mut self, load: &IntervalLoad) -> Result<IntervalOutcome, LoadError> {
+        let before = self.collection_counts();
+        let events = self.feed(load)?;
+        let after = self.collection_counts();
+        let heap_bytes = self.heap().total_bytes();
+        let peak_heap_bytes = events
+            .iter()
+            .map(|event| event.before.total_bytes())
+            .fold(heap_bytes, u64::max);
+        Ok(IntervalOutcome {
+            collections: CollectionCounts {
+                gen0: after.gen0 - before.gen0,
+                gen1: after.gen1 - before.gen1,
+                gen2: after.gen2 - before.gen2,
+            },
+            heap_bytes,
+            peak_heap_bytes,
+        })
     }
 
     /// Plays one interval: allocates its requests evenly over `duration_s` and returns the

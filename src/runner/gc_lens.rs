@@ -62,21 +62,14 @@ impl GcLens {
             self.per_request.clone(),
         )
         .with_request_latency_s(latency_s);
-        let before = self.model.collection_counts();
-        let Ok(events) = self.model.feed(&load) else {
+        let Ok(outcome) = self.model.feed_interval(&load) else {
             return;
         };
-        let after = self.model.collection_counts();
-        let heap_bytes = self.model.heap().total_bytes();
-        let peak_bytes = events
-            .iter()
-            .map(|event| event.before.total_bytes())
-            .fold(heap_bytes, u64::max);
-        sample.modelled_gen0 = Some(after.gen0 - before.gen0);
-        sample.modelled_gen1 = Some(after.gen1 - before.gen1);
-        sample.modelled_gen2 = Some(after.gen2 - before.gen2);
-        sample.modelled_managed_heap_bytes = Some(heap_bytes);
-        sample.modelled_managed_heap_peak_bytes = Some(peak_bytes);
+        sample.modelled_gen0 = Some(outcome.collections.gen0);
+        sample.modelled_gen1 = Some(outcome.collections.gen1);
+        sample.modelled_gen2 = Some(outcome.collections.gen2);
+        sample.modelled_managed_heap_bytes = Some(outcome.heap_bytes);
+        sample.modelled_managed_heap_peak_bytes = Some(outcome.peak_heap_bytes);
     }
 }
 

@@ -103,16 +103,9 @@ impl ServerGcLens {
             drained.requests,
             drained.allocations(self.cache_ttl),
         );
-        let before = state.model.collection_counts();
-        let Ok(events) = state.model.feed(&load) else {
+        let Ok(outcome) = state.model.feed_interval(&load) else {
             return;
         };
-        let after = state.model.collection_counts();
-        let heap_bytes = state.model.heap().total_bytes();
-        let peak_bytes = events
-            .iter()
-            .map(|event| event.before.total_bytes())
-            .fold(heap_bytes, u64::max);
         state.last_uptime_s = uptime_s;
         state.ticks += 1;
         state.requests_fed += drained.requests;
@@ -123,11 +116,11 @@ impl ServerGcLens {
             tick: state.ticks,
             uptime_s,
             requests: drained.requests,
-            gen0: after.gen0 - before.gen0,
-            gen1: after.gen1 - before.gen1,
-            gen2: after.gen2 - before.gen2,
-            managed_heap_bytes: heap_bytes,
-            managed_heap_peak_bytes: peak_bytes,
+            gen0: outcome.collections.gen0,
+            gen1: outcome.collections.gen1,
+            gen2: outcome.collections.gen2,
+            managed_heap_bytes: outcome.heap_bytes,
+            managed_heap_peak_bytes: outcome.peak_heap_bytes,
         };
         state.recent.push_back(tick);
     }
