@@ -244,20 +244,28 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_counting: bool,
 
-    /// The MODELLED .NET GC on the dashboard, /api/diagnostics and /metrics: each pattern
-    /// endpoint's requests, fed to a model of the .NET GC (hollow gen0/gen1/gen2
-    /// triangles, a dashed managed heap; `membench explain gc-model`). On by default
-    /// (server), because the endpoints are the article's. A model, never a measurement.
-    #[arg(long, value_enum, value_name = "none|server|workstation", default_value_t = GcModelArg::Server)]
-    pub gc_model: GcModelArg,
+    #[command(flatten)]
+    pub lens: LensArgs,
+}
+
+/// The modelled .NET GC lens, the same three flags on `serve`, `run` and `compare --run`.
+#[derive(Debug, Clone, Args)]
+pub struct LensArgs {
+    /// Also draw a MODELLED .NET GC fed with the same requests (hollow gen0/gen1/gen2
+    /// triangles, a dashed managed heap; `membench explain gc-model`). Default: server for
+    /// the article's endpoints (every `serve`, and the runs of the article's scenarios),
+    /// none for other scenarios. A model, never a measurement.
+    #[arg(long, value_enum, value_name = "none|server|workstation")]
+    pub gc_model: Option<GcModelArg>,
 
     /// The machine the modelled .NET GC sizes its budgets for: `article` (20 MiB L3,
-    /// 8 cores, .NET Core 2.x budgets) or `this` (this machine, today's budgets).
+    /// 8 cores, .NET Core 2.x budgets; the default, since the lens exists to reproduce
+    /// the article's charts) or `this` (this machine's L3, cores and memory).
     #[arg(long, value_enum, default_value_t = GcMachineArg::Article, value_name = "article|this")]
     pub gc_machine: GcMachineArg,
 
     /// Bytes ASP.NET itself allocates per request in the modelled .NET GC (routing,
-    /// HttpContext, MVC), added to what each endpoint declares (default 10KiB, a
+    /// HttpContext, MVC), added to what each request declares (default 10KiB, a
     /// calibration: see `membench explain gc-model`).
     #[arg(long, value_parser = parse_byte_size, value_name = "BYTES")]
     pub dotnet_overhead: Option<u64>,
@@ -293,17 +301,17 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_rate)]
     pub rate: Option<f64>,
 
-    /// Per-request timeout (e.g. 10s).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub timeout: Duration,
+    /// Per-request timeout (e.g. 10s; default 10s).
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
 
-    /// Warm-up before measuring; its samples are kept and marked `warmup`.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
-    pub warmup: Duration,
+    /// Warm-up before measuring; its samples are kept and marked `warmup` (default 2s).
+    #[arg(long, value_parser = parse_duration)]
+    pub warmup: Option<Duration>,
 
-    /// Sampling interval (e.g. 250ms, 1s).
-    #[arg(long, default_value = "250ms", value_parser = parse_duration)]
-    pub interval: Duration,
+    /// Sampling interval (e.g. 250ms, 1s; default 250ms).
+    #[arg(long, value_parser = parse_duration)]
+    pub interval: Option<Duration>,
 
     /// Allocator of the child server.
     #[arg(long, value_enum, default_value_t = AllocatorKind::DEFAULT)]
@@ -334,24 +342,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub check: bool,
 
-    /// Also draw a MODELLED .NET GC fed with the same requests (hollow gen0/gen1/gen2
-    /// triangles, a dashed managed-heap line; `membench explain gc-model`). Default:
-    /// server for the article's scenarios, none otherwise. It is a model, never a
-    /// measurement.
-    #[arg(long, value_enum, value_name = "none|server|workstation")]
-    pub gc_model: Option<GcModelArg>,
-
-    /// The machine the modelled .NET GC sizes its budgets for: `article` (20 MiB L3,
-    /// 8 cores, .NET Core 2.x budgets; the default, since the lens exists to reproduce
-    /// the article's charts) or `this` (this machine's L3, cores and memory).
-    #[arg(long, value_enum, default_value_t = GcMachineArg::Article, value_name = "article|this")]
-    pub gc_machine: GcMachineArg,
-
-    /// Bytes ASP.NET itself allocates per request in the modelled .NET GC (routing,
-    /// HttpContext, MVC), added to what the scenario declares (default 10KiB, a
-    /// calibration: see `membench explain gc-model`).
-    #[arg(long, value_parser = parse_byte_size, value_name = "BYTES")]
-    pub dotnet_overhead: Option<u64>,
+    #[command(flatten)]
+    pub lens: LensArgs,
 }
 
 /// Runs compared: saved results directories, runs to make first (`--run`), or both.
@@ -401,15 +393,9 @@ pub struct CompareArgs {
     #[arg(long, value_parser = parse_duration, requires = "scenarios")]
     pub warmup: Option<Duration>,
 
-    /// The modelled .NET GC of each run of --run (none, server, workstation); as for
-    /// `membench run`, server for the article's scenarios without it.
-    #[arg(
-        long,
-        value_enum,
-        value_name = "none|server|workstation",
-        requires = "scenarios"
-    )]
-    pub gc_model: Option<GcModelArg>,
+    /// The modelled .NET GC of the runs of --run, as for `membench run`.
+    #[command(flatten)]
+    pub lens: LensArgs,
 
     /// One chart with every run's lines in its own colour instead of one column per run.
     #[arg(long)]
@@ -491,5 +477,25 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The run flags whose defaults live in the runner say those defaults in their help.
+    #[test]
+    fn run_help_states_the_runners_defaults() {
+        let mut command = Cli::command();
+        let run = command.find_subcommand_mut("run").unwrap();
+        for (flag, default) in [
+            ("timeout", crate::runner::DEFAULT_TIMEOUT),
+            ("warmup", crate::runner::DEFAULT_WARMUP),
+            ("interval", crate::runner::DEFAULT_INTERVAL),
+        ] {
+            let arg = run.get_arguments().find(|a| a.get_id() == flag).unwrap();
+            let help = arg.get_help().unwrap().to_string();
+            let stated = format!("default {}", humantime::format_duration(default));
+            assert!(
+                help.contains(&stated),
+                "--{flag}: {help:?} lacks {stated:?}"
+            );
+        }
     }
 }

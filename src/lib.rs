@@ -30,6 +30,7 @@ pub mod gallery;
 pub mod gcmodel;
 pub mod loadgen;
 pub mod memory;
+pub mod params;
 pub mod report;
 pub mod runner;
 pub mod scenario;

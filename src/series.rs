@@ -120,7 +120,7 @@ pub struct Series {
     /// Scenario name, e.g. `loh`.
     pub scenario: String,
     /// Parameters as shown to people, e.g. `size=84976`.
-    pub params: Vec<(String, String)>,
+    pub params: crate::params::Params,
     /// Allocator of the server (`jemalloc`, …), or `unknown` for a foreign target.
     pub allocator: String,
     /// The load as shown to people, e.g. `32 connections, closed loop`.

@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+/// The largest `size` a pattern endpoint accepts by default (the server's `--max-size`), and
+/// so the largest a run or sweep asks for: 64 MiB.
+pub const MAX_SIZE_BYTES: u64 = 64 << 20;
+
 /// Parses a byte size: a plain number of bytes (`84976`) or a number with a unit
 /// (`64KiB`, `1MiB`, `100k`). Units are binary: `k`, `KB` and `KiB` all mean 1024 bytes.
 pub fn parse_byte_size(input: &str) -> Result<u64, String> {

@@ -9,37 +9,45 @@
 //! cost the first two runs.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use anyhow::Context;
-
-use super::run::{self, Executed, PlanError, dir_name, utc_stamp};
+use super::{Outcome, usage_or_error};
 use crate::cli::{CompareArgs, TableFormatArg};
 use crate::memory::AllocatorKind;
+use crate::report::RunEnd;
 use crate::report::compare::{
     CompareError, SavedRun, TableFormat, check_run_count, format_table, run_labels,
 };
-use crate::report::format::format_params;
-use crate::report::{ComparedRun, render_overlay, render_side_by_side};
-use crate::runner::{Ending, RunPlan};
+use crate::report::comparison_files::{Layout, write_comparison};
+use crate::runner::{self, Executed, PlanError, RunPlan, RunRequest, dir_name, utc_stamp};
 
 /// Runs `membench compare`; usage errors ([`CompareError`], a bad `--run`) print one line
 /// and exit 2.
-pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+pub fn compare(args: CompareArgs) -> anyhow::Result<Outcome> {
     match compare_checked(&args) {
         Err(err) if err.downcast_ref::<CompareError>().is_some() => {
             eprintln!("membench: {err:#}");
-            Ok(ExitCode::from(2))
+            Ok(Outcome::Usage)
         }
         other => other,
     }
 }
 
-fn compare_checked(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+fn compare_checked(args: &CompareArgs) -> anyhow::Result<Outcome> {
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(format!("compare-{}", utc_stamp())));
+    let lens = &args.lens;
+    if args.scenarios.is_empty()
+        && (lens.gc_model.is_some()
+            || lens.dotnet_overhead.is_some()
+            || lens.gc_machine != crate::cli::GcMachineArg::Article)
+    {
+        eprintln!(
+            "membench: --gc-model, --gc-machine and --dotnet-overhead apply to the runs of --run; saved runs are compared as they were made"
+        );
+        return Ok(Outcome::Usage);
+    }
     let wanted = wanted_runs(args);
     check_run_count(
         args.dirs
@@ -48,16 +56,11 @@ fn compare_checked(args: &CompareArgs) -> anyhow::Result<ExitCode> {
             .chain(wanted.iter().map(WantedRun::describe))
             .collect(),
     )?;
-
     let mut plans = Vec::new();
     for run in &wanted {
         match run.plan(&out_dir, args) {
             Ok(plan) => plans.push(plan),
-            Err(PlanError::Usage(message)) => {
-                eprintln!("membench: --run {}: {message}", run.scenario);
-                return Ok(ExitCode::from(2));
-            }
-            Err(PlanError::Other(err)) => return Err(err),
+            Err(err) => return usage_or_error(err, &format!("--run {}: ", run.scenario)),
         }
     }
     let mut runs = args
@@ -65,88 +68,52 @@ fn compare_checked(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|dir| SavedRun::load(dir))
         .collect::<anyhow::Result<Vec<_>>>()?;
-
-    let mut exit = ExitCode::SUCCESS;
+    let mut outcome = Outcome::Success;
     for (index, plan) in plans.iter().enumerate() {
         eprintln!(
             "membench: run {} of {}: {} {} ({}) → {}",
             index + 1,
             plans.len(),
             plan.scenario,
-            format_params(&plan.params),
-            allocator_of(plan),
+            plan.params.display(),
+            plan.allocator().map_or("target", AllocatorKind::name),
             plan.out_dir.display()
         );
         let Executed {
             out_dir: run_dir,
-            ending,
+            end,
             ..
-        } = run::execute(plan)?;
+        } = runner::execute(plan)?;
         runs.push(SavedRun::load(&run_dir)?);
-        match ending {
-            Ending::Completed => {}
-            Ending::ServerDied(how) => {
-                eprintln!(
-                    "membench: the server {how} during the run; it is compared with what was sampled"
-                );
-                exit = ExitCode::from(1);
+        match end {
+            RunEnd::Completed => {}
+            RunEnd::ServerDied(how) => {
+                eprintln!("membench: {how} during the run; it is compared with what was sampled");
+                outcome = Outcome::Failed;
             }
-            Ending::Interrupted => {
+            RunEnd::Interrupted => {
                 eprintln!("membench: interrupted; the runs left are not made");
+                outcome = Outcome::Interrupted;
                 if runs.len() < 2 {
-                    return Ok(ExitCode::from(130));
+                    return Ok(outcome);
                 }
-                exit = ExitCode::from(130);
                 break;
             }
         }
     }
-
-    write_comparison(&runs, &out_dir, args)?;
-    Ok(exit)
-}
-
-/// Draws the figure, writes `compare.md`, prints the table and where the files are.
-fn write_comparison(runs: &[SavedRun], out_dir: &Path, args: &CompareArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out_dir).with_context(|| {
-        format!(
-            "cannot create the output directory {}; choose another with --out DIR",
-            out_dir.display()
-        )
-    })?;
-    let labels = run_labels(runs);
-    let compared: Vec<ComparedRun> = runs
-        .iter()
-        .zip(&labels)
-        .map(|(run, label)| ComparedRun {
-            label: label.clone(),
-            series: &run.series,
-        })
-        .collect();
-    let png = out_dir.join("compare.png");
-    let svg = out_dir.join("compare.svg");
-    if args.overlay {
-        render_overlay(&compared, &png, Some(&svg))?;
+    let labels = run_labels(&runs);
+    let layout = if args.overlay {
+        Layout::Overlay
     } else {
-        render_side_by_side(&compared, &png, Some(&svg))?;
-    }
-
-    let markdown = format_table(runs, &labels, TableFormat::Markdown);
-    let mut notes = String::from("# membench compare\n\n![comparison](compare.png)\n\n");
-    notes.push_str(&markdown);
-    notes.push_str("\nRuns:\n\n");
-    for (run, label) in runs.iter().zip(&labels) {
-        notes.push_str(&format!("- {label}: `{}`\n", run.dir.display()));
-    }
-    let md = out_dir.join("compare.md");
-    std::fs::write(&md, notes).with_context(|| format!("cannot write {}", md.display()))?;
-
+        Layout::SideBySide
+    };
+    let markdown = write_comparison(&runs, &labels, &out_dir, layout)?;
     match args.format {
-        TableFormatArg::Text => print!("{}", format_table(runs, &labels, TableFormat::Text)),
+        TableFormatArg::Text => print!("{}", format_table(&runs, &labels, TableFormat::Text)),
         TableFormatArg::Markdown => print!("{markdown}"),
     }
     println!("results: {}", out_dir.display());
-    Ok(())
+    Ok(outcome)
 }
 
 /// One run `--run` asks for: a scenario with one size and one allocator.
@@ -197,30 +164,25 @@ impl WantedRun {
     /// The plan `membench run` would make, with its results under the comparison's
     /// directory: one directory to keep or share holds the figure and every run.
     fn plan(&self, out_dir: &Path, args: &CompareArgs) -> Result<RunPlan, PlanError> {
-        let mut run_args = run::default_run_args(&self.scenario)?;
-        run_args.size = self.size;
-        run_args.allocator = self.allocator;
-        run_args.duration = args.duration;
-        run_args.connections = args.connections;
-        run_args.rate = args.rate;
-        run_args.gc_model = args.gc_model;
-        if let Some(warmup) = args.warmup {
-            run_args.warmup = warmup;
-        }
-        let mut plan = run::plan(&run_args)?;
+        let defaults = RunRequest::scenario(&self.scenario);
+        let mut plan = runner::plan(&RunRequest {
+            size_bytes: self.size,
+            allocator: self.allocator,
+            duration: args.duration,
+            connections: args.connections,
+            rate_per_s: args.rate,
+            warmup: args.warmup.unwrap_or(defaults.warmup),
+            gc_model: args.lens.choice(),
+            gc_machine: args.lens.gc_machine.into(),
+            dotnet_overhead_bytes: args.lens.dotnet_overhead,
+            ..defaults
+        })?;
         plan.out_dir = out_dir.join(format!(
             "{}-{}",
             dir_name(&plan.scenario, &plan.params),
             self.allocator.name()
         ));
         Ok(plan)
-    }
-}
-
-fn allocator_of(plan: &RunPlan) -> &'static str {
-    match &plan.server {
-        crate::runner::ServerSpec::Child { allocator, .. } => allocator.name(),
-        crate::runner::ServerSpec::Target { .. } => "target",
     }
 }
 
@@ -251,7 +213,7 @@ mod tests {
                 argv.push("--overlay".into());
             }
             let args = parse(&argv.iter().map(String::as_str).collect::<Vec<_>>());
-            assert_eq!(compare(args).unwrap(), ExitCode::SUCCESS);
+            assert_eq!(compare(args).unwrap(), Outcome::Success);
             let image = image::open(out.join("compare.png")).unwrap().to_rgb8();
             let expected = if overlay {
                 crate::report::CHART_SIZE_PX
@@ -289,7 +251,7 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let mut args = args;
         args.out = Some(out.path().join("never"));
-        assert_eq!(compare(args).unwrap(), ExitCode::from(2));
+        assert_eq!(compare(args).unwrap(), Outcome::Usage);
         assert!(!out.path().join("never").exists());
     }
 
@@ -299,7 +261,7 @@ mod tests {
         let (dirs, _) = three_run_dirs(root.path());
         let out = root.path().join("out");
         let one = parse(&[dirs[0].to_str().unwrap(), "--out", out.to_str().unwrap()]);
-        assert_eq!(compare(one).unwrap(), ExitCode::from(2));
+        assert_eq!(compare(one).unwrap(), Outcome::Usage);
         std::fs::remove_file(dirs[1].join("summary.json")).unwrap();
         let two = parse(&[
             dirs[0].to_str().unwrap(),
@@ -307,7 +269,7 @@ mod tests {
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert_eq!(compare(two).unwrap(), ExitCode::from(2));
+        assert_eq!(compare(two).unwrap(), Outcome::Usage);
         assert!(!out.exists(), "nothing written for a refused comparison");
     }
 

@@ -2,13 +2,12 @@
 //! text lives next to the code it explains (e.g. `src/gcmodel/explain.txt`), so the two
 //! cannot drift apart.
 
-use std::process::ExitCode;
-
+use super::Outcome;
 use crate::cli::{ExplainArgs, ExplainTopic};
 
-pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
+pub fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
     match args.topic {
         ExplainTopic::GcModel => print!("{}", crate::gcmodel::explain()),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Success)
 }

@@ -2,20 +2,20 @@
 //! it found. Exit codes: 0 written, 1 nothing to show (the page is written anyway, saying
 //! so), 2 DIR is not a directory.
 
-use std::process::ExitCode;
 use std::time::SystemTime;
 
+use super::Outcome;
 use crate::cli::GalleryArgs;
 use crate::gallery::write_gallery;
 
 /// Runs `membench gallery`.
-pub fn gallery(args: GalleryArgs) -> anyhow::Result<ExitCode> {
+pub fn gallery(args: GalleryArgs) -> anyhow::Result<Outcome> {
     if !args.dir.is_dir() {
         eprintln!(
             "membench: \"{}\" is not a directory: expected the directory the workshop's runs were written to (e.g. results/gallery)",
             args.dir.display()
         );
-        return Ok(ExitCode::from(2));
+        return Ok(Outcome::Usage);
     }
     let made_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let (path, found) = write_gallery(&args.dir, &made_at)?;
@@ -43,8 +43,8 @@ pub fn gallery(args: GalleryArgs) -> anyhow::Result<ExitCode> {
     println!("{}", path.display());
     Ok(if found.is_empty() {
         eprintln!("membench: nothing to show under {}", args.dir.display());
-        ExitCode::from(1)
+        Outcome::Failed
     } else {
-        ExitCode::SUCCESS
+        Outcome::Success
     })
 }

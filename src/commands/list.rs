@@ -3,8 +3,7 @@
 //! what each run is checked against and what feeds the modelled .NET GC. Everything is
 //! read from the scenario files, so the list cannot drift from what `run` does.
 
-use std::process::ExitCode;
-
+use super::Outcome;
 use crate::cli::ListArgs;
 use crate::scenario::{self, AllocationSpec, KindSpec, Scenario};
 
@@ -14,7 +13,7 @@ const LONG_WIDTH: usize = 92;
 const LABEL_WIDTH: usize = 13;
 
 /// Prints every built-in scenario, short or long.
-pub fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
+pub fn list(args: &ListArgs) -> anyhow::Result<Outcome> {
     let scenarios = scenario::builtin();
     if args.long {
         for scenario in &scenarios {
@@ -30,7 +29,7 @@ pub fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
     if !args.long {
         println!("`membench list --long` says what each one teaches and expects.");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome::Success)
 }
 
 /// Name, aliases and description, one scenario a line, columns aligned.

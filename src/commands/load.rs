@@ -6,13 +6,13 @@
 //! response came back, 2 a bad URL, 130 interrupted (the totals so far are printed).
 
 use std::collections::BTreeMap;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use super::Outcome;
 use crate::cli::{LoadArgs, OutputFormat};
 use crate::loadgen::{self, IntervalStats, LoadConfig, StopAt, Target, TargetError};
 use crate::runner::interrupt;
@@ -24,13 +24,13 @@ const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 /// How often the command checks whether load ended or Ctrl-C arrived.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
-pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
+pub fn load(args: LoadArgs) -> anyhow::Result<Outcome> {
     interrupt::arm();
     let report = match run_load(&args, interrupt::flag())? {
         Ok(report) => report,
         Err(bad_url) => {
             eprintln!("membench: {bad_url}");
-            return Ok(ExitCode::from(2));
+            return Ok(Outcome::Usage);
         }
     };
     match args.format {
@@ -102,13 +102,13 @@ fn run_load(
 
 /// 130 interrupted, 1 when not a single response came back, 0 otherwise: failed requests
 /// alone are results, not a failure of the command.
-fn exit_code(report: &LoadReport) -> ExitCode {
+fn exit_code(report: &LoadReport) -> Outcome {
     if report.interrupted {
-        ExitCode::from(130)
+        Outcome::Interrupted
     } else if report.requests == 0 {
-        ExitCode::from(1)
+        Outcome::Failed
     } else {
-        ExitCode::SUCCESS
+        Outcome::Success
     }
 }
 
@@ -314,7 +314,7 @@ mod tests {
         assert_eq!(report.body_bytes, 80);
         assert_eq!(report.threads, 1);
         assert!(report.latency_us.p50.is_some() && report.latency_us.max >= report.latency_us.p99);
-        assert_eq!(exit_code(&report), ExitCode::SUCCESS);
+        assert_eq!(exit_code(&report), Outcome::Success);
         let text = report.to_text();
         assert!(text.contains("40 responses"), "{text}");
         let json: serde_json::Value = serde_json::to_value(&report).unwrap();
@@ -333,7 +333,7 @@ mod tests {
             .unwrap();
         assert_eq!(report.requests, 0);
         assert_eq!(report.errors_by_kind["connection refused"], 40);
-        assert_eq!(exit_code(&report), ExitCode::from(1));
+        assert_eq!(exit_code(&report), Outcome::Failed);
         assert!(report.to_text().contains("latency    no responses"));
     }
 
@@ -357,7 +357,7 @@ mod tests {
         };
         let report = run_load(&long, &already).unwrap().unwrap();
         assert!(report.interrupted);
-        assert_eq!(exit_code(&report), ExitCode::from(130));
+        assert_eq!(exit_code(&report), Outcome::Interrupted);
     }
 
     #[test]

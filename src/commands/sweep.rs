@@ -20,16 +20,18 @@
 //!   die again, and a curve with a hole reads as a cliff.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 
-use super::run::{self, Executed, PlanError, utc_stamp};
-use crate::cli::{GcModelArg, SweepAllocatorArg, SweepArgs, TableFormatArg};
+use super::{Outcome, usage_or_error};
+use crate::cli::{SweepAllocatorArg, SweepArgs, TableFormatArg};
 use crate::memory::AllocatorKind;
+use crate::report::RunEnd;
 use crate::report::format::format_count;
-use crate::runner::{Ending, RunPlan, interrupt};
+use crate::runner::{
+    self, Executed, LensChoice, PlanError, RunPlan, RunRequest, interrupt, utc_stamp,
+};
 use crate::scenario;
 use crate::sweep::{
     SWEEP_FORMAT_VERSION, SweepPoint, SweepResult, SweepTableFormat, describe_cliffs, find_cliffs,
@@ -41,14 +43,10 @@ use crate::sweep::{
 const POINT_OVERHEAD: Duration = Duration::from_secs(1);
 
 /// Runs `membench sweep`.
-pub fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
+pub fn sweep(args: SweepArgs) -> anyhow::Result<Outcome> {
     let planned = match plan_sweep(&args) {
         Ok(planned) => planned,
-        Err(PlanError::Usage(message)) => {
-            eprintln!("membench: {message}");
-            return Ok(ExitCode::from(2));
-        }
-        Err(PlanError::Other(err)) => return Err(err),
+        Err(err) => return usage_or_error(err, ""),
     };
     execute_sweep(&args, &planned)
 }
@@ -98,16 +96,17 @@ fn plan_sweep(args: &SweepArgs) -> Result<PlannedSweep, PlanError> {
     let mut points = Vec::new();
     for &size_bytes in &sizes_bytes {
         for &allocator in &allocators {
-            let mut run_args = run::default_run_args(&args.scenario)?;
-            run_args.size = Some(size_bytes);
-            run_args.allocator = allocator;
-            run_args.duration = Some(args.duration);
-            run_args.warmup = args.warmup;
-            run_args.connections = args.connections;
-            run_args.gc_model = Some(GcModelArg::None);
             let run_dir = format!("{}-{size_bytes}", allocator.name());
-            let mut plan = run::plan(&run_args)?;
-            plan.out_dir = out_dir.join(&run_dir);
+            let plan = runner::plan(&RunRequest {
+                size_bytes: Some(size_bytes),
+                allocator,
+                duration: Some(args.duration),
+                warmup: args.warmup,
+                connections: args.connections,
+                gc_model: LensChoice::Off,
+                out_dir: Some(out_dir.join(&run_dir)),
+                ..RunRequest::scenario(&args.scenario)
+            })?;
             points.push(PlannedPoint {
                 allocator,
                 size_bytes,
@@ -153,7 +152,7 @@ fn allocators(given: &[SweepAllocatorArg]) -> Vec<AllocatorKind> {
     allocators
 }
 
-fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<ExitCode> {
+fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Outcome> {
     std::fs::create_dir_all(&planned.out_dir).with_context(|| {
         format!(
             "cannot create the sweep directory {}; choose another with --out DIR",
@@ -200,7 +199,7 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
     // killing membench before it writes (each run re-arms it as it starts).
     interrupt::arm();
 
-    let mut exit = ExitCode::SUCCESS;
+    let mut exit = Outcome::Success;
     for (index, point) in planned.points.iter().enumerate() {
         let name = format!(
             "sweep point {} of {total}: {} {}",
@@ -227,35 +226,35 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
                 );
                 result.points.push(measured);
             }
-            Measured::Ended(Ending::Interrupted | Ending::Completed) => {
+            Measured::Ended(RunEnd::Interrupted | RunEnd::Completed) => {
                 result.end = "interrupted".to_string();
-                exit = ExitCode::from(130);
+                exit = Outcome::Interrupted;
             }
-            Measured::Ended(Ending::ServerDied(how)) => {
+            Measured::Ended(RunEnd::ServerDied(how)) => {
                 eprintln!(
-                    "membench: the server {how} at {name}; the sweep stops, the points before it are kept"
+                    "membench: {how} at {name}; the sweep stops, the points before it are kept"
                 );
                 result.end = format!(
-                    "server died: {} {}: the server {how}",
+                    "server died: {} {}: {how}",
                     point.allocator.name(),
                     format_size(point.size_bytes)
                 );
-                exit = ExitCode::from(1);
+                exit = Outcome::Failed;
             }
         }
-        if interrupt::requested() && exit == ExitCode::SUCCESS {
+        if interrupt::requested() && exit == Outcome::Success {
             // Ctrl-C after the run had ended (while its files were written): the point is
             // complete, the sweep stops here.
             result.end = "interrupted".to_string();
-            exit = ExitCode::from(130);
+            exit = Outcome::Interrupted;
         }
-        if exit != ExitCode::SUCCESS {
+        if exit != Outcome::Success {
             break;
         }
         sort_points(&mut result.points, &result.allocators);
         write_sweep_files(&planned.out_dir, &result)?;
     }
-    if exit == ExitCode::SUCCESS {
+    if exit == Outcome::Success {
         result.end = "completed".to_string();
     } else if result.end == "interrupted" {
         eprintln!(
@@ -272,7 +271,7 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
 enum Measured {
     Point(SweepPoint),
     /// Interrupted or the server died (never `Completed`).
-    Ended(Ending),
+    Ended(RunEnd),
 }
 
 /// Runs one point.
@@ -280,10 +279,10 @@ fn measure(point: &PlannedPoint) -> anyhow::Result<Measured> {
     let Executed {
         out_dir: run_dir,
         summary,
-        ending,
-    } = run::execute(&point.plan)?;
-    if ending != Ending::Completed {
-        return Ok(Measured::Ended(ending));
+        end,
+    } = runner::execute(&point.plan)?;
+    if end != RunEnd::Completed {
+        return Ok(Measured::Ended(end));
     }
     let samples = crate::report::read_samples(&run_dir.join("samples.csv"))?;
     let measured = point_from_run(

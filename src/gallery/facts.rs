@@ -219,12 +219,7 @@ pub fn unsuccessful(run: &SavedRun) -> u64 {
 
 /// The value of the run's `size` parameter in bytes, when it has one.
 pub fn size_param(run: &SavedRun) -> Option<u64> {
-    run.summary
-        .run
-        .params
-        .iter()
-        .find(|(name, _)| name == "size")
-        .and_then(|(_, value)| value.parse().ok())
+    run.summary.run.params.size_bytes()
 }
 
 #[cfg(test)]

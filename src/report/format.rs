@@ -82,12 +82,8 @@ pub fn format_seconds(seconds: f64) -> String {
 }
 
 /// `size=84976 n=3`, empty when there are none.
-pub fn format_params(params: &[(String, String)]) -> String {
-    params
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+pub fn format_params(params: &crate::params::Params) -> String {
+    params.display()
 }
 
 /// `timeout=3, connection refused=1` in descending count.

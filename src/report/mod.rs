@@ -11,6 +11,7 @@
 //!   the size-sweep chart.
 //! * [`compare`](mod@compare) — saved runs read back for `membench compare`, and the
 //!   table of their numbers (text or Markdown).
+//! * [`comparison_files`] — the files `membench compare` writes: figure and `compare.md`.
 //! * [`machine`] — cores, memory and kernel of the machine the run was measured on.
 //! * [`format`](mod@format) — numbers for people (MB, ms, `18.2K`), shared by text and chart.
 //!
@@ -19,6 +20,7 @@
 
 pub mod chart;
 pub mod compare;
+pub mod comparison_files;
 pub mod font;
 pub mod format;
 pub mod machine;

@@ -62,7 +62,7 @@ pub struct RunInfo {
     /// Scenario name (`target` for a `--target` without scenario).
     pub scenario: String,
     /// Scenario parameters as resolved, e.g. `[("size", "84976")]`.
-    pub params: Vec<(String, String)>,
+    pub params: crate::params::Params,
     /// Path and query requested, e.g. `/api/loh/84976`.
     pub path: String,
     /// Allocator of the server, or `unknown` for a foreign target.
@@ -479,7 +479,7 @@ pub(crate) mod tests {
         RunInfo {
             command_line: vec!["membench".into(), "run".into(), "loh".into()],
             scenario: "loh".into(),
-            params: vec![("size".into(), "84976".into())],
+            params: [("size", "84976")].into_iter().collect(),
             path: "/api/loh/84976".into(),
             allocator: allocator.into(),
             target: "http://127.0.0.1:40000/api/loh/84976".into(),
@@ -575,7 +575,7 @@ pub(crate) mod tests {
         });
         Series {
             scenario: "loh".into(),
-            params: vec![("size".into(), "84976".into())],
+            params: [("size", "84976")].into_iter().collect(),
             allocator: "jemalloc".into(),
             load: "32 connections, closed loop".into(),
             samples,

@@ -219,7 +219,7 @@ mod tests {
             .collect();
         Series {
             scenario: "loh".into(),
-            params: vec![("size".into(), "84976".into())],
+            params: [("size", "84976")].into_iter().collect(),
             allocator: "jemalloc".into(),
             load: "32 connections, closed loop".into(),
             samples,

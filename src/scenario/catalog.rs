@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use super::file::{Scenario, ScenarioError, placeholders};
+use super::file::{Scenario, ScenarioError};
+use crate::params::{Params, SIZE_PARAM};
 
 /// Every file of `scenarios/`, embedded. A test checks that none is missing.
 const BUILTIN: &[(&str, &str)] = &[
@@ -69,6 +70,12 @@ pub enum LookupError {
     },
     #[error("invalid --param \"{input}\": expected NAME=VALUE, e.g. size=84976")]
     BadParam { input: String },
+    #[error("scenario \"{scenario}\" parameter \"{param}\": {message}")]
+    BadValue {
+        scenario: String,
+        param: String,
+        message: String,
+    },
 }
 
 /// The built-in scenarios, in catalog order.
@@ -118,19 +125,20 @@ pub struct ResolvedRequest {
     /// Path and query to request, e.g. `/api/loh/84976`.
     pub path: String,
     /// Every parameter with its value, in the scenario's order.
-    pub params: Vec<(String, String)>,
+    pub params: Params,
 }
 
 /// Fills the scenario's placeholders from `--size` and `--param NAME=VALUE` (flags win
-/// over the file's defaults). A flag naming a parameter the scenario lacks is an error.
+/// over the file's defaults). A flag naming a parameter the scenario lacks is an error,
+/// and so is a `size` that is not a byte count.
 pub fn resolve(
     scenario: &Scenario,
-    size: Option<u64>,
+    size_bytes: Option<u64>,
     params: &[String],
 ) -> Result<ResolvedRequest, LookupError> {
     let mut given: Vec<(String, String)> = Vec::new();
-    if let Some(size) = size {
-        given.push(("size".to_string(), size.to_string()));
+    if let Some(size) = size_bytes {
+        given.push((SIZE_PARAM.to_string(), size.to_string()));
     }
     for input in params {
         let (name, value) = input
@@ -163,30 +171,24 @@ pub fn resolve(
             });
         }
     }
-    let values: Vec<(String, String)> = scenario
-        .params
-        .iter()
-        .map(|(name, param)| {
-            let value = given
-                .iter()
-                .rev()
-                .find(|(given_name, _)| given_name == name)
-                .map(|(_, value)| value.clone())
-                .unwrap_or_else(|| param.default.as_text());
-            (name.clone(), value)
-        })
-        .collect();
-    let mut path = scenario.path.clone();
-    for name in placeholders(&scenario.path)
-        .map(str::to_string)
-        .collect::<Vec<_>>()
-    {
-        if let Some((_, value)) = values.iter().find(|(n, _)| *n == name) {
-            path = path.replace(&format!("{{{name}}}"), value);
-        }
+    let mut values = Params::new();
+    for (name, param) in &scenario.params {
+        let value = given
+            .iter()
+            .rev()
+            .find(|(given_name, _)| given_name == name)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| param.default.as_text());
+        values
+            .push(name, &value)
+            .map_err(|message| LookupError::BadValue {
+                scenario: scenario.name.clone(),
+                param: name.clone(),
+                message,
+            })?;
     }
     Ok(ResolvedRequest {
-        path,
+        path: values.fill(&scenario.path),
         params: values,
     })
 }
@@ -246,10 +248,13 @@ mod tests {
         );
         let by_param = resolve(&loh, None, &["size=1000".to_string()]).unwrap();
         assert_eq!(by_param.path, "/api/loh/1000");
-        assert_eq!(
-            by_param.params,
-            vec![("size".to_string(), "1000".to_string())]
-        );
+        assert_eq!(by_param.params.size_bytes(), Some(1000));
+        let in_units = resolve(&loh, None, &["size=1MiB".to_string()]).unwrap();
+        assert_eq!(in_units.path, "/api/loh/1048576");
+        let err = resolve(&loh, None, &["size=big".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"big\""), "{err}");
     }
 
     #[test]

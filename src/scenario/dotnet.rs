@@ -15,8 +15,9 @@
 
 use serde::Deserialize;
 
-use super::file::{ParamValue, placeholders};
+use super::file::{TomlValue, placeholders};
 use crate::gcmodel::{Lifetime, ManagedAllocation, ManagedKind};
+use crate::params::Params;
 use crate::units::{parse_byte_size, parse_duration};
 
 /// The `[dotnet]` section as written.
@@ -53,9 +54,9 @@ pub enum KindSpec {
 #[serde(deny_unknown_fields)]
 struct RawAllocation {
     kind: String,
-    chars: Option<ParamValue>,
-    len: Option<ParamValue>,
-    bytes: Option<ParamValue>,
+    chars: Option<TomlValue>,
+    len: Option<TomlValue>,
+    bytes: Option<TomlValue>,
     lifetime: String,
 }
 
@@ -63,7 +64,7 @@ impl TryFrom<RawAllocation> for AllocationSpec {
     type Error = String;
 
     fn try_from(raw: RawAllocation) -> Result<Self, Self::Error> {
-        let text = |value: Option<ParamValue>, key: &str| {
+        let text = |value: Option<TomlValue>, key: &str| {
             value.map(|v| v.as_text()).ok_or_else(|| {
                 format!(
                     "a \"{}\" allocation needs `{key}` (a number or \"{{param}}\")",
@@ -111,7 +112,7 @@ impl TryFrom<RawAllocation> for AllocationSpec {
         // A fixed length is checked now; a template once the parameters are known.
         let spec = AllocationSpec { kind, lifetime };
         if placeholders(spec.length_text()).next().is_none() {
-            spec.kind.resolve(&[])?;
+            spec.kind.resolve(&Params::new())?;
         }
         Ok(spec)
     }
@@ -145,7 +146,7 @@ impl AllocationSpec {
     }
 
     /// The allocation with its length filled from the run's parameters.
-    pub fn resolve(&self, params: &[(String, String)]) -> Result<ManagedAllocation, String> {
+    pub fn resolve(&self, params: &Params) -> Result<ManagedAllocation, String> {
         Ok(ManagedAllocation {
             kind: self.kind.resolve(params)?,
             lifetime: self.lifetime,
@@ -154,14 +155,8 @@ impl AllocationSpec {
 }
 
 impl KindSpec {
-    fn resolve(&self, params: &[(String, String)]) -> Result<ManagedKind, String> {
-        let fill = |template: &str| {
-            let mut text = template.to_string();
-            for (name, value) in params {
-                text = text.replace(&format!("{{{name}}}"), value);
-            }
-            text
-        };
+    fn resolve(&self, params: &Params) -> Result<ManagedKind, String> {
+        let fill = |template: &str| params.fill(template);
         Ok(match self {
             KindSpec::String { chars } => {
                 let text = fill(chars);
@@ -200,7 +195,7 @@ mod tests {
             spec(r#"{ kind = "byte_array", len = "{size}", lifetime = "request" }"#).unwrap();
         assert_eq!(spec.placeholders().collect::<Vec<_>>(), ["size"]);
         let allocation = spec
-            .resolve(&[("size".to_string(), "84976".to_string())])
+            .resolve(&[("size", "84976")].into_iter().collect())
             .unwrap();
         assert_eq!(allocation.kind, ManagedKind::ByteArray { len: 84_976 });
         assert_eq!(allocation.lifetime, Lifetime::Request);
@@ -209,7 +204,7 @@ mod tests {
     #[test]
     fn strings_and_expiring_lifetimes() {
         let spec = spec(r#"{ kind = "string", chars = 10240, lifetime = "500ms" }"#).unwrap();
-        let allocation = spec.resolve(&[]).unwrap();
+        let allocation = spec.resolve(&Params::new()).unwrap();
         assert_eq!(allocation.kind, ManagedKind::String { chars: 10_240 });
         assert_eq!(
             allocation.lifetime,

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::dotnet::DotnetSection;
 use crate::gcmodel::ManagedAllocation;
+use crate::params::Params;
 use crate::units::{parse_duration, parse_rate};
 use crate::verdict::{Expectation, Metric, Shape};
 
@@ -109,24 +110,24 @@ impl TryFrom<RawExpectSpec> for ExpectSpec {
 #[serde(deny_unknown_fields)]
 pub struct Param {
     /// Value used when the command line gives none (a string or an integer in the file).
-    pub default: ParamValue,
+    pub default: TomlValue,
     #[serde(default)]
     pub description: Option<String>,
 }
 
-/// A parameter value as written in TOML: `"85000"` or `85000` both work.
+/// A value as written in TOML: `"85000"` or `85000` both work.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-pub enum ParamValue {
+pub enum TomlValue {
     Text(String),
     Integer(i64),
 }
 
-impl ParamValue {
+impl TomlValue {
     pub fn as_text(&self) -> String {
         match self {
-            ParamValue::Text(text) => text.clone(),
-            ParamValue::Integer(value) => value.to_string(),
+            TomlValue::Text(text) => text.clone(),
+            TomlValue::Integer(value) => value.to_string(),
         }
     }
 }
@@ -139,7 +140,7 @@ pub struct LoadDefaults {
     /// e.g. `"30s"`.
     pub duration: Option<String>,
     /// Requests per second for an open loop, e.g. `5000` or `"5k"`.
-    pub rate: Option<ParamValue>,
+    pub rate: Option<TomlValue>,
     pub requests: Option<u64>,
 }
 
@@ -252,7 +253,7 @@ impl Scenario {
     /// `None` when the file has no `[dotnet]` section.
     pub fn dotnet_allocations(
         &self,
-        params: &[(String, String)],
+        params: &Params,
     ) -> Option<Result<Vec<ManagedAllocation>, String>> {
         let section = self.dotnet.as_ref()?;
         Some(
@@ -379,7 +380,7 @@ duration = "5s"
         );
         let scenario = Scenario::parse("loh.toml", &text).unwrap();
         assert!(scenario.from_article());
-        let params = [("size".to_string(), "84976".to_string())];
+        let params: Params = [("size", "84976")].into_iter().collect();
         let allocations = scenario.dotnet_allocations(&params).unwrap().unwrap();
         assert_eq!(
             allocations[0].kind,

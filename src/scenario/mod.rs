@@ -7,4 +7,4 @@ mod file;
 
 pub use catalog::{LookupError, ResolvedRequest, builtin, find, resolve};
 pub use dotnet::{AllocationSpec, DotnetSection, KindSpec, parse_lifetime};
-pub use file::{ExpectSpec, LoadDefaults, Param, ParamValue, Scenario, ScenarioError};
+pub use file::{ExpectSpec, LoadDefaults, Param, Scenario, ScenarioError, TomlValue};

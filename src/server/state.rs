@@ -53,13 +53,13 @@ impl ServerConfig {
             client_leak_cap: args.client_leak_cap,
             max_size_bytes: args.max_size,
             cache_ttl: args.cache_ttl,
-            gc_model: match args.gc_model {
-                GcModelArg::None => None,
-                GcModelArg::Server => Some(Preset::Server),
-                GcModelArg::Workstation => Some(Preset::Workstation),
+            gc_model: match args.lens.gc_model {
+                Some(GcModelArg::None) => None,
+                Some(GcModelArg::Server) | None => Some(Preset::Server),
+                Some(GcModelArg::Workstation) => Some(Preset::Workstation),
             },
-            dotnet_overhead_bytes: args.dotnet_overhead,
-            gc_machine: args.gc_machine.into(),
+            dotnet_overhead_bytes: args.lens.dotnet_overhead,
+            gc_machine: args.lens.gc_machine.into(),
         }
     }
 

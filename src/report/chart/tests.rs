@@ -80,10 +80,7 @@ pub(crate) fn run_like(
         .collect();
     Series {
         scenario: scenario.into(),
-        params: params
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect(),
+        params: params.iter().copied().collect(),
         allocator: "jemalloc".into(),
         load: "32 connections, closed loop".into(),
         samples,

@@ -1,0 +1,59 @@
+//! What `membench compare` writes into its directory: the figure (`compare.png`, `.svg`,
+//! side by side or overlaid) and `compare.md` (the figure, the table in Markdown, and
+//! where every run's directory is).
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::chart::{ComparedRun, render_overlay, render_side_by_side};
+use super::compare::{SavedRun, TableFormat, format_table};
+
+/// How the runs are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One column per run, on one shared scale.
+    SideBySide,
+    /// Every run's lines in its own colour on one chart.
+    Overlay,
+}
+
+/// Writes the figure and `compare.md` for `runs` (labelled `labels`) into `out_dir`,
+/// creating it, and returns the Markdown table.
+pub fn write_comparison(
+    runs: &[SavedRun],
+    labels: &[String],
+    out_dir: &Path,
+    layout: Layout,
+) -> anyhow::Result<String> {
+    std::fs::create_dir_all(out_dir).with_context(|| {
+        format!(
+            "cannot create the output directory {}; choose another with --out DIR",
+            out_dir.display()
+        )
+    })?;
+    let compared: Vec<ComparedRun> = runs
+        .iter()
+        .zip(labels)
+        .map(|(run, label)| ComparedRun {
+            label: label.clone(),
+            series: &run.series,
+        })
+        .collect();
+    let png = out_dir.join("compare.png");
+    let svg = out_dir.join("compare.svg");
+    match layout {
+        Layout::Overlay => render_overlay(&compared, &png, Some(&svg))?,
+        Layout::SideBySide => render_side_by_side(&compared, &png, Some(&svg))?,
+    }
+    let markdown = format_table(runs, labels, TableFormat::Markdown);
+    let mut notes = String::from("# membench compare\n\n![comparison](compare.png)\n\n");
+    notes.push_str(&markdown);
+    notes.push_str("\nRuns:\n\n");
+    for (run, label) in runs.iter().zip(labels) {
+        notes.push_str(&format!("- {label}: `{}`\n", run.dir.display()));
+    }
+    let md = out_dir.join("compare.md");
+    std::fs::write(&md, notes).with_context(|| format!("cannot write {}", md.display()))?;
+    Ok(markdown)
+}

@@ -1,0 +1,279 @@
+//! One run from start to end: start the child server (or attach to a `--target`), drive
+//! it with the load generator, sample it every interval, and hand back the series.
+//!
+//! Samples are appended to `samples.csv` as they are taken, so whatever ends the run —
+//! the planned end, Ctrl-C, the server dying, an error — nothing sampled is lost. Once
+//! sampling has begun every ending is a [`RunEnd`], never an error.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+
+use super::child::{ChildServer, describe_exit};
+use super::gc_lens::GcLens;
+use super::plan::{RunPlan, ServerSpec};
+use super::sampler::{Probe, Reading, merge};
+use super::{interrupt, progress};
+use crate::loadgen::{self, IntervalStats, LoadConfig, LoadHandle, StopAt};
+use crate::report::{RunEnd, SamplesCsvWriter};
+use crate::series::{Phase, Sample, Series};
+
+/// What a run produced.
+pub struct RunOutcome {
+    pub series: Series,
+    pub end: RunEnd,
+    /// Whole-run load totals, including the whole-run latency histogram.
+    pub load_total: IntervalStats,
+    pub started: SystemTime,
+    pub ended: SystemTime,
+    pub pid: u32,
+    /// Where the server listened.
+    pub server_addr: SocketAddr,
+    /// The modelled .NET GC after the last interval, when the lens was on.
+    pub gc_lens: Option<GcLens>,
+}
+
+/// The server under measurement: where it listens, which process to sample, and the
+/// child when membench started it.
+struct Attached {
+    child: Option<ChildServer>,
+    addr: SocketAddr,
+    host: String,
+    pid: u32,
+}
+
+impl Attached {
+    /// Starts the child or takes the target as it is.
+    fn new(plan: &RunPlan) -> anyhow::Result<Attached> {
+        Ok(match &plan.server {
+            ServerSpec::Child {
+                allocator,
+                serve_args,
+            } => {
+                let log = plan.out_dir.join("server.log");
+                let child = ChildServer::spawn(*allocator, serve_args, &log)?;
+                let (addr, pid) = (child.addr, child.pid());
+                eprintln!(
+                    "membench: server pid {pid} listening on http://{addr}/ (its log: {})",
+                    log.display()
+                );
+                Attached {
+                    child: Some(child),
+                    addr,
+                    host: addr.to_string(),
+                    pid,
+                }
+            }
+            ServerSpec::Target { addr, host, pid } => Attached {
+                child: None,
+                addr: *addr,
+                host: host.clone(),
+                pid: *pid,
+            },
+        })
+    }
+
+    /// How the server ended, when it did: the child's exit status, or a target whose pid
+    /// is gone (checked with a signal 0, not a full `/proc` read).
+    fn ended(&mut self) -> Option<RunEnd> {
+        match self.child.as_mut() {
+            Some(child) => child
+                .exited()
+                .map(|status| server_died(&describe_exit(status))),
+            None if !process_exists(self.pid) => Some(server_died("is no longer running")),
+            None => None,
+        }
+    }
+}
+
+fn server_died(how: &str) -> RunEnd {
+    RunEnd::ServerDied(format!("the server {how}"))
+}
+
+/// Runs the plan to its end and returns the series. Errors only for what prevents a run
+/// from starting; once sampling has begun every ending is a [`RunEnd`].
+pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
+    interrupt::arm();
+    let mut csv = SamplesCsvWriter::create(&plan.out_dir.join("samples.csv"))?;
+    let mut server = Attached::new(plan)?;
+    let (probe, mut previous) = first_reading(plan, &server)?;
+    let allocator = previous.diagnostics.as_ref().map(|d| d.allocator);
+
+    let load_stop = match plan.stop {
+        StopAt::Duration(duration) => StopAt::Duration(plan.warmup + duration),
+        requests => requests,
+    };
+    let load = loadgen::start(LoadConfig {
+        addr: server.addr,
+        host: server.host.clone(),
+        paths: vec![plan.path.clone()],
+        connections: plan.connections,
+        threads: plan.threads,
+        rate_per_s: plan.rate_per_s,
+        stop: load_stop.clone(),
+        timeout: plan.timeout,
+    })?;
+    let started = SystemTime::now();
+    let start = Instant::now();
+    let progress = progress::Progress::new(match load_stop {
+        StopAt::Duration(duration) => Some(duration),
+        StopAt::Requests(_) => None,
+    });
+    let mut series = Series {
+        scenario: plan.scenario.clone(),
+        params: plan.params.clone(),
+        allocator: allocator.map_or_else(|| "unknown".to_string(), |a| a.name().to_string()),
+        load: plan.load_label(),
+        samples: Vec::new(),
+        modelled_gc: plan
+            .gc_lens
+            .as_ref()
+            .map(|lens| lens.preset.name().to_string()),
+    };
+    let mut gc_lens = plan.gc_lens.as_ref().map(GcLens::new);
+    let mut record = |mut sample: Sample, series: &mut Series| -> anyhow::Result<()> {
+        if let Some(lens) = gc_lens.as_mut() {
+            lens.observe(&mut sample);
+        }
+        csv.append(&sample)?;
+        series.samples.push(sample);
+        Ok(())
+    };
+    // The starting point: memory before any load.
+    let at_rest = merge(
+        &previous,
+        &previous,
+        &IntervalStats::default(),
+        0.0,
+        Phase::Warmup,
+    );
+    record(at_rest, &mut series)?;
+
+    let mut end = RunEnd::Completed;
+    let mut next_tick = start + plan.interval;
+    loop {
+        match wait_for_tick(&load, &mut server, next_tick) {
+            Tick::Sample => {}
+            Tick::LoadFinished => break,
+            Tick::Ended(how) => {
+                end = how;
+                break;
+            }
+        }
+        let current = probe.read();
+        if current.process.is_none() {
+            // Gone between two checks: a sample of a dead process would read as zeros.
+            end = server
+                .ended()
+                .unwrap_or_else(|| server_died("is no longer running"));
+            break;
+        }
+        let elapsed = start.elapsed();
+        let phase = if elapsed <= plan.warmup {
+            Phase::Warmup
+        } else {
+            Phase::Load
+        };
+        let interval = load.take_interval();
+        let sample = merge(&previous, &current, &interval, elapsed.as_secs_f64(), phase);
+        progress.update(elapsed, &sample);
+        record(sample, &mut series)?;
+        previous = current;
+        next_tick += plan.interval;
+    }
+
+    load.stop();
+    let loadgen::LoadResult {
+        last_interval: remaining,
+        total: load_total,
+    } = load.finish();
+    // The last sample: whatever completed since the previous one, then memory at rest.
+    let current = probe.read();
+    let elapsed_s = start.elapsed().as_secs_f64();
+    record(
+        merge(&previous, &current, &remaining, elapsed_s, Phase::Final),
+        &mut series,
+    )?;
+    progress.finish();
+
+    if let Some(child) = server.child.as_mut() {
+        // A child that ended on its own is described by its exit status (SIGKILL from
+        // the OOM killer, a panic's exit code), which is better than "no longer running".
+        if end != RunEnd::Interrupted
+            && let Some(status) = child.exited()
+        {
+            end = server_died(&describe_exit(status));
+        }
+        child.shutdown();
+    }
+    Ok(RunOutcome {
+        series,
+        end,
+        load_total,
+        started,
+        ended: SystemTime::now(),
+        pid: server.pid,
+        server_addr: server.addr,
+        gc_lens,
+    })
+}
+
+/// The probe and its first reading. A child must answer `/api/diagnostics`; a foreign
+/// server that does not is sampled from `/proc` only.
+fn first_reading(plan: &RunPlan, server: &Attached) -> anyhow::Result<(Probe, Reading)> {
+    let pid = server.pid;
+    let diagnostics_timeout = plan.interval.max(Duration::from_secs(1));
+    let mut probe = Probe::new(pid, Some(server.addr), diagnostics_timeout)?;
+    let reading = probe.read();
+    reading.process.as_ref().with_context(|| {
+        format!("cannot read /proc/{pid}: is the server's process id right and is it running?")
+    })?;
+    if reading.diagnostics.is_none() {
+        if server.child.is_some() {
+            anyhow::bail!(
+                "the server at http://{}/ did not answer GET /api/diagnostics",
+                server.addr
+            );
+        }
+        probe = probe.without_diagnostics();
+    }
+    Ok((probe, reading))
+}
+
+/// What happened while waiting for the next sampling tick.
+enum Tick {
+    /// The tick is due: take a sample.
+    Sample,
+    /// The load generator reached its planned end.
+    LoadFinished,
+    /// Ctrl-C, or the server ended.
+    Ended(RunEnd),
+}
+
+/// Waits until `next_tick`, watching for Ctrl-C and the server's end every 20 ms.
+fn wait_for_tick(load: &LoadHandle, server: &mut Attached, next_tick: Instant) -> Tick {
+    loop {
+        if load.is_finished() {
+            return Tick::LoadFinished;
+        }
+        let now = Instant::now();
+        if now >= next_tick {
+            return Tick::Sample;
+        }
+        if interrupt::requested() {
+            return Tick::Ended(RunEnd::Interrupted);
+        }
+        if let Some(end) = server.ended() {
+            return Tick::Ended(end);
+        }
+        std::thread::sleep((next_tick - now).min(Duration::from_millis(20)));
+    }
+}
+
+/// Whether a process with this pid exists (signal 0 checks without sending anything).
+fn process_exists(pid: u32) -> bool {
+    // SAFETY: kill with signal 0 only checks for existence and permission.
+    let result = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
