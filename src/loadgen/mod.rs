@@ -13,7 +13,8 @@
 //!   ([`stats`]) — memory is bounded, there is no list of requests;
 //! * closed loop by default; open loop on a fixed grid of intended send times, with
 //!   latency of late sends counted from the intended time ([`pacing`]);
-//! * every run ends by itself: a deadline or an exact request count ([`control`]).
+//! * every run ends by itself: a deadline or an exact request count ([`control`]);
+//! * a load run on its own and its totals (`membench load`) in [`report`].
 //!
 //! Request failures are data: a failed request is counted by kind, its connection is
 //! replaced after a short backoff, and load goes on.
@@ -23,6 +24,7 @@ mod connection;
 mod control;
 mod errors;
 mod pacing;
+pub mod report;
 mod request;
 mod response;
 mod stats;
