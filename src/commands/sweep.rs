@@ -242,7 +242,7 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Out
                 exit = Outcome::Failed;
             }
         }
-        if interrupt::requested() && exit == Outcome::Success {
+        if interrupt::requested().is_some() && exit == Outcome::Success {
             // Ctrl-C after the run had ended (while its files were written): the point is
             // complete, the sweep stops here.
             result.end = "interrupted".to_string();

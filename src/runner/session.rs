@@ -251,18 +251,20 @@ enum Tick {
     Ended(RunEnd),
 }
 
-/// Waits until `next_tick`, watching for Ctrl-C and the server's end every 20 ms.
+/// Waits until `next_tick`, watching for a stop signal and the server's end every 20 ms.
+/// The signal is checked first on every pass, so a run whose sampling falls behind
+/// schedule (a short `--interval`, a slow `/proc`) still stops at once.
 fn wait_for_tick(load: &LoadHandle, server: &mut Attached, next_tick: Instant) -> Tick {
     loop {
+        if interrupt::requested().is_some() {
+            return Tick::Ended(RunEnd::Interrupted);
+        }
         if load.is_finished() {
             return Tick::LoadFinished;
         }
         let now = Instant::now();
         if now >= next_tick {
             return Tick::Sample;
-        }
-        if interrupt::requested() {
-            return Tick::Ended(RunEnd::Interrupted);
         }
         if let Some(end) = server.ended() {
             return Tick::Ended(end);

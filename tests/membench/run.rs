@@ -153,3 +153,39 @@ fn children_of(pid: u32) -> Vec<i32> {
         })
         .collect()
 }
+
+/// Regression: with a 10 ms interval sampling runs behind schedule, and Ctrl-C used to be
+/// checked only while waiting for a tick, so the run ignored it until its planned end.
+#[test]
+fn ctrl_c_stops_a_run_whose_sampling_is_behind_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = membench()
+        .args(["run", "bigstring", "--duration", "60s", "--warmup", "1s"])
+        .args(["--interval", "10ms", "--connections", "4"])
+        .args(["--out", dir.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let csv = dir.path().join("samples.csv");
+    assert!(
+        wait_until(Duration::from_secs(20), || csv_rows(&csv) >= 50),
+        "the run never sampled"
+    );
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGINT) };
+    // The run had 60 s to go: ending within 10 s can only be the signal's doing.
+    let ended = wait_until(Duration::from_secs(10), || {
+        run.try_wait().unwrap().is_some()
+    });
+    if !ended {
+        let _ = run.kill();
+    }
+    let output = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(ended, "the run ignored Ctrl-C: {stderr}");
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let summary = json(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap());
+    assert!(summary.to_string().contains("interrupted"), "{summary:#}");
+    assert!(dir.path().join("chart.png").is_file());
+}
