@@ -188,6 +188,10 @@ pub struct SweepArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
 
+    /// Write into --out even when its point directories already hold files.
+    #[arg(long)]
+    pub force: bool,
+
     /// Format of the table on stdout.
     #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
     pub format: TableFormatArg,
@@ -321,6 +325,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
 
+    /// Write into --out even when it already holds files (they are overwritten).
+    #[arg(long)]
+    pub force: bool,
+
     /// Format of the summary on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -408,6 +416,10 @@ pub struct CompareArgs {
     /// Output directory (default: results/compare-<UTC timestamp>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+
+    /// Write the runs of --run into --out even when their directories already hold files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The directory a gallery is made from.

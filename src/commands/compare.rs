@@ -175,6 +175,7 @@ impl WantedRun {
             gc_model: args.lens.choice(),
             gc_machine: args.lens.gc_machine.into(),
             dotnet_overhead_bytes: args.lens.dotnet_overhead,
+            force: args.force,
             ..defaults
         })?;
         plan.out_dir = out_dir.join(format!(

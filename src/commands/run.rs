@@ -72,6 +72,7 @@ fn request(args: &RunArgs) -> RunRequest {
         target: args.target.clone(),
         pid: args.pid,
         out_dir: args.out.clone(),
+        force: args.force,
         gc_model: args.lens.choice(),
         gc_machine: args.lens.gc_machine.into(),
         dotnet_overhead_bytes: args.lens.dotnet_overhead,

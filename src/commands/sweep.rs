@@ -105,6 +105,7 @@ fn plan_sweep(args: &SweepArgs) -> Result<PlannedSweep, PlanError> {
                 connections: args.connections,
                 gc_model: LensChoice::Off,
                 out_dir: Some(out_dir.join(&run_dir)),
+                force: args.force,
                 ..RunRequest::scenario(&args.scenario)
             })?;
             points.push(PlannedPoint {

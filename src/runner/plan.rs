@@ -177,6 +177,12 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
         .out_dir
         .clone()
         .unwrap_or_else(|| default_out_dir(&name, &params));
+    if !request.force && holds_files(&out_dir) {
+        return Err(usage(format!(
+            "{} already holds files (an earlier run?); choose another --out, or add --force to overwrite them",
+            out_dir.display()
+        )));
+    }
     Ok(RunPlan {
         scenario: name,
         params,
@@ -269,6 +275,11 @@ fn child_lens_args(request: &RunRequest) -> Vec<String> {
         child.push(bytes.to_string());
     }
     child
+}
+
+/// Whether `dir` exists and has anything in it.
+fn holds_files(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
 }
 
 /// `results/<scenario>[-<name><value>…]-<UTC timestamp>`, e.g.
@@ -408,6 +419,16 @@ mod tests {
         );
         assert!(usage_of(request("loh", |r| r.connections = Some(0))).contains("--connections"));
         assert!(usage_of(request("nosuch", |_| {})).contains("\"nosuch\""));
+        let used = tempfile::tempdir().unwrap();
+        std::fs::write(used.path().join("samples.csv"), "x").unwrap();
+        let again = |force| {
+            request("ping", |r| {
+                r.out_dir = Some(used.path().to_path_buf());
+                r.force = force;
+            })
+        };
+        assert!(usage_of(again(false)).contains("--force"));
+        assert!(plan(&again(true)).is_ok());
     }
 
     #[test]

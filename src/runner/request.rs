@@ -63,6 +63,9 @@ pub struct RunRequest {
     pub pid: Option<u32>,
     /// The results directory; `results/<scenario>[-<params>]-<UTC time>` when `None`.
     pub out_dir: Option<PathBuf>,
+    /// Write into `out_dir` even when it already holds files; without it such a
+    /// directory is refused, so a run never overwrites another silently.
+    pub force: bool,
     /// The modelled .NET GC lens.
     pub gc_model: LensChoice,
     /// The machine the modelled GC sizes its budgets for.
@@ -89,6 +92,7 @@ impl Default for RunRequest {
             target: None,
             pid: None,
             out_dir: None,
+            force: false,
             gc_model: LensChoice::ScenarioDefault,
             gc_machine: ModelledMachine::Article,
             dotnet_overhead_bytes: None,
