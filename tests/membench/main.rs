@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod dashboard;
 mod gallery;
+mod promtool;
 mod run;
 mod serve;
 mod sweep;
