@@ -2,6 +2,7 @@
 //! owns what is printed. No measurement logic lives here.
 
 mod compare;
+mod completions;
 mod explain;
 mod gallery;
 mod list;
@@ -24,5 +25,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gallery(args) => gallery::gallery(args),
         Command::Load(args) => load::load(args),
         Command::Explain(args) => explain::explain(args),
+        Command::Completions(args) => completions::completions(&args),
     }
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod completions;
 mod dashboard;
 mod gallery;
 mod promtool;
