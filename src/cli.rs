@@ -47,13 +47,19 @@ pub enum Command {
     Load(LoadArgs),
     /// Explain a part of membench in plain text (e.g. `membench explain gc-model`).
     Explain(ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
 }
 
 impl Command {
     /// True for commands that only print (no server, no load, no socket), which may die
     /// quietly of SIGPIPE when their output is piped into `head`.
     pub fn only_prints(&self) -> bool {
-        matches!(self, Command::List(_) | Command::Explain(_))
+        matches!(
+            self,
+            Command::List(_) | Command::Explain(_) | Command::Completions(_)
+        )
     }
 }
 
@@ -480,6 +486,21 @@ pub enum OutputFormat {
     Text,
     Json,
 }
+
+/// Which shell `membench completions` writes a script for.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  membench completions bash > ~/.local/share/bash-completion/completions/membench
+  membench completions zsh > ~/.zfunc/_membench      # with fpath+=~/.zfunc before compinit
+  membench completions fish > ~/.config/fish/completions/membench.fish
+  membench completions powershell >> $PROFILE";
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 //! `--check`, 130 interrupted (whatever was measured is written either way).
 
 mod compare;
+mod completions;
 mod explain;
 mod gallery;
 mod list;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gallery(args) => gallery::gallery(args),
         Command::Load(args) => load::load(args),
         Command::Explain(args) => explain::explain(args),
+        Command::Completions(args) => completions::completions(&args),
     }?;
     Ok(outcome.into())
 }

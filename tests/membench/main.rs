@@ -4,8 +4,10 @@
 mod support;
 
 mod cli;
+mod completions;
 mod dashboard;
 mod gallery;
+mod promtool;
 mod run;
 mod serve;
 mod sweep;
