@@ -650,6 +650,9 @@ public class Server {
         // the JDK server would otherwise close them after 30 s and keep at most 200.
         System.setProperty("sun.net.httpserver.idleInterval", "86400");
         System.setProperty("sun.net.httpserver.maxIdleConnections", "1000000");
+        // Headers and body are two writes: without TCP_NODELAY, Nagle's algorithm and the
+        // client's delayed ACK add 40 ms to every keep-alive response.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         int colon = addr.lastIndexOf(':');
         String host = addr.substring(0, colon).replaceAll("^\\[|\\]$", "");
         int port = Integer.parseInt(addr.substring(colon + 1));
