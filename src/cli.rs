@@ -343,9 +343,15 @@ pub struct RunArgs {
     #[arg(long, requires = "pid")]
     pub target: Option<String>,
 
-    /// Process id of the --target server, sampled from /proc.
+    /// Process id of the --target server, sampled from /proc. It must listen on the
+    /// target's port (checked before the run).
     #[arg(long, requires = "target")]
     pub pid: Option<u32>,
+
+    /// Sample --pid even when it holds no listening socket on the target's port (a
+    /// server in a container, or behind a proxy whose sockets are not the server's).
+    #[arg(long, requires = "pid")]
+    pub skip_pid_check: bool,
 
     /// Load-generator threads (default: one per core).
     #[arg(long)]

@@ -71,6 +71,7 @@ fn request(args: &RunArgs) -> RunRequest {
         allocator: args.allocator,
         target: args.target.clone(),
         pid: args.pid,
+        skip_pid_check: args.skip_pid_check,
         out_dir: args.out.clone(),
         force: args.force,
         gc_model: args.lens.choice(),

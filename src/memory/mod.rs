@@ -12,4 +12,4 @@ pub use counting::{
     large_object_threshold, set_large_object_threshold, thread_heap_counters,
 };
 pub use kind::{ALLOCATOR_ENV, AllocatorKind, COUNTING_ENV};
-pub use process::{ProcessSnapshot, TcpStates, own_rss_bytes, read_process};
+pub use process::{ProcessSnapshot, TcpStates, listening_ports, own_rss_bytes, read_process};

@@ -84,6 +84,13 @@ pub fn own_rss_bytes() -> u64 {
 }
 
 fn tcp_states(process: &Process) -> procfs::ProcResult<TcpStates> {
+    let (entries, socket_inodes) = tcp_entries(process)?;
+    Ok(count_states(&entries, &socket_inodes))
+}
+
+/// The TCP sockets of the process's network namespace, and the socket inodes the process
+/// holds through its file descriptors.
+fn tcp_entries(process: &Process) -> procfs::ProcResult<(Vec<TcpNetEntry>, HashSet<u64>)> {
     let socket_inodes: HashSet<u64> = process
         .fd()?
         .filter_map(|fd| match fd.ok()?.target {
@@ -93,7 +100,22 @@ fn tcp_states(process: &Process) -> procfs::ProcResult<TcpStates> {
         .collect();
     let mut entries: Vec<TcpNetEntry> = process.tcp().unwrap_or_default();
     entries.extend(process.tcp6().unwrap_or_default());
-    Ok(count_states(&entries, &socket_inodes))
+    Ok((entries, socket_inodes))
+}
+
+/// The TCP ports process `pid` listens on, through sockets it holds itself. Fails when
+/// the process does not exist or its file descriptors cannot be read (another user's
+/// process without the right to inspect it).
+pub fn listening_ports(pid: u32) -> procfs::ProcResult<Vec<u16>> {
+    let (entries, socket_inodes) = tcp_entries(&Process::new(pid as i32)?)?;
+    let mut ports: Vec<u16> = entries
+        .iter()
+        .filter(|e| e.state == TcpState::Listen && socket_inodes.contains(&e.inode))
+        .map(|e| e.local_address.port())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    Ok(ports)
 }
 
 /// Counts sockets by state: owned ones by inode, TIME_WAIT by listening port (see the

@@ -139,11 +139,16 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
     };
     let defaults = found.as_ref();
     let server = match (&target, request.pid) {
-        (Some((addr, host, _)), Some(pid)) => ServerSpec::Target {
-            addr: *addr,
-            host: host.clone(),
-            pid,
-        },
+        (Some((addr, host, _)), Some(pid)) => {
+            if !request.skip_pid_check {
+                check_pid_serves(pid, addr.port())?;
+            }
+            ServerSpec::Target {
+                addr: *addr,
+                host: host.clone(),
+                pid,
+            }
+        }
         _ => ServerSpec::Child {
             allocator: request.allocator,
             serve_args: child_lens_args(request),
@@ -201,6 +206,28 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
         expectations: defaults.map(Scenario::expectations).unwrap_or_default(),
         gc_lens,
     })
+}
+
+/// A `--pid` that does not listen on the target's port would be sampled all the same and
+/// its flat memory would "pass" any leak check: refuse it, saying what it does listen on.
+fn check_pid_serves(pid: u32, port: u16) -> Result<(), PlanError> {
+    let ports = crate::memory::listening_ports(pid).map_err(|err| {
+        usage(format!(
+            "--pid {pid}: cannot read its sockets ({err}); is the process running and yours? (--skip-pid-check samples it anyway)"
+        ))
+    })?;
+    if ports.contains(&port) {
+        return Ok(());
+    }
+    let listens = if ports.is_empty() {
+        "no TCP port".to_string()
+    } else {
+        let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+        format!("port {}", ports.join(", "))
+    };
+    Err(usage(format!(
+        "--pid {pid} does not listen on the target's port {port} (it listens on {listens}), so its memory is not the target's; give the server's pid, or --skip-pid-check when its sockets belong to another process (a container, a proxy)"
+    )))
 }
 
 /// The modelled .NET GC lens: the request's preset, or by default the server preset for
@@ -429,6 +456,34 @@ mod tests {
         };
         assert!(usage_of(again(false)).contains("--force"));
         assert!(plan(&again(true)).is_ok());
+    }
+
+    #[test]
+    fn a_pid_that_does_not_serve_the_target_is_refused() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let target = |pid: u32, skip| RunRequest {
+            target: Some(format!("http://127.0.0.1:{port}/")),
+            pid: Some(pid),
+            skip_pid_check: skip,
+            ..RunRequest::default()
+        };
+        assert!(plan(&target(std::process::id(), false)).is_ok());
+        let mut sleeper = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let err = match plan(&target(sleeper.id(), false)) {
+            Err(PlanError::Usage(message)) => message,
+            other => panic!("{:?}", other.map(|p| p.path)),
+        };
+        assert!(
+            err.contains(&format!("--pid {}", sleeper.id())) && err.contains(&port.to_string()),
+            "{err}"
+        );
+        assert!(plan(&target(sleeper.id(), true)).is_ok());
+        sleeper.kill().unwrap();
+        sleeper.wait().unwrap();
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct RunRequest {
     /// A server membench did not start (`http://…`), with the `pid` to sample.
     pub target: Option<String>,
     pub pid: Option<u32>,
+    /// Sample `pid` even when it holds no listening socket on the target's port (a
+    /// server in a container or behind a proxy, whose sockets are not its own).
+    pub skip_pid_check: bool,
     /// The results directory; `results/<scenario>[-<params>]-<UTC time>` when `None`.
     pub out_dir: Option<PathBuf>,
     /// Write into `out_dir` even when it already holds files; without it such a
@@ -91,6 +94,7 @@ impl Default for RunRequest {
             allocator: AllocatorKind::DEFAULT,
             target: None,
             pid: None,
+            skip_pid_check: false,
             out_dir: None,
             force: false,
             gc_model: LensChoice::ScenarioDefault,
