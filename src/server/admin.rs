@@ -15,10 +15,10 @@ use axum::routing::{MethodRouter, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::diagnostics::Leaks;
 use super::error::AppError;
 use super::measurements::leaks;
 use super::state::{AppState, SharedState};
+use crate::diagnostics::Leaks;
 use crate::memory::{self, CollectOutcome};
 use crate::units::format_bytes;
 

@@ -37,10 +37,10 @@ use bytes::Bytes;
 use rand::rngs::{SmallRng, SysRng};
 use rand::{Rng, SeedableRng};
 
-use super::diagnostics::Held;
 use super::error::AppError;
 use super::managed;
 use super::state::{ServerConfig, SharedState};
+use crate::diagnostics::Held;
 use crate::units::format_bytes;
 
 const LOH_DEFAULT: &str = "/api/loh";

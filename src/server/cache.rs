@@ -20,12 +20,12 @@ use axum::extract::State;
 use axum::routing::get;
 use moka::sync::Cache;
 
-use super::diagnostics::Held;
 use super::error::AppError;
 use super::leak_cap;
 use super::managed;
 use super::state::{ServerConfig, SharedState};
 use super::strings::{BIG_STRING_BYTES, big_string};
+use crate::diagnostics::Held;
 
 const UNBOUNDED: &str = "/api/cache/unbounded";
 const EXPIRING: &str = "/api/cache/expiring";

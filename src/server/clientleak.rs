@@ -33,11 +33,11 @@ use tokio::runtime::Handle;
 use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
 
-use super::diagnostics::Held;
 use super::error::AppError;
 use super::loopback::self_upstream_addr;
 use super::state::ServerConfig;
 use super::upstream::{UPSTREAM_TIMEOUT, count_body_bytes, upstream_error, upstream_timeout};
+use crate::diagnostics::Held;
 use crate::memory::thread_heap_counters;
 
 /// The connections `/api/clientleak` holds and the thread that drives them.
@@ -237,7 +237,7 @@ async fn start_leak_runtime() -> Result<LeakRuntime, AppError> {
 
 fn cap_reached(cap: usize) -> AppError {
     AppError::CapReached {
-        kind: super::leak_cap::LEAK_CAP_REACHED,
+        kind: crate::error_labels::LEAK_CAP_REACHED,
         message: format!(
             "clientleak holds {cap} connections, its cap (--client-leak-cap {cap}); \
              POST /api/reset closes them"
@@ -371,7 +371,7 @@ mod tests {
         }
         let (status, body) = request(&state).await;
         assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
-        assert_eq!(body["kind"], super::super::leak_cap::LEAK_CAP_REACHED);
+        assert_eq!(body["kind"], crate::error_labels::LEAK_CAP_REACHED);
         let message = body["error"].as_str().unwrap();
         assert!(message.contains("--client-leak-cap 2"), "{message}");
         assert!(message.contains("POST /api/reset"), "{message}");

@@ -28,7 +28,6 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::{Deserialize, Serialize};
 
 use super::clientleak::{ClientLeaks, LeakedReply};
-use super::diagnostics::Held;
 use super::error::AppError;
 use super::loopback::{LoopbackUrl, parse_loopback_url, self_upstream_addr};
 use super::managed;
@@ -36,6 +35,7 @@ use super::state::{ServerConfig, SharedState};
 use super::upstream::{
     UPSTREAM_TIMEOUT, UpstreamReply, count_body_bytes, upstream_error, upstream_timeout,
 };
+use crate::diagnostics::Held;
 
 /// The hyper-util client both endpoints use; only its lifetime differs.
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;

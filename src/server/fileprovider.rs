@@ -31,10 +31,11 @@ use axum::{Json, Router};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use serde::{Deserialize, Serialize};
 
-use super::diagnostics::Held;
 use super::error::AppError;
 use super::managed;
 use super::state::{ServerConfig, SharedState};
+use crate::diagnostics::Held;
+use crate::error_labels::ErrorKind;
 use crate::memory::thread_heap_counters;
 
 /// The watchers `/api/fileprovider` never releases, and the directory they watch.
@@ -173,7 +174,7 @@ fn watcher_error(err: &notify::Error, held: u64) -> AppError {
     let holding = format!("this server holds {held} watchers; POST /api/reset releases them");
     match (os_error, &err.kind) {
         (Some(libc::EMFILE), _) => AppError::Unavailable {
-            kind: "too many open files".to_string(),
+            kind: ErrorKind::TooManyOpenFiles.label().to_string(),
             message: format!(
                 "cannot create a directory watcher ({err}): the per-user \
                  inotify instance limit (fs.inotify.max_user_instances = {}, shared by every \
@@ -184,7 +185,7 @@ fn watcher_error(err: &notify::Error, held: u64) -> AppError {
             ),
         },
         (Some(libc::ENFILE), _) => AppError::Unavailable {
-            kind: "too many open files".to_string(),
+            kind: ErrorKind::TooManyOpenFiles.label().to_string(),
             message: format!(
                 "cannot create a directory watcher: the system-wide open-file limit is reached \
                  ({err}); {holding}"

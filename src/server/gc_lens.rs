@@ -22,9 +22,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::diagnostics::{ModelledGc, ModelledTick};
 use super::managed::ManagedTally;
 use super::state::{AppState, SharedState};
+use crate::diagnostics::{ModelledGc, ModelledTick};
 use crate::gcmodel::{GcModel, GcOptions, IntervalLoad, MachineSpec, Preset};
 use crate::memory;
 

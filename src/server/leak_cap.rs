@@ -9,11 +9,8 @@
 
 use super::error::AppError;
 use super::state::AppState;
+use crate::error_labels::LEAK_CAP_REACHED;
 use crate::units::format_bytes;
-
-/// The kind counted in `/api/diagnostics` `errors` when a leak cap stops a request (this
-/// one, or `--client-leak-cap` of /api/clientleak).
-pub const LEAK_CAP_REACHED: &str = "leak cap reached";
 
 /// Bytes held now by the endpoints under the cap.
 pub fn held_bytes(state: &AppState) -> u64 {

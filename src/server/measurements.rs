@@ -19,9 +19,9 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::diagnostics::{Diagnostics, Leaks};
 use super::error::AppError;
 use super::state::{AppState, SharedState};
+use crate::diagnostics::{Diagnostics, Leaks};
 use crate::memory;
 
 const DIAGNOSTICS: &str = "/api/diagnostics";

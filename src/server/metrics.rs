@@ -26,10 +26,10 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::diagnostics::Diagnostics;
 use super::error::AppError;
 use super::measurements::snapshot_off_workers;
 use super::state::SharedState;
+use crate::diagnostics::Diagnostics;
 
 const METRICS: &str = "/metrics";
 

@@ -8,7 +8,7 @@
 //! * One file per pattern family: `strings.rs` (bigstring, staticstring), `buffers.rs`
 //!   (loh, array, pooledarray), `cache.rs`, `clients.rs`, `fileprovider.rs`, `ping.rs`;
 //!   `leak_cap.rs` is the cap the leaking ones share.
-//! * The measurements: [`diagnostics`] is the JSON contract with the sampler,
+//! * The measurements: [`crate::diagnostics`] is the JSON contract with the sampler,
 //!   `measurements.rs` serves it, `metrics.rs` renders it for Prometheus, `admin.rs`
 //!   holds collect and reset, `requests.rs` the counting middleware.
 //! * The modelled .NET GC lens (`--gc-model`): `managed.rs` declares what each pattern
@@ -24,7 +24,6 @@ mod cache;
 mod clientleak;
 mod clients;
 mod dashboard;
-pub mod diagnostics;
 pub mod error;
 mod fileprovider;
 mod gc_lens;
@@ -45,7 +44,6 @@ use axum::extract::MatchedPath;
 use axum::http::{Method, Uri};
 
 pub use admin::ResetOutcome;
-pub use diagnostics::{Diagnostics, Held, Leaks, ModelledGc, ModelledTick};
 pub use error::AppError;
 pub use serve::serve;
 pub use state::{AppState, ServerConfig, SharedState};

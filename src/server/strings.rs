@@ -13,11 +13,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
-use super::diagnostics::Held;
 use super::error::AppError;
 use super::leak_cap;
 use super::managed;
 use super::state::{ServerConfig, SharedState};
+use crate::diagnostics::Held;
 
 /// Bytes of the string each request makes.
 pub const BIG_STRING_BYTES: usize = 10 * 1024;
@@ -208,14 +208,17 @@ mod tests {
             assert!(message.contains("--leak-cap"), "{message}");
             assert!(message.contains("POST /api/reset"), "{message}");
             assert!(message.contains(&cap.to_string()), "{message}");
-            assert_eq!(error["kind"], leak_cap::LEAK_CAP_REACHED);
+            assert_eq!(error["kind"], crate::error_labels::LEAK_CAP_REACHED);
         }
         assert_eq!(
             state.strings.held().items,
             3,
             "a refused string is not kept"
         );
-        assert_eq!(state.errors.snapshot()[leak_cap::LEAK_CAP_REACHED], 2);
+        assert_eq!(
+            state.errors.snapshot()[crate::error_labels::LEAK_CAP_REACHED],
+            2
+        );
 
         let (status, body) = send(&state, "POST", "/api/reset").await;
         assert_eq!(status, StatusCode::OK);
