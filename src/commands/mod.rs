@@ -7,6 +7,7 @@ mod gallery;
 mod list;
 mod load;
 mod run;
+mod serve;
 mod sweep;
 
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ use crate::cli::{Cli, Command};
 /// Runs the subcommand and returns its exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve(args) => crate::server::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => serve::serve(args),
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(args) => sweep::sweep(args),

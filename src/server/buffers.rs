@@ -39,7 +39,8 @@ use rand::{Rng, SeedableRng};
 
 use super::error::AppError;
 use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::config::ServerConfig;
+use super::state::SharedState;
 use crate::diagnostics::Held;
 use crate::units::format_bytes;
 
@@ -460,7 +461,7 @@ mod tests {
 
     #[test]
     fn a_full_class_frees_what_comes_back_and_a_reset_empties_the_pool() {
-        let pool = BufferPool::new(&ServerConfig::new("127.0.0.1:9".parse().unwrap()));
+        let pool = BufferPool::new(&ServerConfig::default());
         let rented: Vec<Rented> = (0..BUFFERS_PER_CLASS + 4)
             .map(|_| pool.rent(1000))
             .collect();

@@ -23,7 +23,8 @@ use moka::sync::Cache;
 use super::error::AppError;
 use super::leak_cap;
 use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::config::ServerConfig;
+use super::state::SharedState;
 use super::strings::{BIG_STRING_BYTES, big_string};
 use crate::diagnostics::Held;
 

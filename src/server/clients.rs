@@ -31,7 +31,8 @@ use super::clientleak::{ClientLeaks, LeakedReply};
 use super::error::AppError;
 use super::loopback::{LoopbackUrl, parse_loopback_url, self_upstream_addr};
 use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::config::ServerConfig;
+use super::state::SharedState;
 use super::upstream::{
     UPSTREAM_TIMEOUT, UpstreamReply, count_body_bytes, upstream_error, upstream_timeout,
 };
@@ -271,7 +272,11 @@ mod tests {
         const REQUESTS: usize = 2000;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(ServerConfig::new(addr)).unwrap();
+        let state = AppState::new(ServerConfig {
+            self_addr: addr,
+            ..ServerConfig::default()
+        })
+        .unwrap();
         let app = routes()
             .route("/api/ping", get(|| async { "pong" }))
             .with_state(state.clone());

@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::config::ServerConfig;
+use super::state::SharedState;
 use crate::diagnostics::Held;
 use crate::error_labels::ErrorKind;
 use crate::memory::thread_heap_counters;

@@ -25,7 +25,7 @@ use std::time::Duration;
 use super::managed::ManagedTally;
 use super::state::{AppState, SharedState};
 use crate::diagnostics::{ModelledGc, ModelledTick};
-use crate::gcmodel::{GcModel, GcOptions, IntervalLoad, MachineSpec, Preset};
+use crate::gcmodel::{GcModel, IntervalLoad, Preset, ResolvedLens};
 use crate::memory;
 
 /// How often the recorded requests are fed to the model.
@@ -56,12 +56,12 @@ struct LensState {
 impl ServerGcLens {
     /// A model with empty heaps on `machine` (`--gc-machine`); `options` carry the
     /// framework's own allocation per request (`--dotnet-overhead`).
-    pub fn new(
-        preset: Preset,
-        machine: MachineSpec,
-        options: GcOptions,
-        cache_ttl: Duration,
-    ) -> Self {
+    pub fn new(lens: ResolvedLens, cache_ttl: Duration) -> Self {
+        let ResolvedLens {
+            preset,
+            machine,
+            options,
+        } = lens;
         let model = GcModel::new(preset, machine, options);
         ServerGcLens {
             preset,
@@ -243,7 +243,7 @@ mod tests {
                 .contains("a model, not a measurement")
         );
 
-        let off = state_with(|config| config.gc_model = None);
+        let off = state_with(|config| config.lens = None);
         get(&off, "/api/bigstring").await;
         assert_eq!(off.managed.drain().requests, 0, "nothing recorded when off");
         let (_, body) = get(&off, "/api/diagnostics").await;
@@ -252,12 +252,13 @@ mod tests {
 
     #[test]
     fn recent_ticks_are_bounded_and_a_tick_that_goes_back_is_skipped() {
-        let lens = ServerGcLens::new(
-            Preset::Workstation,
-            MachineSpec::article(),
-            GcOptions::article(),
-            Duration::from_millis(500),
-        );
+        let resolved = crate::gcmodel::LensConfig {
+            preset: Preset::Workstation,
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let lens = ServerGcLens::new(resolved, Duration::from_millis(500));
         let tally = ManagedTally::new(true);
         for tick in 1..=(RECENT_TICKS + 5) {
             tally.record(&super::super::managed::BIGSTRING);

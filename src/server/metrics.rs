@@ -352,7 +352,7 @@ mod tests {
         );
         assert!(text.contains("membench_modelled_dotnet_gc_info{label=\"modelled .NET GC (server)\",preset=\"server\"} 1"), "{text}");
 
-        let off = crate::server::test_support::state_with(|config| config.gc_model = None);
+        let off = crate::server::test_support::state_with(|config| config.lens = None);
         let (_, body) = get(&off, "/metrics").await;
         let text = std::str::from_utf8(&body).unwrap();
         assert!(!text.contains("modelled"), "{text}");

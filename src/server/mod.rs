@@ -23,6 +23,7 @@ mod buffers;
 mod cache;
 mod clientleak;
 mod clients;
+pub mod config;
 mod dashboard;
 pub mod error;
 mod fileprovider;
@@ -44,9 +45,10 @@ use axum::extract::MatchedPath;
 use axum::http::{Method, Uri};
 
 pub use admin::ResetOutcome;
+pub use config::ServerConfig;
 pub use error::AppError;
 pub use serve::serve;
-pub use state::{AppState, ServerConfig, SharedState};
+pub use state::{AppState, SharedState};
 
 /// Route templates of the families whose files are written elsewhere (`clients.rs`,
 /// `fileprovider.rs`), so their requests are counted on the fast path too. A route
@@ -132,7 +134,10 @@ pub(crate) mod test_support {
 
     /// A state with the defaults changed by `change`.
     pub fn state_with(change: impl FnOnce(&mut ServerConfig)) -> SharedState {
-        let mut config = ServerConfig::new("127.0.0.1:9".parse().unwrap());
+        let mut config = ServerConfig {
+            self_addr: "127.0.0.1:9".parse().unwrap(),
+            ..ServerConfig::default()
+        };
         change(&mut config);
         AppState::new(config).unwrap()
     }

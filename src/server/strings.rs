@@ -16,7 +16,8 @@ use axum::routing::get;
 use super::error::AppError;
 use super::leak_cap;
 use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::config::ServerConfig;
+use super::state::SharedState;
 use crate::diagnostics::Held;
 
 /// Bytes of the string each request makes.
