@@ -37,9 +37,8 @@ use bytes::Bytes;
 use rand::rngs::{SmallRng, SysRng};
 use rand::{Rng, SeedableRng};
 
-use super::error::AppError;
-use super::managed;
 use super::config::ServerConfig;
+use super::error::AppError;
 use super::state::SharedState;
 use crate::diagnostics::Held;
 use crate::units::format_bytes;
@@ -263,9 +262,8 @@ impl Drop for Rented {
 }
 
 async fn loh_default(State(state): State<SharedState>) -> String {
-    state
-        .managed
-        .record(&managed::byte_array(LOH_DEFAULT_BYTES));
+    // The request of `/api/loh/{size}` at its default size.
+    state.managed.record_sized(LOH, LOH_DEFAULT_BYTES as u64);
     touched_buffer_len(LOH_DEFAULT_BYTES).to_string()
 }
 
@@ -274,7 +272,7 @@ async fn loh(
     size: Result<Path<String>, PathRejection>,
 ) -> Result<String, AppError> {
     let size = parse_size(size, state.config.max_size_bytes)?;
-    state.managed.record(&managed::byte_array(size));
+    state.managed.record_sized(LOH, size as u64);
     Ok(touched_buffer_len(size).to_string())
 }
 
@@ -283,7 +281,7 @@ async fn array(
     size: Result<Path<String>, PathRejection>,
 ) -> Result<Body, AppError> {
     let size = parse_size(size, state.config.max_size_bytes)?;
-    state.managed.record(&managed::byte_array(size));
+    state.managed.record_sized(ARRAY, size as u64);
     let mut buffer = vec![0u8; size];
     fill_random(&mut buffer);
     Ok(Body::from(buffer))
@@ -295,7 +293,7 @@ async fn pooledarray(
 ) -> Result<Body, AppError> {
     let size = parse_size(size, state.config.max_size_bytes)?;
     // Rented from ArrayPool<byte>.Shared in .NET: no new array once the pool is warm.
-    state.managed.record(&managed::FRAMEWORK_ONLY);
+    state.managed.record(POOLED_ARRAY);
     let mut rented = state.pool.rent(size);
     fill_random(rented.as_mut());
     Ok(Body::from(Bytes::from_owner(rented)))

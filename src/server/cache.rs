@@ -20,10 +20,9 @@ use axum::extract::State;
 use axum::routing::get;
 use moka::sync::Cache;
 
+use super::config::ServerConfig;
 use super::error::AppError;
 use super::leak_cap;
-use super::managed;
-use super::config::ServerConfig;
 use super::state::SharedState;
 use super::strings::{BIG_STRING_BYTES, big_string};
 use crate::diagnostics::Held;
@@ -158,7 +157,7 @@ async fn unbounded(State(state): State<SharedState>) -> Result<String, AppError>
     let adding_bytes = entry_bytes(&value);
     cache.insert(key, value);
     caches.unbounded_bytes.fetch_add(adding_bytes, Relaxed);
-    state.managed.record(&managed::CACHE_UNBOUNDED);
+    state.managed.record(UNBOUNDED);
     Ok(key.to_string())
 }
 
@@ -167,9 +166,7 @@ async fn expiring(State(state): State<SharedState>) -> String {
     let key = caches.fresh_key();
     let cache = caches.expiring.read().unwrap_or_else(|p| p.into_inner());
     cache.insert(key, big_string());
-    state
-        .managed
-        .record(&managed::cache_expiring(state.config.cache_ttl));
+    state.managed.record(EXPIRING);
     key.to_string()
 }
 

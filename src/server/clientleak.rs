@@ -33,9 +33,9 @@ use tokio::runtime::Handle;
 use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
 
+use super::config::ServerConfig;
 use super::error::AppError;
 use super::loopback::self_upstream_addr;
-use super::config::ServerConfig;
 use super::upstream::{UPSTREAM_TIMEOUT, count_body_bytes, upstream_error, upstream_timeout};
 use crate::diagnostics::Held;
 use crate::memory::thread_heap_counters;

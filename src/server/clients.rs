@@ -28,10 +28,9 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::{Deserialize, Serialize};
 
 use super::clientleak::{ClientLeaks, LeakedReply};
+use super::config::ServerConfig;
 use super::error::AppError;
 use super::loopback::{LoopbackUrl, parse_loopback_url, self_upstream_addr};
-use super::managed;
-use super::config::ServerConfig;
 use super::state::SharedState;
 use super::upstream::{
     UPSTREAM_TIMEOUT, UpstreamReply, count_body_bytes, upstream_error, upstream_timeout,
@@ -94,12 +93,19 @@ fn new_client() -> HttpClient {
         .build(connector)
 }
 
+const HTTPCLIENT1: &str = "/api/httpclient1";
+const HTTPCLIENT2: &str = "/api/httpclient2";
+const CLIENTLEAK: &str = "/api/clientleak";
+
+/// The route templates of this family.
+pub const ROUTES: &[&str] = &[HTTPCLIENT1, HTTPCLIENT2, CLIENTLEAK];
+
 /// `/api/httpclient1`, `/api/httpclient2`, `/api/clientleak`.
 pub fn routes() -> Router<SharedState> {
     Router::new()
-        .route("/api/httpclient1", get(httpclient1))
-        .route("/api/httpclient2", get(httpclient2))
-        .route("/api/clientleak", get(clientleak))
+        .route(HTTPCLIENT1, get(httpclient1))
+        .route(HTTPCLIENT2, get(httpclient2))
+        .route(CLIENTLEAK, get(clientleak))
 }
 
 /// The `url` query parameter of the client endpoints.
@@ -132,7 +138,7 @@ async fn httpclient1(
     let reply = fetch(&client, &url, &target).await;
     drop(client);
     let reply = reply?;
-    state.managed.record(&managed::FRAMEWORK_ONLY);
+    state.managed.record(HTTPCLIENT1);
     Ok(Json(client_reply("new per request", url, &target, reply)))
 }
 
@@ -142,7 +148,7 @@ async fn httpclient2(
 ) -> Result<Json<ClientReply>, AppError> {
     let (url, target) = target(&state.clients, query)?;
     let reply = fetch(&state.clients.shared, &url, &target).await?;
-    state.managed.record(&managed::FRAMEWORK_ONLY);
+    state.managed.record(HTTPCLIENT2);
     Ok(Json(client_reply("shared", url, &target, reply)))
 }
 

@@ -31,9 +31,8 @@ use axum::{Json, Router};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use serde::{Deserialize, Serialize};
 
-use super::error::AppError;
-use super::managed;
 use super::config::ServerConfig;
+use super::error::AppError;
 use super::state::SharedState;
 use crate::diagnostics::Held;
 use crate::error_labels::ErrorKind;
@@ -135,9 +134,15 @@ fn summary(held: &[HeldWatcher]) -> Held {
 #[cfg(test)]
 pub(crate) static FD_COUNTING_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The route template of this family.
+pub const FILEPROVIDER: &str = "/api/fileprovider";
+
+/// The route templates of this family.
+pub const ROUTES: &[&str] = &[FILEPROVIDER];
+
 /// `/api/fileprovider`.
 pub fn routes() -> Router<SharedState> {
-    Router::new().route("/api/fileprovider", get(fileprovider))
+    Router::new().route(FILEPROVIDER, get(fileprovider))
 }
 
 async fn fileprovider(State(state): State<SharedState>) -> Result<Json<WatcherReply>, AppError> {
@@ -148,7 +153,7 @@ async fn fileprovider(State(state): State<SharedState>) -> Result<Json<WatcherRe
         .map_err(|e| AppError::Internal(format!("creating a directory watcher failed: {e}")))?;
     match created {
         Ok((watcher, heap_bytes)) => {
-            state.managed.record(&managed::FRAMEWORK_ONLY);
+            state.managed.record(FILEPROVIDER);
             Ok(Json(state.watchers.keep(watcher, heap_bytes)))
         }
         Err(err) => Err(watcher_error(&err, state.watchers.held().items)),

@@ -261,7 +261,7 @@ mod tests {
         let lens = ServerGcLens::new(resolved, Duration::from_millis(500));
         let tally = ManagedTally::new(true);
         for tick in 1..=(RECENT_TICKS + 5) {
-            tally.record(&super::super::managed::BIGSTRING);
+            tally.record("/api/bigstring");
             lens.tick(&tally, 0.25 * tick as f64);
         }
         lens.tick(&tally, 1.0);

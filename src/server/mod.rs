@@ -11,9 +11,10 @@
 //! * The measurements: [`crate::diagnostics`] is the JSON contract with the sampler,
 //!   `measurements.rs` serves it, `metrics.rs` renders it for Prometheus, `admin.rs`
 //!   holds collect and reset, `requests.rs` the counting middleware.
-//! * The modelled .NET GC lens (`--gc-model`): `managed.rs` declares what each pattern
-//!   request would allocate in .NET and tallies it, `gc_lens.rs` feeds the tally to the
-//!   model every 250 ms. A model, labelled as one wherever it is shown.
+//! * The modelled .NET GC lens (`--gc-model`): `declared.rs` reads what each pattern
+//!   request would allocate in .NET from the scenario files' `[dotnet]` sections,
+//!   `managed.rs` tallies it per request, `gc_lens.rs` feeds the tally to the model every
+//!   250 ms. A model, labelled as one wherever it is shown.
 //!
 //! Every failure is an [`AppError`] answered as JSON, including unknown paths (404) and
 //! wrong methods (405), so a client always gets a message that says what to do.
@@ -25,6 +26,7 @@ mod clientleak;
 mod clients;
 pub mod config;
 mod dashboard;
+mod declared;
 pub mod error;
 mod fileprovider;
 mod gc_lens;
@@ -50,16 +52,6 @@ pub use error::AppError;
 pub use serve::serve;
 pub use state::{AppState, SharedState};
 
-/// Route templates of the families whose files are written elsewhere (`clients.rs`,
-/// `fileprovider.rs`), so their requests are counted on the fast path too. A route
-/// missing from [`known_routes`] is still counted, only through a locked map.
-const OTHER_FAMILY_ROUTES: &[&str] = &[
-    "/api/httpclient1",
-    "/api/httpclient2",
-    "/api/clientleak",
-    "/api/fileprovider",
-];
-
 /// Every route template the server answers, in the order of the endpoint list.
 pub fn known_routes() -> Vec<&'static str> {
     [
@@ -67,7 +59,8 @@ pub fn known_routes() -> Vec<&'static str> {
         strings::ROUTES,
         buffers::ROUTES,
         cache::ROUTES,
-        OTHER_FAMILY_ROUTES,
+        clients::ROUTES,
+        fileprovider::ROUTES,
         measurements::ROUTES,
         metrics::ROUTES,
         admin::ROUTES,

@@ -13,10 +13,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
+use super::config::ServerConfig;
 use super::error::AppError;
 use super::leak_cap;
-use super::managed;
-use super::config::ServerConfig;
 use super::state::SharedState;
 use crate::diagnostics::Held;
 
@@ -110,7 +109,7 @@ impl StaticStrings {
 }
 
 async fn bigstring(State(state): State<SharedState>) -> String {
-    state.managed.record(&managed::BIGSTRING);
+    state.managed.record(BIGSTRING);
     big_string()
 }
 
@@ -120,7 +119,7 @@ async fn staticstring(State(state): State<SharedState>) -> Result<String, AppErr
     leak_cap::check(&state, STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
     let string = big_string();
     state.strings.keep(&state, string.clone())?;
-    state.managed.record(&managed::STATICSTRING);
+    state.managed.record(STATICSTRING);
     Ok(string)
 }
 
