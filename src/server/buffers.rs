@@ -39,7 +39,8 @@ use rand::{Rng, SeedableRng};
 
 use super::config::ServerConfig;
 use super::error::AppError;
-use super::state::SharedState;
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
 use crate::diagnostics::Held;
 use crate::units::format_bytes;
 
@@ -261,40 +262,44 @@ impl Drop for Rented {
     }
 }
 
-async fn loh_default(State(state): State<SharedState>) -> String {
+async fn loh_default(State(managed): State<Part<ManagedTally>>) -> String {
     // The request of `/api/loh/{size}` at its default size.
-    state.managed.record_sized(LOH, LOH_DEFAULT_BYTES as u64);
+    managed.record_sized(LOH, LOH_DEFAULT_BYTES as u64);
     touched_buffer_len(LOH_DEFAULT_BYTES).to_string()
 }
 
 async fn loh(
-    State(state): State<SharedState>,
+    State(config): State<Part<ServerConfig>>,
+    State(managed): State<Part<ManagedTally>>,
     size: Result<Path<String>, PathRejection>,
 ) -> Result<String, AppError> {
-    let size = parse_size(size, state.config.max_size_bytes)?;
-    state.managed.record_sized(LOH, size as u64);
+    let size = parse_size(size, config.max_size_bytes)?;
+    managed.record_sized(LOH, size as u64);
     Ok(touched_buffer_len(size).to_string())
 }
 
 async fn array(
-    State(state): State<SharedState>,
+    State(config): State<Part<ServerConfig>>,
+    State(managed): State<Part<ManagedTally>>,
     size: Result<Path<String>, PathRejection>,
 ) -> Result<Body, AppError> {
-    let size = parse_size(size, state.config.max_size_bytes)?;
-    state.managed.record_sized(ARRAY, size as u64);
+    let size = parse_size(size, config.max_size_bytes)?;
+    managed.record_sized(ARRAY, size as u64);
     let mut buffer = vec![0u8; size];
     fill_random(&mut buffer);
     Ok(Body::from(buffer))
 }
 
 async fn pooledarray(
-    State(state): State<SharedState>,
+    State(config): State<Part<ServerConfig>>,
+    State(pool): State<Part<BufferPool>>,
+    State(managed): State<Part<ManagedTally>>,
     size: Result<Path<String>, PathRejection>,
 ) -> Result<Body, AppError> {
-    let size = parse_size(size, state.config.max_size_bytes)?;
+    let size = parse_size(size, config.max_size_bytes)?;
     // Rented from ArrayPool<byte>.Shared in .NET: no new array once the pool is warm.
-    state.managed.record(POOLED_ARRAY);
-    let mut rented = state.pool.rent(size);
+    managed.record(POOLED_ARRAY);
+    let mut rented = pool.rent(size);
     fill_random(rented.as_mut());
     Ok(Body::from(Bytes::from_owner(rented)))
 }

@@ -11,6 +11,7 @@
 //! keeps its own byte count, which is exact because nothing ever leaves that cache but a
 //! reset. Neither number includes moka's own bookkeeping per entry; the live heap does.
 
+use std::sync::Arc;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -22,8 +23,9 @@ use moka::sync::Cache;
 
 use super::config::ServerConfig;
 use super::error::AppError;
-use super::leak_cap;
-use super::state::SharedState;
+use super::leak_cap::LeakCap;
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
 use super::strings::{BIG_STRING_BYTES, big_string};
 use crate::diagnostics::Held;
 
@@ -54,8 +56,9 @@ pub struct Caches {
     /// with an insert and `unbounded_bytes` stays exact. A reset replaces the cache: the
     /// old one, and every entry in it, is freed at once.
     unbounded: RwLock<EntryCache>,
-    /// Bytes (weights) inserted into `unbounded` since the last reset.
-    unbounded_bytes: AtomicU64,
+    /// Bytes (weights) inserted into `unbounded` since the last reset (the counter is the
+    /// leak cap's).
+    unbounded_bytes: Arc<AtomicU64>,
     /// Locked like `unbounded`, so a reset can replace it too.
     expiring: RwLock<EntryCache>,
     /// Absolute expiry of `expiring`'s entries (`--cache-ttl`).
@@ -95,22 +98,13 @@ fn held_now(cache: &RwLock<EntryCache>) -> Held {
 
 impl Caches {
     /// Two empty caches; entries of the expiring one live `config.cache_ttl`.
-    pub fn new(config: &ServerConfig) -> Caches {
+    pub(crate) fn new(config: &ServerConfig, leak_cap: &LeakCap) -> Caches {
         Caches {
             unbounded: RwLock::new(unbounded_cache()),
-            unbounded_bytes: AtomicU64::new(0),
+            unbounded_bytes: Arc::clone(&leak_cap.unbounded_bytes),
             expiring: RwLock::new(expiring_cache(config.cache_ttl)),
             ttl: config.cache_ttl,
             next_key: AtomicU64::new(0),
-        }
-    }
-
-    /// Both caches together.
-    pub fn held(&self) -> Held {
-        let each = self.held_each();
-        Held {
-            items: each.unbounded.items + each.expiring.items,
-            bytes: each.unbounded.bytes + each.expiring.bytes,
         }
     }
 
@@ -120,11 +114,6 @@ impl Caches {
             unbounded: held_now(&self.unbounded),
             expiring: held_now(&self.expiring),
         }
-    }
-
-    /// Bytes held by the unbounded cache, exact and cheap (for the leak cap).
-    pub fn unbounded_held_bytes(&self) -> u64 {
-        self.unbounded_bytes.load(Relaxed)
     }
 
     /// Empties both caches, freeing their entries.
@@ -147,26 +136,31 @@ impl Caches {
     }
 }
 
-async fn unbounded(State(state): State<SharedState>) -> Result<String, AppError> {
-    let caches = &state.caches;
+async fn unbounded(
+    State(caches): State<Part<Caches>>,
+    State(leak_cap): State<LeakCap>,
+    State(managed): State<Part<ManagedTally>>,
+) -> Result<String, AppError> {
     let cache = caches.unbounded.read().unwrap_or_else(|p| p.into_inner());
     // Checked before the entry is made: once the cap is reached, refusals allocate nothing.
-    leak_cap::check(&state, UNBOUNDED, ENTRY_BYTES)?;
+    leak_cap.check(UNBOUNDED, ENTRY_BYTES)?;
     let value = big_string();
     let key = caches.fresh_key();
     let adding_bytes = entry_bytes(&value);
     cache.insert(key, value);
     caches.unbounded_bytes.fetch_add(adding_bytes, Relaxed);
-    state.managed.record(UNBOUNDED);
+    managed.record(UNBOUNDED);
     Ok(key.to_string())
 }
 
-async fn expiring(State(state): State<SharedState>) -> String {
-    let caches = &state.caches;
+async fn expiring(
+    State(caches): State<Part<Caches>>,
+    State(managed): State<Part<ManagedTally>>,
+) -> String {
     let key = caches.fresh_key();
     let cache = caches.expiring.read().unwrap_or_else(|p| p.into_inner());
     cache.insert(key, big_string());
-    state.managed.record(EXPIRING);
+    managed.record(EXPIRING);
     key.to_string()
 }
 
@@ -208,7 +202,7 @@ mod tests {
         // The default TTL (500 ms) outlives this test's few milliseconds of requests
         // unless the machine stalls; then fewer entries are held, never more.
         assert!(held.expiring.items <= requests && held.expiring.bytes <= expected.bytes);
-        assert_eq!(state.caches.unbounded_held_bytes(), expected.bytes);
+        assert_eq!(state.leak_cap.unbounded_bytes.load(Relaxed), expected.bytes);
     }
 
     #[tokio::test]
@@ -235,8 +229,8 @@ mod tests {
             get(&state, UNBOUNDED).await;
         }
         state.caches.reset();
-        assert_eq!(state.caches.held(), Held::default());
-        assert_eq!(state.caches.unbounded_held_bytes(), 0);
+        assert_eq!(state.caches.held_each(), CacheHeld::default());
+        assert_eq!(state.leak_cap.unbounded_bytes.load(Relaxed), 0);
         get(&state, UNBOUNDED).await;
         assert_eq!(state.caches.held_each().unbounded.items, 1);
     }

@@ -31,7 +31,8 @@ use super::clientleak::{ClientLeaks, LeakedReply};
 use super::config::ServerConfig;
 use super::error::AppError;
 use super::loopback::{LoopbackUrl, parse_loopback_url, self_upstream_addr};
-use super::state::SharedState;
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
 use super::upstream::{
     UPSTREAM_TIMEOUT, UpstreamReply, count_body_bytes, upstream_error, upstream_timeout,
 };
@@ -128,32 +129,34 @@ struct ClientReply {
 }
 
 async fn httpclient1(
-    State(state): State<SharedState>,
+    State(clients): State<Part<Clients>>,
+    State(managed): State<Part<ManagedTally>>,
     query: Result<Query<UrlQuery>, QueryRejection>,
 ) -> Result<Json<ClientReply>, AppError> {
-    let (url, target) = target(&state.clients, query)?;
+    let (url, target) = target(&clients, query)?;
     // The client lives for this one request; dropping it closes its connection from
     // this side, which is the side that keeps the TIME_WAIT socket.
     let client = new_client();
     let reply = fetch(&client, &url, &target).await;
     drop(client);
     let reply = reply?;
-    state.managed.record(HTTPCLIENT1);
+    managed.record(HTTPCLIENT1);
     Ok(Json(client_reply("new per request", url, &target, reply)))
 }
 
 async fn httpclient2(
-    State(state): State<SharedState>,
+    State(clients): State<Part<Clients>>,
+    State(managed): State<Part<ManagedTally>>,
     query: Result<Query<UrlQuery>, QueryRejection>,
 ) -> Result<Json<ClientReply>, AppError> {
-    let (url, target) = target(&state.clients, query)?;
-    let reply = fetch(&state.clients.shared, &url, &target).await?;
-    state.managed.record(HTTPCLIENT2);
+    let (url, target) = target(&clients, query)?;
+    let reply = fetch(&clients.shared, &url, &target).await?;
+    managed.record(HTTPCLIENT2);
     Ok(Json(client_reply("shared", url, &target, reply)))
 }
 
-async fn clientleak(State(state): State<SharedState>) -> Result<Json<LeakedReply>, AppError> {
-    state.clients.leaks.open().await.map(Json)
+async fn clientleak(State(clients): State<Part<Clients>>) -> Result<Json<LeakedReply>, AppError> {
+    clients.leaks.open().await.map(Json)
 }
 
 /// The URL asked for (or the default) and where it leads, or a 400 quoting it.

@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 
 use super::config::ServerConfig;
 use super::error::AppError;
-use super::state::SharedState;
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
 use crate::diagnostics::Held;
 use crate::error_labels::ErrorKind;
 use crate::memory::thread_heap_counters;
@@ -145,18 +146,21 @@ pub fn routes() -> Router<SharedState> {
     Router::new().route(FILEPROVIDER, get(fileprovider))
 }
 
-async fn fileprovider(State(state): State<SharedState>) -> Result<Json<WatcherReply>, AppError> {
-    let dir = state.watchers.directory().to_path_buf();
+async fn fileprovider(
+    State(watchers): State<Part<Watchers>>,
+    State(managed): State<Part<ManagedTally>>,
+) -> Result<Json<WatcherReply>, AppError> {
+    let dir = watchers.directory().to_path_buf();
     // Creating a watcher starts a thread and waits for it to add the watch: blocking work.
     let created = tokio::task::spawn_blocking(move || create_watcher(&dir))
         .await
         .map_err(|e| AppError::Internal(format!("creating a directory watcher failed: {e}")))?;
     match created {
         Ok((watcher, heap_bytes)) => {
-            state.managed.record(FILEPROVIDER);
-            Ok(Json(state.watchers.keep(watcher, heap_bytes)))
+            managed.record(FILEPROVIDER);
+            Ok(Json(watchers.keep(watcher, heap_bytes)))
         }
-        Err(err) => Err(watcher_error(&err, state.watchers.held().items)),
+        Err(err) => Err(watcher_error(&err, watchers.held().items)),
     }
 }
 

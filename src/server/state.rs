@@ -3,11 +3,18 @@
 //! the same small surface: `new(&ServerConfig)`, `held()` for diagnostics and `reset()`
 //! for `POST /api/reset`.
 //!
-//! The families share nothing but this state: the leak cap, for one, is checked by reading
-//! each leaking family's held bytes (`leak_cap.rs`), not through a shared budget.
+//! This file is the one place that knows every family: the pattern handlers extract only
+//! the parts they use (`State<Part<Caches>>`, `State<LeakCap>`, …, through the
+//! [`FromRef`] impls below), so a family file never sees [`AppState`]. Each extraction is
+//! one `Arc` clone, as `State<SharedState>` was. The families share nothing but these
+//! parts: the leak cap, for one, reads the leaking families' held-bytes counters
+//! (`leak_cap.rs`), not a shared budget.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Instant;
+
+use axum::extract::FromRef;
 
 use super::buffers::BufferPool;
 use super::cache::Caches;
@@ -15,6 +22,7 @@ use super::clients::Clients;
 use super::config::ServerConfig;
 use super::fileprovider::Watchers;
 use super::gc_lens::ServerGcLens;
+use super::leak_cap::LeakCap;
 use super::managed::ManagedTally;
 use super::measurements::MeasurementCost;
 use super::requests::{ErrorCounters, RequestCounters};
@@ -25,7 +33,7 @@ pub type SharedState = Arc<AppState>;
 
 /// Everything the handlers share.
 pub struct AppState {
-    pub config: ServerConfig,
+    pub config: Arc<ServerConfig>,
     /// When the state was built (the server's start, for `uptime_s`).
     pub started: Instant,
     /// Requests answered per endpoint (counted by the middleware in `requests.rs`).
@@ -34,13 +42,15 @@ pub struct AppState {
     pub errors: ErrorCounters,
     /// What the server's own snapshots allocated (see `measurements.rs`).
     pub measurement_cost: MeasurementCost,
-    pub strings: StaticStrings,
-    pub pool: BufferPool,
-    pub caches: Caches,
-    pub clients: Clients,
-    pub watchers: Watchers,
+    pub(crate) strings: Arc<StaticStrings>,
+    pub(crate) pool: Arc<BufferPool>,
+    pub(crate) caches: Arc<Caches>,
+    pub(crate) clients: Arc<Clients>,
+    pub(crate) watchers: Arc<Watchers>,
+    /// The cap shared by the leaking endpoints (`--leak-cap`).
+    pub(crate) leak_cap: LeakCap,
     /// What the pattern requests would allocate in .NET, since the lens's last tick.
-    pub managed: ManagedTally,
+    pub(crate) managed: Arc<ManagedTally>,
     /// The modelled .NET GC lens; `None` with `--gc-model none`.
     pub gc_lens: Option<ServerGcLens>,
 }
@@ -54,19 +64,66 @@ impl AppState {
             Some(lens) => Some(ServerGcLens::new(lens.resolve()?, config.cache_ttl)),
             None => None,
         };
+        let leak_cap = LeakCap::new(config.leak_cap_bytes);
         Ok(Arc::new(AppState {
             started: Instant::now(),
             requests: RequestCounters::new(super::known_routes()),
             errors: ErrorCounters::default(),
             measurement_cost: MeasurementCost::default(),
-            strings: StaticStrings::new(&config),
-            pool: BufferPool::new(&config),
-            caches: Caches::new(&config),
-            clients: Clients::new(&config),
-            watchers: Watchers::new(&config)?,
-            managed: ManagedTally::new(config.lens.is_some()),
+            strings: Arc::new(StaticStrings::new(&leak_cap)),
+            pool: Arc::new(BufferPool::new(&config)),
+            caches: Arc::new(Caches::new(&config, &leak_cap)),
+            clients: Arc::new(Clients::new(&config)),
+            watchers: Arc::new(Watchers::new(&config)?),
+            leak_cap,
+            managed: Arc::new(ManagedTally::new(config.lens.is_some())),
             gc_lens,
-            config,
+            config: Arc::new(config),
         }))
+    }
+}
+
+/// One part of the state, as a handler extracts it (`State<Part<Caches>>`): a shared
+/// reference to that part alone.
+pub(crate) struct Part<T>(Arc<T>);
+
+impl<T> Clone for Part<T> {
+    fn clone(&self) -> Self {
+        Part(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Deref for Part<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// `impl FromRef<SharedState> for Part<$type>`, taken from `AppState::$field`.
+macro_rules! part_of_state {
+    ($($field:ident: $type:ty),* $(,)?) => {$(
+        impl FromRef<SharedState> for Part<$type> {
+            fn from_ref(state: &SharedState) -> Self {
+                Part(Arc::clone(&state.$field))
+            }
+        }
+    )*};
+}
+
+part_of_state!(
+    config: ServerConfig,
+    strings: StaticStrings,
+    pool: BufferPool,
+    caches: Caches,
+    clients: Clients,
+    watchers: Watchers,
+    managed: ManagedTally,
+);
+
+impl FromRef<SharedState> for LeakCap {
+    fn from_ref(state: &SharedState) -> Self {
+        state.leak_cap.clone()
     }
 }

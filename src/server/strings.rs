@@ -6,6 +6,7 @@
 //! The article's `new String('x', 10 * 1024)` is 10 Ki UTF-16 characters (20 KiB); here it
 //! is 10 Ki ASCII bytes, so 10 KiB per request.
 
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -13,10 +14,10 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
-use super::config::ServerConfig;
 use super::error::AppError;
-use super::leak_cap;
-use super::state::SharedState;
+use super::leak_cap::LeakCap;
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
 use crate::diagnostics::Held;
 
 /// Bytes of the string each request makes.
@@ -42,8 +43,8 @@ pub struct StaticStrings {
     /// Items kept, mirrored so readers need no lock.
     held_items: AtomicU64,
     /// Heap bytes kept (the strings' capacities plus the list's own buffer), mirrored so
-    /// the leak-cap check and diagnostics need no lock.
-    held_bytes: AtomicU64,
+    /// the leak-cap check and diagnostics need no lock (the counter is the leak cap's).
+    held_bytes: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
@@ -62,12 +63,12 @@ impl Kept {
 }
 
 impl StaticStrings {
-    /// An empty list (the cap comes from the state's config at each request).
-    pub fn new(_config: &ServerConfig) -> StaticStrings {
+    /// An empty list whose held bytes count against `leak_cap`.
+    pub(crate) fn new(leak_cap: &LeakCap) -> StaticStrings {
         StaticStrings {
             kept: Mutex::new(Kept::default()),
             held_items: AtomicU64::new(0),
-            held_bytes: AtomicU64::new(0),
+            held_bytes: Arc::clone(&leak_cap.staticstring_bytes),
         }
     }
 
@@ -77,11 +78,6 @@ impl StaticStrings {
             items: self.held_items.load(Relaxed),
             bytes: self.held_bytes.load(Relaxed),
         }
-    }
-
-    /// Heap bytes held (see [`StaticStrings::held`]).
-    pub fn held_bytes(&self) -> u64 {
-        self.held_bytes.load(Relaxed)
     }
 
     /// Drops every kept string and the list's buffer.
@@ -97,9 +93,9 @@ impl StaticStrings {
     }
 
     /// Keeps `string` unless that would take the leaking endpoints past the leak cap.
-    fn keep(&self, state: &SharedState, string: String) -> Result<(), AppError> {
+    fn keep(&self, leak_cap: &LeakCap, string: String) -> Result<(), AppError> {
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        leak_cap::check(state, STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
+        leak_cap.check(STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
         kept.string_bytes += string.capacity() as u64;
         kept.strings.push(string);
         self.held_items.store(kept.strings.len() as u64, Relaxed);
@@ -108,18 +104,22 @@ impl StaticStrings {
     }
 }
 
-async fn bigstring(State(state): State<SharedState>) -> String {
-    state.managed.record(BIGSTRING);
+async fn bigstring(State(managed): State<Part<ManagedTally>>) -> String {
+    managed.record(BIGSTRING);
     big_string()
 }
 
-async fn staticstring(State(state): State<SharedState>) -> Result<String, AppError> {
+async fn staticstring(
+    State(strings): State<Part<StaticStrings>>,
+    State(leak_cap): State<LeakCap>,
+    State(managed): State<Part<ManagedTally>>,
+) -> Result<String, AppError> {
     // Once the cap is reached every request is refused: refuse before allocating, so the
     // refusals do not churn the heap (`keep` checks again, under the lock).
-    leak_cap::check(&state, STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
+    leak_cap.check(STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
     let string = big_string();
-    state.strings.keep(&state, string.clone())?;
-    state.managed.record(STATICSTRING);
+    strings.keep(&leak_cap, string.clone())?;
+    managed.record(STATICSTRING);
     Ok(string)
 }
 
@@ -199,7 +199,7 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(get(&state, STATICSTRING).await.0, StatusCode::OK);
         }
-        assert!(state.strings.held_bytes() + entry_bytes > cap);
+        assert!(state.strings.held().bytes + entry_bytes > cap);
         for path in [STATICSTRING, "/api/cache/unbounded"] {
             let (status, body) = get(&state, path).await;
             assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{path}");
