@@ -19,14 +19,12 @@
 //! network and the client's queueing.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::managed::ManagedTally;
-use super::state::{AppState, SharedState};
 use crate::diagnostics::{ModelledGc, ModelledTick};
 use crate::gcmodel::{GcModel, IntervalLoad, Preset, ResolvedLens};
-use crate::memory;
 
 /// How often the recorded requests are fed to the model.
 pub const TICK: Duration = Duration::from_millis(250);
@@ -144,43 +142,10 @@ impl ServerGcLens {
     }
 }
 
-/// Starts the thread that ticks the lens every [`TICK`] for as long as the state lives;
-/// does nothing when the lens is off.
-pub fn spawn_ticker(state: &SharedState) -> std::io::Result<()> {
-    if state.gc_lens.is_none() {
-        return Ok(());
-    }
-    let state = Arc::downgrade(state);
-    std::thread::Builder::new()
-        .name("membench-gc-lens".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(TICK);
-                let Some(state) = state.upgrade() else {
-                    return;
-                };
-                tick_measured(&state);
-            }
-        })?;
-    Ok(())
-}
-
-/// One tick, its allocations added to the measurement cost (this thread's own shard of
-/// the heap counters is written by this thread alone).
-fn tick_measured(state: &AppState) {
-    let Some(lens) = &state.gc_lens else {
-        return;
-    };
-    let before = memory::thread_heap_counters();
-    lens.tick(&state.managed, state.started.elapsed().as_secs_f64());
-    state
-        .measurement_cost
-        .add(before, memory::thread_heap_counters());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::state::SharedState;
     use crate::server::test_support::{get, json, state_with};
 
     /// `requests` GETs of `path`, fed to the lens as 4 ticks of 250 ms.

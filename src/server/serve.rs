@@ -127,7 +127,7 @@ async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
                 "{} (--gc-model; `membench explain gc-model`)",
                 lens.describe()
             );
-            super::gc_lens::spawn_ticker(&state)
+            super::state::spawn_lens_ticker(&state)
                 .context("cannot start the modelled GC lens's thread")?;
         }
         None => tracing::info!("modelled .NET GC lens off (--gc-model none)"),

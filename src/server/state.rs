@@ -21,12 +21,13 @@ use super::cache::Caches;
 use super::clients::Clients;
 use super::config::ServerConfig;
 use super::fileprovider::Watchers;
-use super::gc_lens::ServerGcLens;
+use super::gc_lens::{ServerGcLens, TICK};
 use super::leak_cap::LeakCap;
 use super::managed::ManagedTally;
 use super::measurements::MeasurementCost;
 use super::requests::{ErrorCounters, RequestCounters};
 use super::strings::StaticStrings;
+use crate::memory;
 
 /// Shared by every handler through axum's `State`.
 pub type SharedState = Arc<AppState>;
@@ -81,6 +82,40 @@ impl AppState {
             config: Arc::new(config),
         }))
     }
+}
+
+/// Starts the thread that ticks the modelled GC lens every [`TICK`] for as long as the state lives;
+/// does nothing when the lens is off.
+pub(crate) fn spawn_lens_ticker(state: &SharedState) -> std::io::Result<()> {
+    if state.gc_lens.is_none() {
+        return Ok(());
+    }
+    let state = Arc::downgrade(state);
+    std::thread::Builder::new()
+        .name("membench-gc-lens".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(TICK);
+                let Some(state) = state.upgrade() else {
+                    return;
+                };
+                tick_measured(&state);
+            }
+        })?;
+    Ok(())
+}
+
+/// One tick, its allocations added to the measurement cost (this thread's own shard of
+/// the heap counters is written by this thread alone).
+fn tick_measured(state: &AppState) {
+    let Some(lens) = &state.gc_lens else {
+        return;
+    };
+    let before = memory::thread_heap_counters();
+    lens.tick(&state.managed, state.started.elapsed().as_secs_f64());
+    state
+        .measurement_cost
+        .add(before, memory::thread_heap_counters());
 }
 
 /// One part of the state, as a handler extracts it (`State<Part<Caches>>`): a shared
