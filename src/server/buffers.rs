@@ -50,10 +50,10 @@ const ARRAY: &str = "/api/array/{size}";
 const POOLED_ARRAY: &str = "/api/pooledarray/{size}";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[LOH_DEFAULT, LOH, ARRAY, POOLED_ARRAY];
+pub(crate) const ROUTES: &[&str] = &[LOH_DEFAULT, LOH, ARRAY, POOLED_ARRAY];
 
 /// `size` of `GET /api/loh` without one: the .NET large-object threshold.
-pub const LOH_DEFAULT_BYTES: usize = 85_000;
+pub(crate) const LOH_DEFAULT_BYTES: usize = 85_000;
 
 /// Stride of the writes that touch every page of a `/api/loh` buffer. The smallest page
 /// size of Linux; with larger pages some writes land on the same page, which is harmless.
@@ -62,9 +62,9 @@ const PAGE_BYTES: usize = 4096;
 /// The smallest size class of the pool, in bytes.
 const MIN_CLASS_BYTES: usize = 16;
 /// Most resting buffers one size class keeps.
-pub const BUFFERS_PER_CLASS: usize = 16;
+pub(crate) const BUFFERS_PER_CLASS: usize = 16;
 /// Most resting bytes one size class keeps (one buffer is always allowed).
-pub const RESTING_BYTES_PER_CLASS: usize = 64 << 20;
+pub(crate) const RESTING_BYTES_PER_CLASS: usize = 64 << 20;
 
 /// Parses the `size` path segment: a whole number of bytes from 1 to `max_bytes`.
 fn parse_size(
@@ -155,7 +155,7 @@ fn fill_random(buffer: &mut [u8]) {
 }
 
 /// The bounded buffer pool of `/api/pooledarray` (see the module doc for its policy).
-pub struct BufferPool {
+pub(crate) struct BufferPool {
     classes: Arc<[Mutex<Vec<Vec<u8>>>]>,
 }
 
@@ -173,7 +173,7 @@ fn class_limit(class_bytes: usize) -> usize {
 
 impl BufferPool {
     /// An empty pool with a class for every size up to `config.max_size_bytes`.
-    pub fn new(config: &ServerConfig) -> BufferPool {
+    pub(crate) fn new(config: &ServerConfig) -> BufferPool {
         let max_size = usize::try_from(config.max_size_bytes)
             .unwrap_or(usize::MAX)
             .clamp(1, 1 << 62);
@@ -186,7 +186,7 @@ impl BufferPool {
     }
 
     /// Buffers resting in the pool and their bytes (capacities).
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         let mut held = Held::default();
         for class in self.classes.iter() {
             let class = class.lock().unwrap_or_else(|p| p.into_inner());
@@ -197,7 +197,7 @@ impl BufferPool {
     }
 
     /// Frees every resting buffer.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         for class in self.classes.iter() {
             let dropped = std::mem::take(&mut *class.lock().unwrap_or_else(|p| p.into_inner()));
             drop(dropped);
@@ -305,7 +305,7 @@ async fn pooledarray(
 }
 
 /// `GET /api/loh`, `/api/loh/{size}`, `/api/array/{size}`, `/api/pooledarray/{size}`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(LOH_DEFAULT, get(loh_default))
         .route(LOH, get(loh))

@@ -33,7 +33,7 @@ const UNBOUNDED: &str = "/api/cache/unbounded";
 const EXPIRING: &str = "/api/cache/expiring";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[UNBOUNDED, EXPIRING];
+pub(crate) const ROUTES: &[&str] = &[UNBOUNDED, EXPIRING];
 
 /// The weight of every entry: a [`big_string`] and its key.
 const ENTRY_BYTES: u64 = (BIG_STRING_BYTES + size_of::<u64>()) as u64;
@@ -43,15 +43,15 @@ type EntryCache = Cache<u64, String>;
 
 /// What each cache holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CacheHeld {
+pub(crate) struct CacheHeld {
     /// `/api/cache/unbounded`: every entry since the last reset.
-    pub unbounded: Held,
+    pub(crate) unbounded: Held,
     /// `/api/cache/expiring`: the entries not yet expired.
-    pub expiring: Held,
+    pub(crate) expiring: Held,
 }
 
 /// The two process-wide caches.
-pub struct Caches {
+pub(crate) struct Caches {
     /// Inserts hold the read lock and a reset the write lock, so a reset cannot interleave
     /// with an insert and `unbounded_bytes` stays exact. A reset replaces the cache: the
     /// old one, and every entry in it, is freed at once.
@@ -109,7 +109,7 @@ impl Caches {
     }
 
     /// Each cache on its own, current (runs pending maintenance; not for the hot path).
-    pub fn held_each(&self) -> CacheHeld {
+    pub(crate) fn held_each(&self) -> CacheHeld {
         CacheHeld {
             unbounded: held_now(&self.unbounded),
             expiring: held_now(&self.expiring),
@@ -117,7 +117,7 @@ impl Caches {
     }
 
     /// Empties both caches, freeing their entries.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let old_unbounded = {
             let mut cache = self.unbounded.write().unwrap_or_else(|p| p.into_inner());
             self.unbounded_bytes.store(0, Relaxed);
@@ -165,7 +165,7 @@ async fn expiring(
 }
 
 /// `GET /api/cache/unbounded`, `GET /api/cache/expiring`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(UNBOUNDED, get(unbounded))
         .route(EXPIRING, get(expiring))

@@ -41,7 +41,7 @@ use crate::diagnostics::Held;
 use crate::memory::thread_heap_counters;
 
 /// The connections `/api/clientleak` holds and the thread that drives them.
-pub struct ClientLeaks {
+pub(crate) struct ClientLeaks {
     /// Most connections held at once (`--client-leak-cap`); past it, 507.
     cap: usize,
     /// Where the connections go: the server's own address.
@@ -76,20 +76,20 @@ struct LeakRuntime {
 
 /// The answer of `/api/clientleak`.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct LeakedReply {
+pub(crate) struct LeakedReply {
     /// Connections held now, this one included.
-    pub connections_held: u64,
+    pub(crate) connections_held: u64,
     /// The cap (`--client-leak-cap`).
-    pub cap: u64,
+    pub(crate) cap: u64,
     /// Heap bytes this connection keeps (client side, measured at creation).
-    pub connection_heap_bytes: u64,
+    pub(crate) connection_heap_bytes: u64,
     /// Heap bytes all held connections keep.
-    pub held_heap_bytes: u64,
-    pub upstream_status: u16,
+    pub(crate) held_heap_bytes: u64,
+    pub(crate) upstream_status: u16,
 }
 
 impl ClientLeaks {
-    pub fn new(config: &ServerConfig) -> ClientLeaks {
+    pub(crate) fn new(config: &ServerConfig) -> ClientLeaks {
         ClientLeaks {
             cap: config.client_leak_cap,
             upstream: self_upstream_addr(config.self_addr),
@@ -101,7 +101,7 @@ impl ClientLeaks {
     /// Connections held open and the heap bytes measured when they were created.
     /// Connections the upstream has closed meanwhile are let go first: their task ended
     /// and freed its buffers, so counting them would overstate the leak.
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         let mut held = lock(&self.held);
         let closed = let_go_of_closed(&mut held);
         let summary = summary(&held);
@@ -112,14 +112,14 @@ impl ClientLeaks {
 
     /// Drops every held connection: each connection task sees its handle gone, closes its
     /// socket and ends.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let dropped = std::mem::take(&mut *lock(&self.held));
         // Dropped outside the lock: closing is not instant and the list is free again.
         drop(dropped);
     }
 
     /// Opens one connection, sends `/api/ping` once and keeps the connection.
-    pub async fn open(&self) -> Result<LeakedReply, AppError> {
+    pub(crate) async fn open(&self) -> Result<LeakedReply, AppError> {
         let runtime = self.runtime.get_or_try_init(start_leak_runtime).await?;
         let creating = runtime.creating.clone();
         let held = self.held.clone();

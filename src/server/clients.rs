@@ -45,7 +45,7 @@ type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// State of the client patterns.
-pub struct Clients {
+pub(crate) struct Clients {
     /// The one client of `/api/httpclient2`; its pool keeps connections alive between
     /// requests. Never reset: a pool bounded by the number of concurrent requests is the
     /// fix, not a leak.
@@ -57,7 +57,7 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn new(config: &ServerConfig) -> Clients {
+    pub(crate) fn new(config: &ServerConfig) -> Clients {
         Clients {
             shared: new_client(),
             self_addr: self_upstream_addr(config.self_addr),
@@ -67,12 +67,12 @@ impl Clients {
 
     /// What `/api/clientleak` holds: connections and the heap bytes measured when they
     /// were opened (see [`ClientLeaks`]).
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         self.leaks.held()
     }
 
     /// Closes every connection `/api/clientleak` holds.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.leaks.reset();
     }
 
@@ -99,10 +99,10 @@ const HTTPCLIENT2: &str = "/api/httpclient2";
 const CLIENTLEAK: &str = "/api/clientleak";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[HTTPCLIENT1, HTTPCLIENT2, CLIENTLEAK];
+pub(crate) const ROUTES: &[&str] = &[HTTPCLIENT1, HTTPCLIENT2, CLIENTLEAK];
 
 /// `/api/httpclient1`, `/api/httpclient2`, `/api/clientleak`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(HTTPCLIENT1, get(httpclient1))
         .route(HTTPCLIENT2, get(httpclient2))

@@ -42,7 +42,7 @@ use crate::memory::thread_heap_counters;
 /// The watchers `/api/fileprovider` never releases, and the directory they watch.
 ///
 /// Field order matters: the watchers are dropped before the directory is removed.
-pub struct Watchers {
+pub(crate) struct Watchers {
     /// Held only to push, sum or take the list, never across an await.
     held: Mutex<Vec<HeldWatcher>>,
     /// Created at startup inside the system temp directory, removed on drop.
@@ -57,20 +57,20 @@ struct HeldWatcher {
 
 /// The answer of `/api/fileprovider`.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct WatcherReply {
+pub(crate) struct WatcherReply {
     /// Watchers held now, this one included.
-    pub watchers_held: u64,
+    pub(crate) watchers_held: u64,
     /// Heap bytes the creating thread allocated for this watcher (measured).
-    pub watcher_heap_bytes: u64,
+    pub(crate) watcher_heap_bytes: u64,
     /// Heap bytes all held watchers took.
-    pub held_heap_bytes: u64,
+    pub(crate) held_heap_bytes: u64,
     /// The directory every watcher watches.
-    pub directory: PathBuf,
+    pub(crate) directory: PathBuf,
 }
 
 impl Watchers {
     /// Creates the watched directory; fails when the temp directory is not writable.
-    pub fn new(_config: &ServerConfig) -> anyhow::Result<Watchers> {
+    pub(crate) fn new(_config: &ServerConfig) -> anyhow::Result<Watchers> {
         let dir = tempfile::Builder::new()
             .prefix("membench-watched-")
             .tempdir()
@@ -87,18 +87,18 @@ impl Watchers {
     }
 
     /// Watchers held and the heap bytes measured when they were created.
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         summary(&self.lock())
     }
 
     /// Drops every watcher; their threads close their descriptors and end shortly after.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let dropped = std::mem::take(&mut *self.lock());
         drop(dropped);
     }
 
     /// The directory every watcher watches.
-    pub fn directory(&self) -> &Path {
+    pub(crate) fn directory(&self) -> &Path {
         self.dir.path()
     }
 
@@ -136,13 +136,13 @@ fn summary(held: &[HeldWatcher]) -> Held {
 pub(crate) static FD_COUNTING_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The route template of this family.
-pub const FILEPROVIDER: &str = "/api/fileprovider";
+pub(crate) const FILEPROVIDER: &str = "/api/fileprovider";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[FILEPROVIDER];
+pub(crate) const ROUTES: &[&str] = &[FILEPROVIDER];
 
 /// `/api/fileprovider`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new().route(FILEPROVIDER, get(fileprovider))
 }
 

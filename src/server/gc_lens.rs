@@ -27,14 +27,14 @@ use crate::diagnostics::{ModelledGc, ModelledTick};
 use crate::gcmodel::{GcModel, IntervalLoad, Preset, ResolvedLens};
 
 /// How often the recorded requests are fed to the model.
-pub const TICK: Duration = Duration::from_millis(250);
+pub(crate) const TICK: Duration = Duration::from_millis(250);
 
 /// Ticks kept for `/api/diagnostics` `recent_ticks`: 20 s, so a dashboard polling every
 /// second misses none even when a poll is late.
 const RECENT_TICKS: usize = 80;
 
 /// The running model and its recent ticks.
-pub struct ServerGcLens {
+pub(crate) struct ServerGcLens {
     preset: Preset,
     cache_ttl: Duration,
     describe: String,
@@ -54,7 +54,7 @@ struct LensState {
 impl ServerGcLens {
     /// A model with empty heaps on `machine` (`--gc-machine`); `options` carry the
     /// framework's own allocation per request (`--dotnet-overhead`).
-    pub fn new(lens: ResolvedLens, cache_ttl: Duration) -> Self {
+    pub(crate) fn new(lens: ResolvedLens, cache_ttl: Duration) -> Self {
         let ResolvedLens {
             preset,
             machine,
@@ -76,12 +76,12 @@ impl ServerGcLens {
     }
 
     /// The model's one-line description, for the log.
-    pub fn describe(&self) -> &str {
+    pub(crate) fn describe(&self) -> &str {
         &self.describe
     }
 
     /// `modelled .NET GC (server)`: how every chart and table names the lens.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("modelled .NET GC ({})", self.preset)
     }
 
@@ -89,7 +89,7 @@ impl ServerGcLens {
     /// `uptime_s` (seconds since the server started). A clock that went backwards or a
     /// load the model refuses (neither can happen with a monotonic clock) skips the tick
     /// and leaves the requests to the next.
-    pub fn tick(&self, tally: &ManagedTally, uptime_s: f64) {
+    pub(crate) fn tick(&self, tally: &ManagedTally, uptime_s: f64) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let duration_s = uptime_s - state.last_uptime_s;
         if duration_s.is_nan() || duration_s <= 0.0 {
@@ -124,7 +124,7 @@ impl ServerGcLens {
     }
 
     /// The lens as `/api/diagnostics` reports it.
-    pub fn snapshot(&self) -> ModelledGc {
+    pub(crate) fn snapshot(&self) -> ModelledGc {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let heap = state.model.heap();
         ModelledGc {

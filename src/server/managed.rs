@@ -32,18 +32,18 @@ struct PaddedCounter(AtomicU64);
 
 /// Bytes and objects recorded in one heap × lifetime class.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ClassTotal {
+pub(crate) struct ClassTotal {
     /// Managed bytes (each object sized by [`ManagedKind::managed_size`]).
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Objects (or groups, for [`ManagedKind::Other`]).
-    pub objects: u64,
+    pub(crate) objects: u64,
 }
 
 /// What the requests recorded since the previous drain.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TallyDrain {
+pub(crate) struct TallyDrain {
     /// Requests recorded (each adds the framework overhead in the model).
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Indexed by `large × LIFETIMES + lifetime` (see [`ManagedTally`]).
     classes: [ClassTotal; CLASSES],
 }
@@ -51,7 +51,7 @@ pub struct TallyDrain {
 impl TallyDrain {
     /// The totals as the model's input: one [`ManagedKind::Sized`] allocation per class
     /// that saw bytes, with expiring objects living `cache_ttl`.
-    pub fn allocations(&self, cache_ttl: Duration) -> Vec<ManagedAllocation> {
+    pub(crate) fn allocations(&self, cache_ttl: Duration) -> Vec<ManagedAllocation> {
         self.classes
             .iter()
             .enumerate()
@@ -71,18 +71,20 @@ impl TallyDrain {
     }
 
     /// Bytes recorded on the large-object heap, all lifetimes.
-    pub fn loh_bytes(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn loh_bytes(&self) -> u64 {
         self.classes[LIFETIMES..].iter().map(|c| c.bytes).sum()
     }
 
     /// Bytes recorded on the small-object heap, all lifetimes.
-    pub fn soh_bytes(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn soh_bytes(&self) -> u64 {
         self.classes[..LIFETIMES].iter().map(|c| c.bytes).sum()
     }
 }
 
 /// The counters the pattern handlers record into (see the module doc).
-pub struct ManagedTally {
+pub(crate) struct ManagedTally {
     /// False with `--gc-model none`: [`ManagedTally::record`] then does nothing.
     enabled: bool,
     /// What each route's request allocates (empty when disabled).
@@ -107,7 +109,7 @@ fn class_of(allocation: &ManagedAllocation) -> (usize, u64) {
 
 impl ManagedTally {
     /// Empty counters; `enabled` false makes recording free.
-    pub fn new(enabled: bool) -> ManagedTally {
+    pub(crate) fn new(enabled: bool) -> ManagedTally {
         ManagedTally {
             enabled,
             declarations: if enabled {
@@ -121,22 +123,17 @@ impl ManagedTally {
         }
     }
 
-    /// Whether requests are recorded (the lens is on).
-    pub fn enabled(&self) -> bool {
-        self.enabled
-    }
-
     /// Records one answered request to `route` (its route template) and the managed
     /// objects it would allocate in .NET, as its scenario declares them. A hash lookup and
     /// a few relaxed atomic adds; allocates nothing. Routes that declare nothing are not
     /// recorded at all.
-    pub fn record(&self, route: &str) {
+    pub(crate) fn record(&self, route: &str) {
         self.record_sized(route, 0);
     }
 
     /// [`ManagedTally::record`] for a sized route (`/api/loh/{size}`): `{size}` is
     /// `size_bytes`.
-    pub fn record_sized(&self, route: &str, size_bytes: u64) {
+    pub(crate) fn record_sized(&self, route: &str, size_bytes: u64) {
         if !self.enabled {
             return;
         }
@@ -159,7 +156,7 @@ impl ManagedTally {
     /// request recorded, the byte counters are left alone: a request whose bytes are in
     /// but whose count is not yet is then fed with the next interval, not without its
     /// request (so totals are never dropped, only at most one interval late).
-    pub fn drain(&self) -> TallyDrain {
+    pub(crate) fn drain(&self) -> TallyDrain {
         let requests = self.requests.0.swap(0, Relaxed);
         let mut drained = TallyDrain {
             requests,

@@ -34,7 +34,7 @@ use crate::diagnostics::Diagnostics;
 const METRICS: &str = "/metrics";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[METRICS];
+pub(crate) const ROUTES: &[&str] = &[METRICS];
 
 /// The media type of the OpenMetrics text format.
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -197,7 +197,7 @@ impl Collector for SnapshotCollector {
 }
 
 /// The snapshot in the OpenMetrics text format.
-pub fn render(diagnostics: Diagnostics) -> Result<String, AppError> {
+pub(crate) fn render(diagnostics: Diagnostics) -> Result<String, AppError> {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(SnapshotCollector(diagnostics)));
     let mut text = String::new();
@@ -212,7 +212,7 @@ async fn metrics(State(state): State<SharedState>) -> Result<impl IntoResponse, 
 }
 
 /// `GET /metrics`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new().route(METRICS, get(metrics))
 }
 

@@ -27,7 +27,7 @@ mod clients;
 pub mod config;
 mod dashboard;
 mod declared;
-pub mod error;
+mod error;
 mod fileprovider;
 mod gc_lens;
 mod leak_cap;
@@ -46,9 +46,8 @@ use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::{Method, Uri};
 
-pub use admin::ResetOutcome;
 pub use config::ServerConfig;
-pub use error::AppError;
+pub(crate) use error::AppError;
 pub use serve::serve;
 pub use state::{AppState, SharedState};
 
@@ -102,7 +101,7 @@ const FAMILIES: &[Family] = &[
 ];
 
 /// Every route template the server answers, in the order of the endpoint list.
-pub fn known_routes() -> Vec<&'static str> {
+pub(crate) fn known_routes() -> Vec<&'static str> {
     FAMILIES
         .iter()
         .flat_map(|family| family.routes)

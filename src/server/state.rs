@@ -34,15 +34,15 @@ pub type SharedState = Arc<AppState>;
 
 /// Everything the handlers share.
 pub struct AppState {
-    pub config: Arc<ServerConfig>,
+    pub(crate) config: Arc<ServerConfig>,
     /// When the state was built (the server's start, for `uptime_s`).
-    pub started: Instant,
+    pub(crate) started: Instant,
     /// Requests answered per endpoint (counted by the middleware in `requests.rs`).
-    pub requests: RequestCounters,
+    pub(crate) requests: RequestCounters,
     /// Failures by kind.
-    pub errors: ErrorCounters,
+    pub(crate) errors: ErrorCounters,
     /// What the server's own snapshots allocated (see `measurements.rs`).
-    pub measurement_cost: MeasurementCost,
+    pub(crate) measurement_cost: MeasurementCost,
     pub(crate) strings: Arc<StaticStrings>,
     pub(crate) pool: Arc<BufferPool>,
     pub(crate) caches: Arc<Caches>,
@@ -53,7 +53,7 @@ pub struct AppState {
     /// What the pattern requests would allocate in .NET, since the lens's last tick.
     pub(crate) managed: Arc<ManagedTally>,
     /// The modelled .NET GC lens; `None` with `--gc-model none`.
-    pub gc_lens: Option<ServerGcLens>,
+    pub(crate) gc_lens: Option<ServerGcLens>,
 }
 
 impl AppState {

@@ -21,24 +21,24 @@ use super::state::{Part, SharedState};
 use crate::diagnostics::Held;
 
 /// Bytes of the string each request makes.
-pub const BIG_STRING_BYTES: usize = 10 * 1024;
+pub(crate) const BIG_STRING_BYTES: usize = 10 * 1024;
 
 const BIGSTRING: &str = "/api/bigstring";
 const STATICSTRING: &str = "/api/staticstring";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[BIGSTRING, STATICSTRING];
+pub(crate) const ROUTES: &[&str] = &[BIGSTRING, STATICSTRING];
 
 /// What keeping one string adds: the string and its slot in the list.
 const KEPT_BYTES_PER_REQUEST: u64 = (BIG_STRING_BYTES + size_of::<String>()) as u64;
 
 /// A fresh string of [`BIG_STRING_BYTES`] `x`s: one heap block, every byte written.
-pub fn big_string() -> String {
+pub(crate) fn big_string() -> String {
     "x".repeat(BIG_STRING_BYTES)
 }
 
 /// The process-wide list `/api/staticstring` keeps its strings in.
-pub struct StaticStrings {
+pub(crate) struct StaticStrings {
     kept: Mutex<Kept>,
     /// Items kept, mirrored so readers need no lock.
     held_items: AtomicU64,
@@ -73,7 +73,7 @@ impl StaticStrings {
     }
 
     /// The strings kept and the heap bytes they and the list occupy.
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         Held {
             items: self.held_items.load(Relaxed),
             bytes: self.held_bytes.load(Relaxed),
@@ -81,7 +81,7 @@ impl StaticStrings {
     }
 
     /// Drops every kept string and the list's buffer.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let dropped = {
             let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
             self.held_items.store(0, Relaxed);
@@ -124,7 +124,7 @@ async fn staticstring(
 }
 
 /// `GET /api/bigstring`, `GET /api/staticstring`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(BIGSTRING, get(bigstring))
         .route(STATICSTRING, get(staticstring))
