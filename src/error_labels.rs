@@ -106,6 +106,12 @@ mod tests {
     }
 
     #[test]
+    fn a_leaf_imports_nothing_from_the_crate() {
+        let text = include_str!("error_labels.rs");
+        assert!(!text.contains(concat!("crate", "::")));
+    }
+
+    #[test]
     fn labels_are_distinct_lower_case_words() {
         let labels: std::collections::BTreeSet<&str> =
             ErrorKind::ALL.iter().map(|kind| kind.label()).collect();

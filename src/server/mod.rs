@@ -2,12 +2,16 @@
 //! pattern of the ASP.NET Core memory article and the leak post-mortems behind it, and the
 //! server's own measurements.
 //!
+//! * [`ServerConfig`] (`config.rs`): every setting, its `Default` the one source of the
+//!   defaults of `membench serve`.
 //! * [`app`] builds the router from an [`AppState`] (tests call it with `oneshot`).
 //! * [`serve`] binds, prints `listening on http://ADDR` as the first stdout line, and
 //!   shuts down gracefully on Ctrl-C or SIGTERM (`serve.rs`).
 //! * One file per pattern family: `strings.rs` (bigstring, staticstring), `buffers.rs`
 //!   (loh, array, pooledarray), `cache.rs`, `clients.rs`, `fileprovider.rs`, `ping.rs`;
-//!   `leak_cap.rs` is the cap the leaking ones share.
+//!   `leak_cap.rs` is the cap the leaking ones share. Each exports its `ROUTES` and
+//!   `routes()`, listed once in `FAMILIES` below; its handlers extract only the parts of
+//!   the state they use (`state.rs` is the one file that knows them all).
 //! * The measurements: [`crate::diagnostics`] is the JSON contract with the sampler,
 //!   `measurements.rs` serves it, `metrics.rs` renders it for Prometheus, `admin.rs`
 //!   holds collect and reset, `requests.rs` the counting middleware.
@@ -318,6 +322,21 @@ mod tests {
             let (status, body) = send(&state, "POST", path).await;
             assert_eq!(status, StatusCode::OK, "{path}: {body:?}");
             json(&body);
+        }
+    }
+
+    /// The server sits below the command line and the runner: it imports nothing from
+    /// `cli`, `commands`, `runner` or `loadgen` (the arrows of `src/lib.rs`).
+    #[test]
+    fn the_server_imports_nothing_from_the_layers_above_it() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for above in ["cli", "commands", "runner", "loadgen"] {
+                let import = format!("crate::{above}");
+                assert!(!text.contains(&import), "{} uses {import}", path.display());
+            }
         }
     }
 
