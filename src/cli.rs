@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::memory::AllocatorKind;
+use crate::server::config as server_config;
 use crate::units::{parse_byte_size, parse_duration, parse_rate};
 
 /// membench: make memory behaviour under load visible.
@@ -218,7 +219,7 @@ pub enum SweepAllocatorArg {
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port, and the first stdout line is
     /// `listening on http://ADDR` either way.
-    #[arg(long, default_value = "127.0.0.1:5000")]
+    #[arg(long, default_value_t = server_config::DEFAULT_ADDR)]
     pub addr: SocketAddr,
 
     /// Memory allocator of the server process (also env MEMBENCH_ALLOCATOR). The process
@@ -229,24 +230,24 @@ pub struct ServeArgs {
 
     /// Most bytes the leaking endpoints (staticstring, cache/unbounded) may hold in total
     /// before they answer 507 (e.g. 1GiB, 512MiB).
-    #[arg(long, default_value = "1GiB", value_parser = parse_byte_size)]
+    #[arg(long, default_value = server_config::DEFAULT_LEAK_CAP_TEXT, value_parser = parse_byte_size)]
     pub leak_cap: u64,
 
     /// Most client connections /api/clientleak keeps open before it answers 507.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = server_config::DEFAULT_CLIENT_LEAK_CAP)]
     pub client_leak_cap: usize,
 
     /// Largest `size` accepted by /api/loh, /api/array and /api/pooledarray (e.g. 64MiB).
-    #[arg(long, default_value = "64MiB", value_parser = parse_byte_size)]
+    #[arg(long, default_value = server_config::DEFAULT_MAX_SIZE_TEXT, value_parser = parse_byte_size)]
     pub max_size: u64,
 
     /// Absolute expiry of entries in /api/cache/expiring (e.g. 500ms, 2s).
-    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
+    #[arg(long, default_value = server_config::DEFAULT_CACHE_TTL_TEXT, value_parser = parse_duration)]
     pub cache_ttl: Duration,
 
     /// Allocations at or above this many bytes are counted as large objects
     /// (85000 is the .NET large-object-heap threshold).
-    #[arg(long, default_value_t = 85_000)]
+    #[arg(long, default_value_t = server_config::DEFAULT_LARGE_OBJECT_BYTES)]
     pub large_object_bytes: usize,
 
     /// Turn the counting allocator off (env MEMBENCH_COUNTING=off), to measure its cost.

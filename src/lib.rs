@@ -9,6 +9,10 @@
 //!   switch, allocator statistics and collect, `/proc` probes.
 //! * [`server`] — the pattern server (axum): one file per pattern family, diagnostics,
 //!   Prometheus metrics, collect and reset.
+//! * [`diagnostics`] — leaf: the `/api/diagnostics` JSON contract between a pattern server
+//!   and the sampler.
+//! * [`error_labels`] — leaf: the closed set of failure kinds (`connection refused`,
+//!   `timeout`, `leak cap reached`, …) that the load generator and the server both count.
 //! * [`loadgen`] — the built-in HTTP/1.1 load generator: closed and open loop,
 //!   per-interval HdrHistograms, errors by kind.
 //! * [`gcmodel`] — a modelled .NET generational GC fed with the same requests: a labelled
@@ -26,6 +30,8 @@
 
 pub mod cli;
 pub mod commands;
+pub mod diagnostics;
+pub mod error_labels;
 pub mod gallery;
 pub mod gcmodel;
 pub mod loadgen;

@@ -56,6 +56,15 @@ impl Params {
         Ok(())
     }
 
+    /// Sets the byte size of `size`, in its place if it is there, else at the end.
+    pub fn set_size_bytes(&mut self, bytes: u64) {
+        let value = ParamValue::Bytes(bytes);
+        match self.0.iter_mut().find(|(name, _)| name == SIZE_PARAM) {
+            Some((_, old)) => *old = value,
+            None => self.0.push((SIZE_PARAM.to_string(), value)),
+        }
+    }
+
     /// The value of `size` in bytes, when the scenario has one.
     pub fn size_bytes(&self) -> Option<u64> {
         self.0.iter().find_map(|(name, value)| match value {

@@ -12,6 +12,7 @@ mod gallery;
 mod list;
 mod load;
 mod run;
+mod serve;
 mod sweep;
 
 use std::process::ExitCode;
@@ -24,7 +25,7 @@ use crate::runner::{LensChoice, PlanError};
 /// Runs the subcommand and returns its exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let outcome = match cli.command {
-        Command::Serve(args) => crate::server::serve(args).map(|()| Outcome::Success),
+        Command::Serve(args) => serve::serve(args),
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(args) => sweep::sweep(args),

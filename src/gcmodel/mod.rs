@@ -24,6 +24,7 @@
 //! * `cohort` — the heap as cohorts (allocation span × lifetime), never a list per object.
 //! * [`sim`] — the model: allocation, triggers, escalation, promotion, events.
 //! * [`event`] — what it reports.
+//! * [`LensConfig`] — a lens as asked for, resolved once into preset, machine and options.
 //!
 //! The model and every simplification are spelled out below; the same text is what
 //! [`explain`] returns (printed by `membench explain gc-model`). It lives in `explain.txt`
@@ -35,6 +36,7 @@ pub mod budget;
 mod cohort;
 pub mod event;
 pub mod layout;
+mod lens_config;
 pub mod machine;
 pub mod preset;
 pub mod sim;
@@ -43,6 +45,7 @@ mod validation;
 
 pub use event::{CollectionCounts, GcEvent, GcReason, GenSizes, Generation};
 pub use layout::{Lifetime, ManagedAllocation, ManagedKind, ManagedSize};
+pub use lens_config::{LensConfig, LensError, ResolvedLens};
 pub use machine::{DetectError, MachineSpec, ModelledMachine};
 pub use preset::{GcOptions, Preset, Tuning};
 pub use sim::{GcModel, IntervalLoad, IntervalOutcome, LoadError};

@@ -18,8 +18,8 @@ use std::task::Poll;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::errors::ErrorKind;
 use super::response::{ResponseReader, ResponseSummary};
+use crate::error_labels::ErrorKind;
 
 /// A connected keep-alive connection.
 #[derive(Debug)]

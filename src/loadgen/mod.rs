@@ -9,7 +9,7 @@
 //! * requests prebuilt per connection as bytes ([`request`]); responses parsed with
 //!   `httparse` and drained through one reusable buffer ([`response`]);
 //! * per thread, one [`IntervalStats`] behind a mutex that [`LoadHandle::take_interval`]
-//!   swaps out: counts, errors by kind ([`errors`]) and an HdrHistogram of latencies
+//!   swaps out: counts, errors by kind ([`ErrorKind`]) and an HdrHistogram of latencies
 //!   ([`stats`]) — memory is bounded, there is no list of requests;
 //! * closed loop by default; open loop on a fixed grid of intended send times, with
 //!   latency of late sends counted from the intended time ([`pacing`]);
@@ -22,7 +22,6 @@
 mod config;
 mod connection;
 mod control;
-mod errors;
 mod pacing;
 pub mod report;
 mod request;
@@ -37,8 +36,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+pub use crate::error_labels::ErrorKind;
 pub use config::{ConfigError, LoadConfig, StopAt};
-pub use errors::ErrorKind;
 pub use stats::{IntervalStats, LATENCY_MAX_US, new_latency_histogram};
 pub use target::{Target, TargetError, parse_target};
 

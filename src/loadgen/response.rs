@@ -8,7 +8,7 @@
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::errors::ErrorKind;
+use crate::error_labels::ErrorKind;
 
 /// Starting size of a connection's read buffer: large enough that a body of a few tens of
 /// KiB takes a read or two.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::errors::ErrorKind;
+use crate::error_labels::ErrorKind;
 
 /// Largest latency the histogram tells apart, in microseconds (60 s); longer ones are
 /// recorded as 60 s. Per-request timeouts are far below that in practice.

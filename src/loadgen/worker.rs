@@ -15,11 +15,11 @@ use tokio::task::JoinSet;
 use super::config::LoadConfig;
 use super::connection::Connection;
 use super::control::Control;
-use super::errors::ErrorKind;
 use super::pacing::Pacer;
 use super::request::RequestTemplate;
 use super::response::ResponseSummary;
 use super::stats::IntervalStats;
+use crate::error_labels::ErrorKind;
 
 /// What a thread records into and the collector swaps out.
 pub type SharedStats = Arc<Mutex<IntervalStats>>;

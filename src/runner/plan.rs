@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use super::gc_lens::GcLensPlan;
 use super::request::{DEFAULT_CONNECTIONS, DEFAULT_DURATION, LensChoice, RunRequest};
-use crate::gcmodel::{ModelledMachine, Preset};
+use crate::gcmodel::{LensConfig, ModelledMachine, Preset};
 use crate::loadgen::{self, StopAt};
 use crate::memory::AllocatorKind;
 use crate::params::Params;
@@ -260,18 +260,17 @@ fn gc_lens_plan(
             )));
         }
     };
-    let (machine, mut options) = request.gc_machine.resolve().map_err(|err| {
-        usage(format!(
-            "--gc-machine this: {err}; use --gc-machine article (the article's machine) instead"
-        ))
-    })?;
-    if let Some(bytes) = request.dotnet_overhead_bytes {
-        options.framework_overhead_bytes = bytes;
-    }
-    Ok(Some(GcLensPlan {
+    let lens = LensConfig {
         preset,
-        machine,
-        options,
+        machine: request.gc_machine,
+        dotnet_overhead_bytes: request.dotnet_overhead_bytes,
+    }
+    .resolve()
+    .map_err(|err| usage(err.to_string()))?;
+    Ok(Some(GcLensPlan {
+        preset: lens.preset,
+        machine: lens.machine,
+        options: lens.options,
         per_request,
     }))
 }

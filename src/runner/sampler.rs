@@ -11,10 +11,10 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
 
+use crate::diagnostics::Diagnostics;
 use crate::loadgen::IntervalStats;
 use crate::memory::{ProcessSnapshot, read_process};
 use crate::series::{Phase, Sample};
-use crate::server::Diagnostics;
 
 /// One look at the server.
 #[derive(Debug, Clone)]

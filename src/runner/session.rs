@@ -111,7 +111,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         connections: plan.connections,
         threads: plan.threads,
         rate_per_s: plan.rate_per_s,
-        stop: load_stop.clone(),
+        stop: load_stop,
         timeout: plan.timeout,
     })?;
     let started = SystemTime::now();

@@ -111,7 +111,7 @@ pub fn find(name_or_path: &str) -> Result<Scenario, LookupError> {
         .join(", ");
     scenarios
         .iter()
-        .find(|s| s.name == wanted || s.aliases.iter().any(|alias| *alias == wanted))
+        .find(|s| s.name == wanted || s.aliases.contains(&wanted))
         .cloned()
         .ok_or(LookupError::Unknown {
             name: name_or_path.to_string(),

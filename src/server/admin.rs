@@ -15,10 +15,10 @@ use axum::routing::{MethodRouter, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::diagnostics::Leaks;
 use super::error::AppError;
 use super::measurements::leaks;
 use super::state::{AppState, SharedState};
+use crate::diagnostics::Leaks;
 use crate::memory::{self, CollectOutcome};
 use crate::units::format_bytes;
 
@@ -26,20 +26,20 @@ const COLLECT: &str = "/api/collect";
 const RESET: &str = "/api/reset";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[COLLECT, RESET];
+pub(crate) const ROUTES: &[&str] = &[COLLECT, RESET];
 
 /// The answer of `POST /api/reset`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResetOutcome {
+pub(crate) struct ResetOutcome {
     /// What each family held just before the reset, and so dropped.
-    pub dropped: Leaks,
+    pub(crate) dropped: Leaks,
     /// Bytes dropped by the endpoints that leak (what the leak cap counts and more: see
     /// [`Leaks::total_bytes`]).
-    pub dropped_leak_bytes: u64,
+    pub(crate) dropped_leak_bytes: u64,
 }
 
 /// Drops what every family holds; returns what they held just before.
-pub fn reset(state: &AppState) -> ResetOutcome {
+pub(crate) fn reset(state: &AppState) -> ResetOutcome {
     // Read then reset, family by family: a request landing in between is dropped but not
     // reported, which only makes the report a little low under load.
     let dropped = leaks(state);
@@ -100,7 +100,7 @@ where
 }
 
 /// `POST /api/collect`, `POST /api/reset`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(COLLECT, post_only(COLLECT, collect))
         .route(RESET, post_only(RESET, reset_handler))

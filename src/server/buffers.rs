@@ -37,10 +37,11 @@ use bytes::Bytes;
 use rand::rngs::{SmallRng, SysRng};
 use rand::{Rng, SeedableRng};
 
-use super::diagnostics::Held;
+use super::config::ServerConfig;
 use super::error::AppError;
-use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
+use crate::diagnostics::Held;
 use crate::units::format_bytes;
 
 const LOH_DEFAULT: &str = "/api/loh";
@@ -49,10 +50,10 @@ const ARRAY: &str = "/api/array/{size}";
 const POOLED_ARRAY: &str = "/api/pooledarray/{size}";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[LOH_DEFAULT, LOH, ARRAY, POOLED_ARRAY];
+pub(crate) const ROUTES: &[&str] = &[LOH_DEFAULT, LOH, ARRAY, POOLED_ARRAY];
 
 /// `size` of `GET /api/loh` without one: the .NET large-object threshold.
-pub const LOH_DEFAULT_BYTES: usize = 85_000;
+pub(crate) const LOH_DEFAULT_BYTES: usize = 85_000;
 
 /// Stride of the writes that touch every page of a `/api/loh` buffer. The smallest page
 /// size of Linux; with larger pages some writes land on the same page, which is harmless.
@@ -61,9 +62,9 @@ const PAGE_BYTES: usize = 4096;
 /// The smallest size class of the pool, in bytes.
 const MIN_CLASS_BYTES: usize = 16;
 /// Most resting buffers one size class keeps.
-pub const BUFFERS_PER_CLASS: usize = 16;
+pub(crate) const BUFFERS_PER_CLASS: usize = 16;
 /// Most resting bytes one size class keeps (one buffer is always allowed).
-pub const RESTING_BYTES_PER_CLASS: usize = 64 << 20;
+pub(crate) const RESTING_BYTES_PER_CLASS: usize = 64 << 20;
 
 /// Parses the `size` path segment: a whole number of bytes from 1 to `max_bytes`.
 fn parse_size(
@@ -154,7 +155,7 @@ fn fill_random(buffer: &mut [u8]) {
 }
 
 /// The bounded buffer pool of `/api/pooledarray` (see the module doc for its policy).
-pub struct BufferPool {
+pub(crate) struct BufferPool {
     classes: Arc<[Mutex<Vec<Vec<u8>>>]>,
 }
 
@@ -172,7 +173,7 @@ fn class_limit(class_bytes: usize) -> usize {
 
 impl BufferPool {
     /// An empty pool with a class for every size up to `config.max_size_bytes`.
-    pub fn new(config: &ServerConfig) -> BufferPool {
+    pub(crate) fn new(config: &ServerConfig) -> BufferPool {
         let max_size = usize::try_from(config.max_size_bytes)
             .unwrap_or(usize::MAX)
             .clamp(1, 1 << 62);
@@ -185,7 +186,7 @@ impl BufferPool {
     }
 
     /// Buffers resting in the pool and their bytes (capacities).
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         let mut held = Held::default();
         for class in self.classes.iter() {
             let class = class.lock().unwrap_or_else(|p| p.into_inner());
@@ -196,7 +197,7 @@ impl BufferPool {
     }
 
     /// Frees every resting buffer.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         for class in self.classes.iter() {
             let dropped = std::mem::take(&mut *class.lock().unwrap_or_else(|p| p.into_inner()));
             drop(dropped);
@@ -261,47 +262,50 @@ impl Drop for Rented {
     }
 }
 
-async fn loh_default(State(state): State<SharedState>) -> String {
-    state
-        .managed
-        .record(&managed::byte_array(LOH_DEFAULT_BYTES));
+async fn loh_default(State(managed): State<Part<ManagedTally>>) -> String {
+    // The request of `/api/loh/{size}` at its default size.
+    managed.record_sized(LOH, LOH_DEFAULT_BYTES as u64);
     touched_buffer_len(LOH_DEFAULT_BYTES).to_string()
 }
 
 async fn loh(
-    State(state): State<SharedState>,
+    State(config): State<Part<ServerConfig>>,
+    State(managed): State<Part<ManagedTally>>,
     size: Result<Path<String>, PathRejection>,
 ) -> Result<String, AppError> {
-    let size = parse_size(size, state.config.max_size_bytes)?;
-    state.managed.record(&managed::byte_array(size));
+    let size = parse_size(size, config.max_size_bytes)?;
+    managed.record_sized(LOH, size as u64);
     Ok(touched_buffer_len(size).to_string())
 }
 
 async fn array(
-    State(state): State<SharedState>,
+    State(config): State<Part<ServerConfig>>,
+    State(managed): State<Part<ManagedTally>>,
     size: Result<Path<String>, PathRejection>,
 ) -> Result<Body, AppError> {
-    let size = parse_size(size, state.config.max_size_bytes)?;
-    state.managed.record(&managed::byte_array(size));
+    let size = parse_size(size, config.max_size_bytes)?;
+    managed.record_sized(ARRAY, size as u64);
     let mut buffer = vec![0u8; size];
     fill_random(&mut buffer);
     Ok(Body::from(buffer))
 }
 
 async fn pooledarray(
-    State(state): State<SharedState>,
+    State(config): State<Part<ServerConfig>>,
+    State(pool): State<Part<BufferPool>>,
+    State(managed): State<Part<ManagedTally>>,
     size: Result<Path<String>, PathRejection>,
 ) -> Result<Body, AppError> {
-    let size = parse_size(size, state.config.max_size_bytes)?;
+    let size = parse_size(size, config.max_size_bytes)?;
     // Rented from ArrayPool<byte>.Shared in .NET: no new array once the pool is warm.
-    state.managed.record(&managed::FRAMEWORK_ONLY);
-    let mut rented = state.pool.rent(size);
+    managed.record(POOLED_ARRAY);
+    let mut rented = pool.rent(size);
     fill_random(rented.as_mut());
     Ok(Body::from(Bytes::from_owner(rented)))
 }
 
 /// `GET /api/loh`, `/api/loh/{size}`, `/api/array/{size}`, `/api/pooledarray/{size}`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(LOH_DEFAULT, get(loh_default))
         .route(LOH, get(loh))
@@ -460,7 +464,7 @@ mod tests {
 
     #[test]
     fn a_full_class_frees_what_comes_back_and_a_reset_empties_the_pool() {
-        let pool = BufferPool::new(&ServerConfig::new("127.0.0.1:9".parse().unwrap()));
+        let pool = BufferPool::new(&ServerConfig::default());
         let rented: Vec<Rented> = (0..BUFFERS_PER_CLASS + 4)
             .map(|_| pool.rent(1000))
             .collect();

@@ -11,6 +11,7 @@
 //! keeps its own byte count, which is exact because nothing ever leaves that cache but a
 //! reset. Neither number includes moka's own bookkeeping per entry; the live heap does.
 
+use std::sync::Arc;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -20,18 +21,19 @@ use axum::extract::State;
 use axum::routing::get;
 use moka::sync::Cache;
 
-use super::diagnostics::Held;
+use super::config::ServerConfig;
 use super::error::AppError;
-use super::leak_cap;
-use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::leak_cap::LeakCap;
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
 use super::strings::{BIG_STRING_BYTES, big_string};
+use crate::diagnostics::Held;
 
 const UNBOUNDED: &str = "/api/cache/unbounded";
 const EXPIRING: &str = "/api/cache/expiring";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[UNBOUNDED, EXPIRING];
+pub(crate) const ROUTES: &[&str] = &[UNBOUNDED, EXPIRING];
 
 /// The weight of every entry: a [`big_string`] and its key.
 const ENTRY_BYTES: u64 = (BIG_STRING_BYTES + size_of::<u64>()) as u64;
@@ -41,21 +43,22 @@ type EntryCache = Cache<u64, String>;
 
 /// What each cache holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CacheHeld {
+pub(crate) struct CacheHeld {
     /// `/api/cache/unbounded`: every entry since the last reset.
-    pub unbounded: Held,
+    pub(crate) unbounded: Held,
     /// `/api/cache/expiring`: the entries not yet expired.
-    pub expiring: Held,
+    pub(crate) expiring: Held,
 }
 
 /// The two process-wide caches.
-pub struct Caches {
+pub(crate) struct Caches {
     /// Inserts hold the read lock and a reset the write lock, so a reset cannot interleave
     /// with an insert and `unbounded_bytes` stays exact. A reset replaces the cache: the
     /// old one, and every entry in it, is freed at once.
     unbounded: RwLock<EntryCache>,
-    /// Bytes (weights) inserted into `unbounded` since the last reset.
-    unbounded_bytes: AtomicU64,
+    /// Bytes (weights) inserted into `unbounded` since the last reset (the counter is the
+    /// leak cap's).
+    unbounded_bytes: Arc<AtomicU64>,
     /// Locked like `unbounded`, so a reset can replace it too.
     expiring: RwLock<EntryCache>,
     /// Absolute expiry of `expiring`'s entries (`--cache-ttl`).
@@ -95,40 +98,26 @@ fn held_now(cache: &RwLock<EntryCache>) -> Held {
 
 impl Caches {
     /// Two empty caches; entries of the expiring one live `config.cache_ttl`.
-    pub fn new(config: &ServerConfig) -> Caches {
+    pub(crate) fn new(config: &ServerConfig, leak_cap: &LeakCap) -> Caches {
         Caches {
             unbounded: RwLock::new(unbounded_cache()),
-            unbounded_bytes: AtomicU64::new(0),
+            unbounded_bytes: Arc::clone(&leak_cap.unbounded_bytes),
             expiring: RwLock::new(expiring_cache(config.cache_ttl)),
             ttl: config.cache_ttl,
             next_key: AtomicU64::new(0),
         }
     }
 
-    /// Both caches together.
-    pub fn held(&self) -> Held {
-        let each = self.held_each();
-        Held {
-            items: each.unbounded.items + each.expiring.items,
-            bytes: each.unbounded.bytes + each.expiring.bytes,
-        }
-    }
-
     /// Each cache on its own, current (runs pending maintenance; not for the hot path).
-    pub fn held_each(&self) -> CacheHeld {
+    pub(crate) fn held_each(&self) -> CacheHeld {
         CacheHeld {
             unbounded: held_now(&self.unbounded),
             expiring: held_now(&self.expiring),
         }
     }
 
-    /// Bytes held by the unbounded cache, exact and cheap (for the leak cap).
-    pub fn unbounded_held_bytes(&self) -> u64 {
-        self.unbounded_bytes.load(Relaxed)
-    }
-
     /// Empties both caches, freeing their entries.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let old_unbounded = {
             let mut cache = self.unbounded.write().unwrap_or_else(|p| p.into_inner());
             self.unbounded_bytes.store(0, Relaxed);
@@ -147,33 +136,36 @@ impl Caches {
     }
 }
 
-async fn unbounded(State(state): State<SharedState>) -> Result<String, AppError> {
-    let caches = &state.caches;
+async fn unbounded(
+    State(caches): State<Part<Caches>>,
+    State(leak_cap): State<LeakCap>,
+    State(managed): State<Part<ManagedTally>>,
+) -> Result<String, AppError> {
     let cache = caches.unbounded.read().unwrap_or_else(|p| p.into_inner());
     // Checked before the entry is made: once the cap is reached, refusals allocate nothing.
-    leak_cap::check(&state, UNBOUNDED, ENTRY_BYTES)?;
+    leak_cap.check(UNBOUNDED, ENTRY_BYTES)?;
     let value = big_string();
     let key = caches.fresh_key();
     let adding_bytes = entry_bytes(&value);
     cache.insert(key, value);
     caches.unbounded_bytes.fetch_add(adding_bytes, Relaxed);
-    state.managed.record(&managed::CACHE_UNBOUNDED);
+    managed.record(UNBOUNDED);
     Ok(key.to_string())
 }
 
-async fn expiring(State(state): State<SharedState>) -> String {
-    let caches = &state.caches;
+async fn expiring(
+    State(caches): State<Part<Caches>>,
+    State(managed): State<Part<ManagedTally>>,
+) -> String {
     let key = caches.fresh_key();
     let cache = caches.expiring.read().unwrap_or_else(|p| p.into_inner());
     cache.insert(key, big_string());
-    state
-        .managed
-        .record(&managed::cache_expiring(state.config.cache_ttl));
+    managed.record(EXPIRING);
     key.to_string()
 }
 
 /// `GET /api/cache/unbounded`, `GET /api/cache/expiring`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(UNBOUNDED, get(unbounded))
         .route(EXPIRING, get(expiring))
@@ -210,7 +202,7 @@ mod tests {
         // The default TTL (500 ms) outlives this test's few milliseconds of requests
         // unless the machine stalls; then fewer entries are held, never more.
         assert!(held.expiring.items <= requests && held.expiring.bytes <= expected.bytes);
-        assert_eq!(state.caches.unbounded_held_bytes(), expected.bytes);
+        assert_eq!(state.leak_cap.unbounded_bytes.load(Relaxed), expected.bytes);
     }
 
     #[tokio::test]
@@ -237,8 +229,8 @@ mod tests {
             get(&state, UNBOUNDED).await;
         }
         state.caches.reset();
-        assert_eq!(state.caches.held(), Held::default());
-        assert_eq!(state.caches.unbounded_held_bytes(), 0);
+        assert_eq!(state.caches.held_each(), CacheHeld::default());
+        assert_eq!(state.leak_cap.unbounded_bytes.load(Relaxed), 0);
         get(&state, UNBOUNDED).await;
         assert_eq!(state.caches.held_each().unbounded.items, 1);
     }

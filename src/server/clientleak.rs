@@ -33,15 +33,15 @@ use tokio::runtime::Handle;
 use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
 
-use super::diagnostics::Held;
+use super::config::ServerConfig;
 use super::error::AppError;
 use super::loopback::self_upstream_addr;
-use super::state::ServerConfig;
 use super::upstream::{UPSTREAM_TIMEOUT, count_body_bytes, upstream_error, upstream_timeout};
+use crate::diagnostics::Held;
 use crate::memory::thread_heap_counters;
 
 /// The connections `/api/clientleak` holds and the thread that drives them.
-pub struct ClientLeaks {
+pub(crate) struct ClientLeaks {
     /// Most connections held at once (`--client-leak-cap`); past it, 507.
     cap: usize,
     /// Where the connections go: the server's own address.
@@ -76,20 +76,20 @@ struct LeakRuntime {
 
 /// The answer of `/api/clientleak`.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct LeakedReply {
+pub(crate) struct LeakedReply {
     /// Connections held now, this one included.
-    pub connections_held: u64,
+    pub(crate) connections_held: u64,
     /// The cap (`--client-leak-cap`).
-    pub cap: u64,
+    pub(crate) cap: u64,
     /// Heap bytes this connection keeps (client side, measured at creation).
-    pub connection_heap_bytes: u64,
+    pub(crate) connection_heap_bytes: u64,
     /// Heap bytes all held connections keep.
-    pub held_heap_bytes: u64,
-    pub upstream_status: u16,
+    pub(crate) held_heap_bytes: u64,
+    pub(crate) upstream_status: u16,
 }
 
 impl ClientLeaks {
-    pub fn new(config: &ServerConfig) -> ClientLeaks {
+    pub(crate) fn new(config: &ServerConfig) -> ClientLeaks {
         ClientLeaks {
             cap: config.client_leak_cap,
             upstream: self_upstream_addr(config.self_addr),
@@ -101,7 +101,7 @@ impl ClientLeaks {
     /// Connections held open and the heap bytes measured when they were created.
     /// Connections the upstream has closed meanwhile are let go first: their task ended
     /// and freed its buffers, so counting them would overstate the leak.
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         let mut held = lock(&self.held);
         let closed = let_go_of_closed(&mut held);
         let summary = summary(&held);
@@ -112,14 +112,14 @@ impl ClientLeaks {
 
     /// Drops every held connection: each connection task sees its handle gone, closes its
     /// socket and ends.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let dropped = std::mem::take(&mut *lock(&self.held));
         // Dropped outside the lock: closing is not instant and the list is free again.
         drop(dropped);
     }
 
     /// Opens one connection, sends `/api/ping` once and keeps the connection.
-    pub async fn open(&self) -> Result<LeakedReply, AppError> {
+    pub(crate) async fn open(&self) -> Result<LeakedReply, AppError> {
         let runtime = self.runtime.get_or_try_init(start_leak_runtime).await?;
         let creating = runtime.creating.clone();
         let held = self.held.clone();
@@ -237,7 +237,7 @@ async fn start_leak_runtime() -> Result<LeakRuntime, AppError> {
 
 fn cap_reached(cap: usize) -> AppError {
     AppError::CapReached {
-        kind: super::leak_cap::LEAK_CAP_REACHED,
+        kind: crate::error_labels::LEAK_CAP_REACHED,
         message: format!(
             "clientleak holds {cap} connections, its cap (--client-leak-cap {cap}); \
              POST /api/reset closes them"
@@ -371,7 +371,7 @@ mod tests {
         }
         let (status, body) = request(&state).await;
         assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
-        assert_eq!(body["kind"], super::super::leak_cap::LEAK_CAP_REACHED);
+        assert_eq!(body["kind"], crate::error_labels::LEAK_CAP_REACHED);
         let message = body["error"].as_str().unwrap();
         assert!(message.contains("--client-leak-cap 2"), "{message}");
         assert!(message.contains("POST /api/reset"), "{message}");

@@ -28,14 +28,15 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::{Deserialize, Serialize};
 
 use super::clientleak::{ClientLeaks, LeakedReply};
-use super::diagnostics::Held;
+use super::config::ServerConfig;
 use super::error::AppError;
 use super::loopback::{LoopbackUrl, parse_loopback_url, self_upstream_addr};
-use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
 use super::upstream::{
     UPSTREAM_TIMEOUT, UpstreamReply, count_body_bytes, upstream_error, upstream_timeout,
 };
+use crate::diagnostics::Held;
 
 /// The hyper-util client both endpoints use; only its lifetime differs.
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
@@ -44,7 +45,7 @@ type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// State of the client patterns.
-pub struct Clients {
+pub(crate) struct Clients {
     /// The one client of `/api/httpclient2`; its pool keeps connections alive between
     /// requests. Never reset: a pool bounded by the number of concurrent requests is the
     /// fix, not a leak.
@@ -56,7 +57,7 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn new(config: &ServerConfig) -> Clients {
+    pub(crate) fn new(config: &ServerConfig) -> Clients {
         Clients {
             shared: new_client(),
             self_addr: self_upstream_addr(config.self_addr),
@@ -66,12 +67,12 @@ impl Clients {
 
     /// What `/api/clientleak` holds: connections and the heap bytes measured when they
     /// were opened (see [`ClientLeaks`]).
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         self.leaks.held()
     }
 
     /// Closes every connection `/api/clientleak` holds.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.leaks.reset();
     }
 
@@ -93,12 +94,19 @@ fn new_client() -> HttpClient {
         .build(connector)
 }
 
+const HTTPCLIENT1: &str = "/api/httpclient1";
+const HTTPCLIENT2: &str = "/api/httpclient2";
+const CLIENTLEAK: &str = "/api/clientleak";
+
+/// The route templates of this family.
+pub(crate) const ROUTES: &[&str] = &[HTTPCLIENT1, HTTPCLIENT2, CLIENTLEAK];
+
 /// `/api/httpclient1`, `/api/httpclient2`, `/api/clientleak`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
-        .route("/api/httpclient1", get(httpclient1))
-        .route("/api/httpclient2", get(httpclient2))
-        .route("/api/clientleak", get(clientleak))
+        .route(HTTPCLIENT1, get(httpclient1))
+        .route(HTTPCLIENT2, get(httpclient2))
+        .route(CLIENTLEAK, get(clientleak))
 }
 
 /// The `url` query parameter of the client endpoints.
@@ -121,32 +129,34 @@ struct ClientReply {
 }
 
 async fn httpclient1(
-    State(state): State<SharedState>,
+    State(clients): State<Part<Clients>>,
+    State(managed): State<Part<ManagedTally>>,
     query: Result<Query<UrlQuery>, QueryRejection>,
 ) -> Result<Json<ClientReply>, AppError> {
-    let (url, target) = target(&state.clients, query)?;
+    let (url, target) = target(&clients, query)?;
     // The client lives for this one request; dropping it closes its connection from
     // this side, which is the side that keeps the TIME_WAIT socket.
     let client = new_client();
     let reply = fetch(&client, &url, &target).await;
     drop(client);
     let reply = reply?;
-    state.managed.record(&managed::FRAMEWORK_ONLY);
+    managed.record(HTTPCLIENT1);
     Ok(Json(client_reply("new per request", url, &target, reply)))
 }
 
 async fn httpclient2(
-    State(state): State<SharedState>,
+    State(clients): State<Part<Clients>>,
+    State(managed): State<Part<ManagedTally>>,
     query: Result<Query<UrlQuery>, QueryRejection>,
 ) -> Result<Json<ClientReply>, AppError> {
-    let (url, target) = target(&state.clients, query)?;
-    let reply = fetch(&state.clients.shared, &url, &target).await?;
-    state.managed.record(&managed::FRAMEWORK_ONLY);
+    let (url, target) = target(&clients, query)?;
+    let reply = fetch(&clients.shared, &url, &target).await?;
+    managed.record(HTTPCLIENT2);
     Ok(Json(client_reply("shared", url, &target, reply)))
 }
 
-async fn clientleak(State(state): State<SharedState>) -> Result<Json<LeakedReply>, AppError> {
-    state.clients.leaks.open().await.map(Json)
+async fn clientleak(State(clients): State<Part<Clients>>) -> Result<Json<LeakedReply>, AppError> {
+    clients.leaks.open().await.map(Json)
 }
 
 /// The URL asked for (or the default) and where it leads, or a 400 quoting it.
@@ -271,7 +281,11 @@ mod tests {
         const REQUESTS: usize = 2000;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(ServerConfig::new(addr)).unwrap();
+        let state = AppState::new(ServerConfig {
+            self_addr: addr,
+            ..ServerConfig::default()
+        })
+        .unwrap();
         let app = routes()
             .route("/api/ping", get(|| async { "pong" }))
             .with_state(state.clone());

@@ -86,18 +86,18 @@ const ASSETS: &[Asset] = &[
 
 /// One pattern endpoint as the dashboard lists it (`GET /api/endpoints`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// The scenario's name, e.g. `loh`.
-    pub name: String,
+    pub(crate) name: String,
     /// One line on what each request does.
-    pub description: String,
+    pub(crate) description: String,
     /// Where the pattern comes from (article section or post-mortem), if the file says.
-    pub origin: Option<String>,
+    pub(crate) origin: Option<String>,
     /// The path with its placeholders, e.g. `/api/loh/{size}` (the key of the endpoint's
     /// request count in `/api/diagnostics`).
-    pub route: String,
+    pub(crate) route: String,
     /// The path with every placeholder filled with its default, e.g. `/api/loh/85000`.
-    pub example: String,
+    pub(crate) example: String,
 }
 
 impl Endpoint {
@@ -118,7 +118,7 @@ impl Endpoint {
 }
 
 /// The pattern endpoints of the built-in scenarios, in catalog order.
-pub fn endpoints() -> Vec<Endpoint> {
+pub(crate) fn endpoints() -> Vec<Endpoint> {
     scenario::builtin()
         .iter()
         .map(Endpoint::from_scenario)
@@ -126,7 +126,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 /// `GET /` (the page), `GET /dashboard/*` (its files) and `GET /api/endpoints`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     let router = Router::new().route("/api/endpoints", get(|| async { Json(endpoints()) }));
     ASSETS.iter().fold(router, |router, asset| {
         router.route(asset.path, get(move || async move { serve_asset(asset) }))

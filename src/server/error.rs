@@ -10,7 +10,7 @@ use serde_json::json;
 
 /// A failed request.
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
+pub(crate) enum AppError {
     /// 400: the request itself is wrong; the message quotes the input and says what is
     /// accepted.
     #[error("{0}")]
@@ -38,11 +38,11 @@ pub enum AppError {
 
 /// The kind of a failed request, attached to its response for the error counters.
 #[derive(Debug, Clone)]
-pub struct ErrorKind(pub String);
+pub(crate) struct ErrorKind(pub String);
 
 impl AppError {
     /// The kind counted in `/api/diagnostics` `errors`.
-    pub fn kind(&self) -> String {
+    pub(crate) fn kind(&self) -> String {
         match self {
             AppError::BadRequest(_) => "bad request".to_string(),
             AppError::NotFound(_) => "not found".to_string(),
@@ -54,7 +54,7 @@ impl AppError {
     }
 
     /// The HTTP status that says whose fault the failure was.
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,

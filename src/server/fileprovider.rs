@@ -31,16 +31,18 @@ use axum::{Json, Router};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use serde::{Deserialize, Serialize};
 
-use super::diagnostics::Held;
+use super::config::ServerConfig;
 use super::error::AppError;
-use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
+use crate::diagnostics::Held;
+use crate::error_labels::ErrorKind;
 use crate::memory::thread_heap_counters;
 
 /// The watchers `/api/fileprovider` never releases, and the directory they watch.
 ///
 /// Field order matters: the watchers are dropped before the directory is removed.
-pub struct Watchers {
+pub(crate) struct Watchers {
     /// Held only to push, sum or take the list, never across an await.
     held: Mutex<Vec<HeldWatcher>>,
     /// Created at startup inside the system temp directory, removed on drop.
@@ -55,20 +57,20 @@ struct HeldWatcher {
 
 /// The answer of `/api/fileprovider`.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct WatcherReply {
+pub(crate) struct WatcherReply {
     /// Watchers held now, this one included.
-    pub watchers_held: u64,
+    pub(crate) watchers_held: u64,
     /// Heap bytes the creating thread allocated for this watcher (measured).
-    pub watcher_heap_bytes: u64,
+    pub(crate) watcher_heap_bytes: u64,
     /// Heap bytes all held watchers took.
-    pub held_heap_bytes: u64,
+    pub(crate) held_heap_bytes: u64,
     /// The directory every watcher watches.
-    pub directory: PathBuf,
+    pub(crate) directory: PathBuf,
 }
 
 impl Watchers {
     /// Creates the watched directory; fails when the temp directory is not writable.
-    pub fn new(_config: &ServerConfig) -> anyhow::Result<Watchers> {
+    pub(crate) fn new(_config: &ServerConfig) -> anyhow::Result<Watchers> {
         let dir = tempfile::Builder::new()
             .prefix("membench-watched-")
             .tempdir()
@@ -85,18 +87,18 @@ impl Watchers {
     }
 
     /// Watchers held and the heap bytes measured when they were created.
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         summary(&self.lock())
     }
 
     /// Drops every watcher; their threads close their descriptors and end shortly after.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let dropped = std::mem::take(&mut *self.lock());
         drop(dropped);
     }
 
     /// The directory every watcher watches.
-    pub fn directory(&self) -> &Path {
+    pub(crate) fn directory(&self) -> &Path {
         self.dir.path()
     }
 
@@ -133,23 +135,32 @@ fn summary(held: &[HeldWatcher]) -> Held {
 #[cfg(test)]
 pub(crate) static FD_COUNTING_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The route template of this family.
+pub(crate) const FILEPROVIDER: &str = "/api/fileprovider";
+
+/// The route templates of this family.
+pub(crate) const ROUTES: &[&str] = &[FILEPROVIDER];
+
 /// `/api/fileprovider`.
-pub fn routes() -> Router<SharedState> {
-    Router::new().route("/api/fileprovider", get(fileprovider))
+pub(crate) fn routes() -> Router<SharedState> {
+    Router::new().route(FILEPROVIDER, get(fileprovider))
 }
 
-async fn fileprovider(State(state): State<SharedState>) -> Result<Json<WatcherReply>, AppError> {
-    let dir = state.watchers.directory().to_path_buf();
+async fn fileprovider(
+    State(watchers): State<Part<Watchers>>,
+    State(managed): State<Part<ManagedTally>>,
+) -> Result<Json<WatcherReply>, AppError> {
+    let dir = watchers.directory().to_path_buf();
     // Creating a watcher starts a thread and waits for it to add the watch: blocking work.
     let created = tokio::task::spawn_blocking(move || create_watcher(&dir))
         .await
         .map_err(|e| AppError::Internal(format!("creating a directory watcher failed: {e}")))?;
     match created {
         Ok((watcher, heap_bytes)) => {
-            state.managed.record(&managed::FRAMEWORK_ONLY);
-            Ok(Json(state.watchers.keep(watcher, heap_bytes)))
+            managed.record(FILEPROVIDER);
+            Ok(Json(watchers.keep(watcher, heap_bytes)))
         }
-        Err(err) => Err(watcher_error(&err, state.watchers.held().items)),
+        Err(err) => Err(watcher_error(&err, watchers.held().items)),
     }
 }
 
@@ -173,7 +184,7 @@ fn watcher_error(err: &notify::Error, held: u64) -> AppError {
     let holding = format!("this server holds {held} watchers; POST /api/reset releases them");
     match (os_error, &err.kind) {
         (Some(libc::EMFILE), _) => AppError::Unavailable {
-            kind: "too many open files".to_string(),
+            kind: ErrorKind::TooManyOpenFiles.label().to_string(),
             message: format!(
                 "cannot create a directory watcher ({err}): the per-user \
                  inotify instance limit (fs.inotify.max_user_instances = {}, shared by every \
@@ -184,7 +195,7 @@ fn watcher_error(err: &notify::Error, held: u64) -> AppError {
             ),
         },
         (Some(libc::ENFILE), _) => AppError::Unavailable {
-            kind: "too many open files".to_string(),
+            kind: ErrorKind::TooManyOpenFiles.label().to_string(),
             message: format!(
                 "cannot create a directory watcher: the system-wide open-file limit is reached \
                  ({err}); {holding}"

@@ -19,24 +19,22 @@
 //! network and the client's queueing.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use super::diagnostics::{ModelledGc, ModelledTick};
 use super::managed::ManagedTally;
-use super::state::{AppState, SharedState};
-use crate::gcmodel::{GcModel, GcOptions, IntervalLoad, MachineSpec, Preset};
-use crate::memory;
+use crate::diagnostics::{ModelledGc, ModelledTick};
+use crate::gcmodel::{GcModel, IntervalLoad, Preset, ResolvedLens};
 
 /// How often the recorded requests are fed to the model.
-pub const TICK: Duration = Duration::from_millis(250);
+pub(crate) const TICK: Duration = Duration::from_millis(250);
 
 /// Ticks kept for `/api/diagnostics` `recent_ticks`: 20 s, so a dashboard polling every
 /// second misses none even when a poll is late.
 const RECENT_TICKS: usize = 80;
 
 /// The running model and its recent ticks.
-pub struct ServerGcLens {
+pub(crate) struct ServerGcLens {
     preset: Preset,
     cache_ttl: Duration,
     describe: String,
@@ -56,12 +54,12 @@ struct LensState {
 impl ServerGcLens {
     /// A model with empty heaps on `machine` (`--gc-machine`); `options` carry the
     /// framework's own allocation per request (`--dotnet-overhead`).
-    pub fn new(
-        preset: Preset,
-        machine: MachineSpec,
-        options: GcOptions,
-        cache_ttl: Duration,
-    ) -> Self {
+    pub(crate) fn new(lens: ResolvedLens, cache_ttl: Duration) -> Self {
+        let ResolvedLens {
+            preset,
+            machine,
+            options,
+        } = lens;
         let model = GcModel::new(preset, machine, options);
         ServerGcLens {
             preset,
@@ -78,12 +76,12 @@ impl ServerGcLens {
     }
 
     /// The model's one-line description, for the log.
-    pub fn describe(&self) -> &str {
+    pub(crate) fn describe(&self) -> &str {
         &self.describe
     }
 
     /// `modelled .NET GC (server)`: how every chart and table names the lens.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("modelled .NET GC ({})", self.preset)
     }
 
@@ -91,7 +89,7 @@ impl ServerGcLens {
     /// `uptime_s` (seconds since the server started). A clock that went backwards or a
     /// load the model refuses (neither can happen with a monotonic clock) skips the tick
     /// and leaves the requests to the next.
-    pub fn tick(&self, tally: &ManagedTally, uptime_s: f64) {
+    pub(crate) fn tick(&self, tally: &ManagedTally, uptime_s: f64) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let duration_s = uptime_s - state.last_uptime_s;
         if duration_s.is_nan() || duration_s <= 0.0 {
@@ -126,7 +124,7 @@ impl ServerGcLens {
     }
 
     /// The lens as `/api/diagnostics` reports it.
-    pub fn snapshot(&self) -> ModelledGc {
+    pub(crate) fn snapshot(&self) -> ModelledGc {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let heap = state.model.heap();
         ModelledGc {
@@ -144,43 +142,10 @@ impl ServerGcLens {
     }
 }
 
-/// Starts the thread that ticks the lens every [`TICK`] for as long as the state lives;
-/// does nothing when the lens is off.
-pub fn spawn_ticker(state: &SharedState) -> std::io::Result<()> {
-    if state.gc_lens.is_none() {
-        return Ok(());
-    }
-    let state = Arc::downgrade(state);
-    std::thread::Builder::new()
-        .name("membench-gc-lens".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(TICK);
-                let Some(state) = state.upgrade() else {
-                    return;
-                };
-                tick_measured(&state);
-            }
-        })?;
-    Ok(())
-}
-
-/// One tick, its allocations added to the measurement cost (this thread's own shard of
-/// the heap counters is written by this thread alone).
-fn tick_measured(state: &AppState) {
-    let Some(lens) = &state.gc_lens else {
-        return;
-    };
-    let before = memory::thread_heap_counters();
-    lens.tick(&state.managed, state.started.elapsed().as_secs_f64());
-    state
-        .measurement_cost
-        .add(before, memory::thread_heap_counters());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::state::SharedState;
     use crate::server::test_support::{get, json, state_with};
 
     /// `requests` GETs of `path`, fed to the lens as 4 ticks of 250 ms.
@@ -243,7 +208,7 @@ mod tests {
                 .contains("a model, not a measurement")
         );
 
-        let off = state_with(|config| config.gc_model = None);
+        let off = state_with(|config| config.lens = None);
         get(&off, "/api/bigstring").await;
         assert_eq!(off.managed.drain().requests, 0, "nothing recorded when off");
         let (_, body) = get(&off, "/api/diagnostics").await;
@@ -252,15 +217,16 @@ mod tests {
 
     #[test]
     fn recent_ticks_are_bounded_and_a_tick_that_goes_back_is_skipped() {
-        let lens = ServerGcLens::new(
-            Preset::Workstation,
-            MachineSpec::article(),
-            GcOptions::article(),
-            Duration::from_millis(500),
-        );
+        let resolved = crate::gcmodel::LensConfig {
+            preset: Preset::Workstation,
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let lens = ServerGcLens::new(resolved, Duration::from_millis(500));
         let tally = ManagedTally::new(true);
         for tick in 1..=(RECENT_TICKS + 5) {
-            tally.record(&super::super::managed::BIGSTRING);
+            tally.record("/api/bigstring");
             lens.tick(&tally, 0.25 * tick as f64);
         }
         lens.tick(&tally, 1.0);

@@ -7,35 +7,56 @@
 //! the same moment can both pass and overshoot the cap by one entry each: at most the
 //! number of concurrent requests × 10 KiB, nothing next to a cap of a gibibyte.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
 use super::error::AppError;
-use super::state::AppState;
+use crate::error_labels::LEAK_CAP_REACHED;
 use crate::units::format_bytes;
 
-/// The kind counted in `/api/diagnostics` `errors` when a leak cap stops a request (this
-/// one, or `--client-leak-cap` of /api/clientleak).
-pub const LEAK_CAP_REACHED: &str = "leak cap reached";
-
-/// Bytes held now by the endpoints under the cap.
-pub fn held_bytes(state: &AppState) -> u64 {
-    state.strings.held_bytes() + state.caches.unbounded_held_bytes()
+/// The cap and the held-bytes counters of the endpoints under it. Cheap to clone: the
+/// counters are shared with the families that write them (`StaticStrings`, `Caches`).
+#[derive(Clone)]
+pub(crate) struct LeakCap {
+    cap_bytes: u64,
+    /// Heap bytes `/api/staticstring` keeps, written by `StaticStrings`.
+    pub(crate) staticstring_bytes: Arc<AtomicU64>,
+    /// Bytes `/api/cache/unbounded` holds, written by `Caches`.
+    pub(crate) unbounded_bytes: Arc<AtomicU64>,
 }
 
-/// Fails with 507 when keeping `adding_bytes` more would take what the leaking endpoints
-/// hold past the cap. `endpoint` names the endpoint asking, for the message.
-pub fn check(state: &AppState, endpoint: &str, adding_bytes: u64) -> Result<(), AppError> {
-    let held = held_bytes(state);
-    let cap = state.config.leak_cap_bytes;
-    if held.saturating_add(adding_bytes) <= cap {
-        return Ok(());
+impl LeakCap {
+    /// A cap of `cap_bytes` (`--leak-cap`), nothing held yet.
+    pub(crate) fn new(cap_bytes: u64) -> LeakCap {
+        LeakCap {
+            cap_bytes,
+            staticstring_bytes: Arc::default(),
+            unbounded_bytes: Arc::default(),
+        }
     }
-    Err(AppError::CapReached {
-        kind: LEAK_CAP_REACHED,
-        message: format!(
-            "leak cap reached: /api/staticstring and /api/cache/unbounded hold {} ({held} bytes) \
-             and {endpoint} would add {adding_bytes} bytes, past --leak-cap {} ({cap} bytes); \
-             POST /api/reset drops what they hold (or restart with a larger --leak-cap)",
-            format_bytes(held),
-            format_bytes(cap),
-        ),
-    })
+
+    /// Bytes held now by the endpoints under the cap.
+    pub(crate) fn held_bytes(&self) -> u64 {
+        self.staticstring_bytes.load(Relaxed) + self.unbounded_bytes.load(Relaxed)
+    }
+
+    /// Fails with 507 when keeping `adding_bytes` more would take what the leaking
+    /// endpoints hold past the cap. `endpoint` names the endpoint asking, for the message.
+    pub(crate) fn check(&self, endpoint: &str, adding_bytes: u64) -> Result<(), AppError> {
+        let held = self.held_bytes();
+        let cap = self.cap_bytes;
+        if held.saturating_add(adding_bytes) <= cap {
+            return Ok(());
+        }
+        Err(AppError::CapReached {
+            kind: LEAK_CAP_REACHED,
+            message: format!(
+                "leak cap reached: /api/staticstring and /api/cache/unbounded hold {} ({held} bytes) \
+                 and {endpoint} would add {adding_bytes} bytes, past --leak-cap {} ({cap} bytes); \
+                 POST /api/reset drops what they hold (or restart with a larger --leak-cap)",
+                format_bytes(held),
+                format_bytes(cap),
+            ),
+        })
+    }
 }

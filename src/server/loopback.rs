@@ -14,30 +14,30 @@ use axum::http::Uri;
 use axum::http::uri::{Authority, PathAndQuery, Scheme};
 
 /// What the guard accepts, quoted in every rejection.
-pub const ACCEPTED: &str = "only http:// URLs to a loopback host are accepted \
+pub(crate) const ACCEPTED: &str = "only http:// URLs to a loopback host are accepted \
      (127.0.0.0/8, [::1] or localhost), e.g. http://127.0.0.1:5000/api/ping";
 
 /// A URL that passed the guard.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoopbackUrl {
+pub(crate) struct LoopbackUrl {
     /// The address the request goes to: always a loopback IP.
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     /// The request URI with the host replaced by `addr`'s IP literal.
-    pub uri: Uri,
+    pub(crate) uri: Uri,
     /// The authority as the caller wrote it (e.g. `localhost:1234`), for the `Host` header.
-    pub host_header: String,
+    pub(crate) host_header: String,
 }
 
 /// Why a URL was refused; the message quotes it and says what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("url \"{url}\" is not accepted: {reason}; {ACCEPTED}")]
-pub struct UrlRejected {
-    pub url: String,
-    pub reason: String,
+pub(crate) struct UrlRejected {
+    pub(crate) url: String,
+    pub(crate) reason: String,
 }
 
 /// Checks `text` and returns where to connect; never touches the network.
-pub fn parse_loopback_url(text: &str) -> Result<LoopbackUrl, UrlRejected> {
+pub(crate) fn parse_loopback_url(text: &str) -> Result<LoopbackUrl, UrlRejected> {
     let reject = |reason: &str| UrlRejected {
         url: text.to_string(),
         reason: reason.to_string(),
@@ -98,7 +98,7 @@ pub fn parse_loopback_url(text: &str) -> Result<LoopbackUrl, UrlRejected> {
 
 /// Where the server's own endpoints can be reached: its listening address, with an
 /// unspecified IP (`0.0.0.0`, `[::]`) replaced by the loopback IP of the same family.
-pub fn self_upstream_addr(listening: SocketAddr) -> SocketAddr {
+pub(crate) fn self_upstream_addr(listening: SocketAddr) -> SocketAddr {
     let ip = match listening.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),

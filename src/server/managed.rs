@@ -1,12 +1,7 @@
-//! What each pattern request would allocate in .NET, and the cheap tally the handlers
-//! record it in for the modelled .NET GC lens (`gc_lens.rs`).
-//!
-//! **Declarations.** Each pattern handler declares the managed objects the same request
-//! allocates in the ASP.NET Core sample app (a 10,240-char string for `bigstring`, a
-//! `byte[size]` for `loh/{size}`, …), the same declarations as the scenario files'
-//! `[dotnet]` sections; a unit test sends one request of every built-in scenario through
-//! the router and compares what was recorded with what its file declares. Endpoints whose
-//! scenario has no `[dotnet]` section (`ping`, `clientleak`) record nothing.
+//! The cheap tally the pattern handlers record into for the modelled .NET GC lens
+//! (`gc_lens.rs`): what each request would allocate in .NET, as its scenario file declares
+//! it (`declared.rs`). Endpoints whose scenario has no `[dotnet]` section (`ping`,
+//! `clientleak`) record nothing.
 //!
 //! **The tally.** No list per request: a request adds its objects' sizes to a fixed set of
 //! counters, one per heap (SOH, LOH) × lifetime (request, forever, cache expiry) class,
@@ -19,62 +14,8 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use super::declared::Declarations;
 use crate::gcmodel::{Lifetime, ManagedAllocation, ManagedKind};
-
-/// `new string('x', 10 * 1024)` of the sample app: 10,240 UTF-16 chars (20,504 bytes).
-const ARTICLE_STRING_CHARS: u64 = 10 * 1024;
-/// A 10 KiB cache value in .NET: 5,120 UTF-16 chars (the entry and key objects are not
-/// modelled; `scenarios/cache-*.toml` say so).
-const CACHE_VALUE_CHARS: u64 = 5 * 1024;
-
-/// `GET /api/bigstring`: a new string, garbage once the response is written.
-pub const BIGSTRING: [ManagedAllocation; 1] = [ManagedAllocation {
-    kind: ManagedKind::String {
-        chars: ARTICLE_STRING_CHARS,
-    },
-    lifetime: Lifetime::Request,
-}];
-
-/// `GET /api/staticstring`: the same string, kept in a static list forever.
-pub const STATICSTRING: [ManagedAllocation; 1] = [ManagedAllocation {
-    kind: ManagedKind::String {
-        chars: ARTICLE_STRING_CHARS,
-    },
-    lifetime: Lifetime::Forever,
-}];
-
-/// `GET /api/cache/unbounded`: a cache value that is never evicted.
-pub const CACHE_UNBOUNDED: [ManagedAllocation; 1] = [ManagedAllocation {
-    kind: ManagedKind::String {
-        chars: CACHE_VALUE_CHARS,
-    },
-    lifetime: Lifetime::Forever,
-}];
-
-/// Requests whose own managed objects are not modelled (their sizes are not sourced) or
-/// that allocate none (a pooled array): only the framework's per-request overhead, which
-/// the model adds itself. `httpclient1`, `httpclient2`, `fileprovider`, `pooledarray`.
-pub const FRAMEWORK_ONLY: [ManagedAllocation; 0] = [];
-
-/// `GET /api/cache/expiring`: a cache value that becomes garbage `ttl` after it was set.
-pub fn cache_expiring(ttl: Duration) -> [ManagedAllocation; 1] {
-    [ManagedAllocation {
-        kind: ManagedKind::String {
-            chars: CACHE_VALUE_CHARS,
-        },
-        lifetime: Lifetime::For(ttl),
-    }]
-}
-
-/// `GET /api/loh/{size}`, `GET /api/array/{size}`: `new byte[size]`, request-lived.
-pub fn byte_array(size_bytes: usize) -> [ManagedAllocation; 1] {
-    [ManagedAllocation {
-        kind: ManagedKind::ByteArray {
-            len: size_bytes as u64,
-        },
-        lifetime: Lifetime::Request,
-    }]
-}
 
 /// Lifetime classes of the tally: the server's objects live for the request, forever, or
 /// until the cache expiry (`--cache-ttl`, the only expiring lifetime the server has).
@@ -91,18 +32,18 @@ struct PaddedCounter(AtomicU64);
 
 /// Bytes and objects recorded in one heap × lifetime class.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ClassTotal {
+pub(crate) struct ClassTotal {
     /// Managed bytes (each object sized by [`ManagedKind::managed_size`]).
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Objects (or groups, for [`ManagedKind::Other`]).
-    pub objects: u64,
+    pub(crate) objects: u64,
 }
 
 /// What the requests recorded since the previous drain.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TallyDrain {
+pub(crate) struct TallyDrain {
     /// Requests recorded (each adds the framework overhead in the model).
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Indexed by `large × LIFETIMES + lifetime` (see [`ManagedTally`]).
     classes: [ClassTotal; CLASSES],
 }
@@ -110,7 +51,7 @@ pub struct TallyDrain {
 impl TallyDrain {
     /// The totals as the model's input: one [`ManagedKind::Sized`] allocation per class
     /// that saw bytes, with expiring objects living `cache_ttl`.
-    pub fn allocations(&self, cache_ttl: Duration) -> Vec<ManagedAllocation> {
+    pub(crate) fn allocations(&self, cache_ttl: Duration) -> Vec<ManagedAllocation> {
         self.classes
             .iter()
             .enumerate()
@@ -130,20 +71,24 @@ impl TallyDrain {
     }
 
     /// Bytes recorded on the large-object heap, all lifetimes.
-    pub fn loh_bytes(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn loh_bytes(&self) -> u64 {
         self.classes[LIFETIMES..].iter().map(|c| c.bytes).sum()
     }
 
     /// Bytes recorded on the small-object heap, all lifetimes.
-    pub fn soh_bytes(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn soh_bytes(&self) -> u64 {
         self.classes[..LIFETIMES].iter().map(|c| c.bytes).sum()
     }
 }
 
 /// The counters the pattern handlers record into (see the module doc).
-pub struct ManagedTally {
+pub(crate) struct ManagedTally {
     /// False with `--gc-model none`: [`ManagedTally::record`] then does nothing.
     enabled: bool,
+    /// What each route's request allocates (empty when disabled).
+    declarations: Declarations,
     requests: PaddedCounter,
     bytes: [PaddedCounter; CLASSES],
     objects: [PaddedCounter; CLASSES],
@@ -164,28 +109,43 @@ fn class_of(allocation: &ManagedAllocation) -> (usize, u64) {
 
 impl ManagedTally {
     /// Empty counters; `enabled` false makes recording free.
-    pub fn new(enabled: bool) -> ManagedTally {
+    pub(crate) fn new(enabled: bool) -> ManagedTally {
         ManagedTally {
             enabled,
+            declarations: if enabled {
+                Declarations::builtin()
+            } else {
+                Declarations::default()
+            },
             requests: PaddedCounter::default(),
             bytes: Default::default(),
             objects: Default::default(),
         }
     }
 
-    /// Whether requests are recorded (the lens is on).
-    pub fn enabled(&self) -> bool {
-        self.enabled
+    /// Records one answered request to `route` (its route template) and the managed
+    /// objects it would allocate in .NET, as its scenario declares them. A hash lookup and
+    /// a few relaxed atomic adds; allocates nothing. Routes that declare nothing are not
+    /// recorded at all.
+    pub(crate) fn record(&self, route: &str) {
+        self.record_sized(route, 0);
     }
 
-    /// Records one answered request and the managed objects it would allocate in .NET.
-    /// A few relaxed atomic adds; allocates nothing.
-    pub fn record(&self, allocations: &[ManagedAllocation]) {
+    /// [`ManagedTally::record`] for a sized route (`/api/loh/{size}`): `{size}` is
+    /// `size_bytes`.
+    pub(crate) fn record_sized(&self, route: &str, size_bytes: u64) {
         if !self.enabled {
             return;
         }
+        if let Some(declared) = self.declarations.get(route) {
+            self.record_allocations(declared.at_size(size_bytes));
+        }
+    }
+
+    /// Records one request that allocates `allocations`.
+    fn record_allocations(&self, allocations: impl Iterator<Item = ManagedAllocation>) {
         for allocation in allocations {
-            let (class, bytes) = class_of(allocation);
+            let (class, bytes) = class_of(&allocation);
             self.bytes[class].0.fetch_add(bytes, Relaxed);
             self.objects[class].0.fetch_add(1, Relaxed);
         }
@@ -196,7 +156,7 @@ impl ManagedTally {
     /// request recorded, the byte counters are left alone: a request whose bytes are in
     /// but whose count is not yet is then fed with the next interval, not without its
     /// request (so totals are never dropped, only at most one interval late).
-    pub fn drain(&self) -> TallyDrain {
+    pub(crate) fn drain(&self) -> TallyDrain {
         let requests = self.requests.0.swap(0, Relaxed);
         let mut drained = TallyDrain {
             requests,
@@ -223,14 +183,17 @@ mod tests {
 
     fn tally_of(allocations: &[ManagedAllocation]) -> TallyDrain {
         let tally = ManagedTally::new(true);
-        tally.record(allocations);
+        tally.record_allocations(allocations.iter().copied());
         tally.drain()
     }
 
     #[test]
     fn the_loh_is_decided_by_the_models_layout_rules() {
-        let small = tally_of(&byte_array(84_975));
-        let large = tally_of(&byte_array(84_976));
+        let tally = ManagedTally::new(true);
+        tally.record_sized("/api/loh/{size}", 84_975);
+        let small = tally.drain();
+        tally.record_sized("/api/loh/{size}", 84_976);
+        let large = tally.drain();
         assert_eq!((small.soh_bytes(), small.loh_bytes()), (84_999, 0));
         assert_eq!((large.soh_bytes(), large.loh_bytes()), (0, 85_000));
         assert_eq!(
@@ -250,9 +213,9 @@ mod tests {
         let tally = ManagedTally::new(true);
         let ttl = Duration::from_millis(500);
         for _ in 0..3 {
-            tally.record(&BIGSTRING);
-            tally.record(&cache_expiring(ttl));
-            tally.record(&FRAMEWORK_ONLY);
+            tally.record("/api/bigstring");
+            tally.record("/api/cache/expiring");
+            tally.record("/api/httpclient2");
         }
         let drained = tally.drain();
         assert_eq!(drained.requests, 9);
@@ -293,7 +256,7 @@ mod tests {
     #[test]
     fn a_disabled_tally_records_nothing() {
         let tally = ManagedTally::new(false);
-        tally.record(&STATICSTRING);
+        tally.record("/api/staticstring");
         assert_eq!(tally.drain(), TallyDrain::default());
     }
 

@@ -19,19 +19,19 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::diagnostics::{Diagnostics, Leaks};
 use super::error::AppError;
 use super::state::{AppState, SharedState};
+use crate::diagnostics::{Diagnostics, Leaks};
 use crate::memory;
 
 const DIAGNOSTICS: &str = "/api/diagnostics";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[DIAGNOSTICS];
+pub(crate) const ROUTES: &[&str] = &[DIAGNOSTICS];
 
 /// Allocations made by snapshots so far, cumulative.
 #[derive(Default)]
-pub struct MeasurementCost {
+pub(crate) struct MeasurementCost {
     alloc_count: AtomicU64,
     alloc_bytes: AtomicU64,
 }
@@ -51,7 +51,7 @@ impl MeasurementCost {
 }
 
 /// What every pattern family holds now.
-pub fn leaks(state: &AppState) -> Leaks {
+pub(crate) fn leaks(state: &AppState) -> Leaks {
     let caches = state.caches.held_each();
     Leaks {
         staticstring: state.strings.held(),
@@ -64,7 +64,7 @@ pub fn leaks(state: &AppState) -> Leaks {
 }
 
 /// Reads the whole snapshot now (blocking: see the module doc).
-pub fn snapshot(state: &AppState) -> Result<Diagnostics, AppError> {
+pub(crate) fn snapshot(state: &AppState) -> Result<Diagnostics, AppError> {
     let pid = std::process::id();
     // The families first: reading the caches runs their pending maintenance, which frees
     // expired entries, and the heap read next should see those frees. Then the heap, the
@@ -95,7 +95,7 @@ pub fn snapshot(state: &AppState) -> Result<Diagnostics, AppError> {
 
 /// [`snapshot`] on the blocking pool, its allocations added to the measurement cost (the
 /// next snapshot reports them: this one read the heap counters before making them).
-pub async fn snapshot_off_workers(state: SharedState) -> Result<Diagnostics, AppError> {
+pub(crate) async fn snapshot_off_workers(state: SharedState) -> Result<Diagnostics, AppError> {
     tokio::task::spawn_blocking(move || {
         let before = memory::thread_heap_counters();
         let diagnostics = snapshot(&state);
@@ -113,7 +113,7 @@ async fn diagnostics(State(state): State<SharedState>) -> Result<Json<Diagnostic
 }
 
 /// `GET /api/diagnostics`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new().route(DIAGNOSTICS, get(diagnostics))
 }
 

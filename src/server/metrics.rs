@@ -26,16 +26,16 @@ use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use super::diagnostics::Diagnostics;
 use super::error::AppError;
 use super::measurements::snapshot_off_workers;
 use super::state::SharedState;
+use crate::diagnostics::Diagnostics;
 use crate::memory;
 
 const METRICS: &str = "/metrics";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[METRICS];
+pub(crate) const ROUTES: &[&str] = &[METRICS];
 
 /// The two exposition formats `/metrics` speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -513,7 +513,7 @@ async fn metrics(
 }
 
 /// `GET /metrics`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new().route(METRICS, get(metrics))
 }
 
@@ -870,7 +870,7 @@ mod tests {
         );
         assert!(text.contains("membench_modelled_dotnet_gc_info{label=\"modelled .NET GC (server)\",preset=\"server\"} 1"), "{text}");
 
-        let off = crate::server::test_support::state_with(|config| config.gc_model = None);
+        let off = crate::server::test_support::state_with(|config| config.lens = None);
         let (_, body) = get(&off, "/metrics").await;
         let text = std::str::from_utf8(&body).unwrap();
         assert!(!text.contains("modelled"), "{text}");

@@ -2,18 +2,23 @@
 //! pattern of the ASP.NET Core memory article and the leak post-mortems behind it, and the
 //! server's own measurements.
 //!
+//! * [`ServerConfig`] (`config.rs`): every setting, its `Default` the one source of the
+//!   defaults of `membench serve`.
 //! * [`app`] builds the router from an [`AppState`] (tests call it with `oneshot`).
 //! * [`serve`] binds, prints `listening on http://ADDR` as the first stdout line, and
 //!   shuts down gracefully on Ctrl-C or SIGTERM (`serve.rs`).
 //! * One file per pattern family: `strings.rs` (bigstring, staticstring), `buffers.rs`
 //!   (loh, array, pooledarray), `cache.rs`, `clients.rs`, `fileprovider.rs`, `ping.rs`;
-//!   `leak_cap.rs` is the cap the leaking ones share.
-//! * The measurements: [`diagnostics`] is the JSON contract with the sampler,
+//!   `leak_cap.rs` is the cap the leaking ones share. Each exports its `ROUTES` and
+//!   `routes()`, listed once in `FAMILIES` below; its handlers extract only the parts of
+//!   the state they use (`state.rs` is the one file that knows them all).
+//! * The measurements: [`crate::diagnostics`] is the JSON contract with the sampler,
 //!   `measurements.rs` serves it, `metrics.rs` renders it for Prometheus, `admin.rs`
 //!   holds collect and reset, `requests.rs` the counting middleware.
-//! * The modelled .NET GC lens (`--gc-model`): `managed.rs` declares what each pattern
-//!   request would allocate in .NET and tallies it, `gc_lens.rs` feeds the tally to the
-//!   model every 250 ms. A model, labelled as one wherever it is shown.
+//! * The modelled .NET GC lens (`--gc-model`): `declared.rs` reads what each pattern
+//!   request would allocate in .NET from the scenario files' `[dotnet]` sections,
+//!   `managed.rs` tallies it per request, `gc_lens.rs` feeds the tally to the model every
+//!   250 ms. A model, labelled as one wherever it is shown.
 //!
 //! Every failure is an [`AppError`] answered as JSON, including unknown paths (404) and
 //! wrong methods (405), so a client always gets a message that says what to do.
@@ -23,9 +28,10 @@ mod buffers;
 mod cache;
 mod clientleak;
 mod clients;
+pub mod config;
 mod dashboard;
-pub mod diagnostics;
-pub mod error;
+mod declared;
+mod error;
 mod fileprovider;
 mod gc_lens;
 mod leak_cap;
@@ -44,35 +50,67 @@ use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::{Method, Uri};
 
-pub use admin::ResetOutcome;
-pub use diagnostics::{Diagnostics, Held, Leaks, ModelledGc, ModelledTick};
-pub use error::AppError;
+pub use config::ServerConfig;
+pub(crate) use error::AppError;
 pub use serve::serve;
-pub use state::{AppState, ServerConfig, SharedState};
+pub use state::{AppState, SharedState};
 
-/// Route templates of the families whose files are written elsewhere (`clients.rs`,
-/// `fileprovider.rs`), so their requests are counted on the fast path too. A route
-/// missing from [`known_routes`] is still counted, only through a locked map.
-const OTHER_FAMILY_ROUTES: &[&str] = &[
-    "/api/httpclient1",
-    "/api/httpclient2",
-    "/api/clientleak",
-    "/api/fileprovider",
+/// A family of endpoints as its file exports it: its route templates (counted on the
+/// request counters' fast path and listed in 404 answers) and its router.
+struct Family {
+    routes: &'static [&'static str],
+    router: fn() -> Router<SharedState>,
+}
+
+/// Every family, in the order of the endpoint list. A new pattern is its family file, its
+/// scenario file (`scenarios/*.toml`, which also declares its .NET allocations) and, for a
+/// new family, one line here.
+const FAMILIES: &[Family] = &[
+    Family {
+        routes: ping::ROUTES,
+        router: ping::routes,
+    },
+    Family {
+        routes: strings::ROUTES,
+        router: strings::routes,
+    },
+    Family {
+        routes: buffers::ROUTES,
+        router: buffers::routes,
+    },
+    Family {
+        routes: cache::ROUTES,
+        router: cache::routes,
+    },
+    Family {
+        routes: clients::ROUTES,
+        router: clients::routes,
+    },
+    Family {
+        routes: fileprovider::ROUTES,
+        router: fileprovider::routes,
+    },
+    Family {
+        routes: measurements::ROUTES,
+        router: measurements::routes,
+    },
+    Family {
+        routes: metrics::ROUTES,
+        router: metrics::routes,
+    },
+    Family {
+        routes: admin::ROUTES,
+        router: admin::routes,
+    },
 ];
 
 /// Every route template the server answers, in the order of the endpoint list.
-pub fn known_routes() -> Vec<&'static str> {
-    [
-        ping::ROUTES,
-        strings::ROUTES,
-        buffers::ROUTES,
-        cache::ROUTES,
-        OTHER_FAMILY_ROUTES,
-        measurements::ROUTES,
-        metrics::ROUTES,
-        admin::ROUTES,
-    ]
-    .concat()
+pub(crate) fn known_routes() -> Vec<&'static str> {
+    FAMILIES
+        .iter()
+        .flat_map(|family| family.routes)
+        .copied()
+        .collect()
 }
 
 /// The whole router: every family's routes, JSON 404 and 405 answers, and request
@@ -82,16 +120,12 @@ pub fn known_routes() -> Vec<&'static str> {
 /// request even with its spans filtered out, and every allocation the server makes on its
 /// own shows up in the allocation rate the scenarios measure.
 pub fn app(state: SharedState) -> Router {
-    Router::new()
-        .merge(ping::routes())
-        .merge(strings::routes())
-        .merge(buffers::routes())
-        .merge(cache::routes())
-        .merge(clients::routes())
-        .merge(fileprovider::routes())
-        .merge(measurements::routes())
-        .merge(metrics::routes())
-        .merge(admin::routes())
+    FAMILIES
+        .iter()
+        .fold(Router::new(), |router, family| {
+            router.merge((family.router)())
+        })
+        // The page, not an endpoint: its routes are not among the known routes.
         .merge(dashboard::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
@@ -134,7 +168,10 @@ pub(crate) mod test_support {
 
     /// A state with the defaults changed by `change`.
     pub fn state_with(change: impl FnOnce(&mut ServerConfig)) -> SharedState {
-        let mut config = ServerConfig::new("127.0.0.1:9".parse().unwrap());
+        let mut config = ServerConfig {
+            self_addr: "127.0.0.1:9".parse().unwrap(),
+            ..ServerConfig::default()
+        };
         change(&mut config);
         AppState::new(config).unwrap()
     }
@@ -285,6 +322,21 @@ mod tests {
             let (status, body) = send(&state, "POST", path).await;
             assert_eq!(status, StatusCode::OK, "{path}: {body:?}");
             json(&body);
+        }
+    }
+
+    /// The server sits below the command line and the runner: it imports nothing from
+    /// `cli`, `commands`, `runner` or `loadgen` (the arrows of `src/lib.rs`).
+    #[test]
+    fn the_server_imports_nothing_from_the_layers_above_it() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for above in ["cli", "commands", "runner", "loadgen"] {
+                let import = format!("crate::{above}");
+                assert!(!text.contains(&import), "{} uses {import}", path.display());
+            }
         }
     }
 

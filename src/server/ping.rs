@@ -10,12 +10,12 @@ use super::state::SharedState;
 const PING: &str = "/api/ping";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[PING];
+pub(crate) const ROUTES: &[&str] = &[PING];
 
 /// The body of every ping.
-pub const PONG: &str = "pong";
+pub(crate) const PONG: &str = "pong";
 
 /// `GET /api/ping`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new().route(PING, get(|| async { PONG }))
 }

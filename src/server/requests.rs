@@ -25,7 +25,7 @@ use super::error::ErrorKind;
 use super::state::SharedState;
 
 /// The key under which requests to no route are counted.
-pub const UNMATCHED: &str = "unmatched";
+pub(crate) const UNMATCHED: &str = "unmatched";
 
 /// One counter on its own pair of cache lines, so counters bumped by different worker
 /// threads never share a line.
@@ -44,7 +44,7 @@ pub(crate) enum Slot {
 }
 
 /// Requests answered per endpoint (route template) since the server started.
-pub struct RequestCounters {
+pub(crate) struct RequestCounters {
     /// Route templates known when the state was built, e.g. `/api/loh/{size}`.
     routes: Box<[&'static str]>,
     /// `counts[i]` counts `routes[i]`.
@@ -56,7 +56,7 @@ pub struct RequestCounters {
 
 impl RequestCounters {
     /// Counters with a lock-free slot for each of these route templates.
-    pub fn new(routes: Vec<&'static str>) -> RequestCounters {
+    pub(crate) fn new(routes: Vec<&'static str>) -> RequestCounters {
         let counts = routes.iter().map(|_| PaddedCounter::default()).collect();
         RequestCounters {
             routes: routes.into_boxed_slice(),
@@ -102,7 +102,7 @@ impl RequestCounters {
     }
 
     /// Counts per endpoint; endpoints never requested are left out.
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+    pub(crate) fn snapshot(&self) -> BTreeMap<String, u64> {
         let mut counts: BTreeMap<String, u64> = self
             .routes
             .iter()
@@ -128,11 +128,11 @@ impl RequestCounters {
 /// by the middleware through its [`ErrorKind`] extension; call [`ErrorCounters::record`]
 /// directly only for failures that do not end in an error response.
 #[derive(Default)]
-pub struct ErrorCounters(Mutex<BTreeMap<String, u64>>);
+pub(crate) struct ErrorCounters(Mutex<BTreeMap<String, u64>>);
 
 impl ErrorCounters {
     /// Counts one failure of this kind.
-    pub fn record(&self, kind: &str) {
+    pub(crate) fn record(&self, kind: &str) {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         // Look up before inserting: a flood of one error kind then allocates nothing.
         match map.get_mut(kind) {
@@ -144,7 +144,7 @@ impl ErrorCounters {
     }
 
     /// Failures per kind since the server started.
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+    pub(crate) fn snapshot(&self) -> BTreeMap<String, u64> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
@@ -159,13 +159,13 @@ impl ErrorCounters {
 /// nothing itself; applying any layer with `Router::layer` costs 3 allocations per
 /// request (axum boxes the layered route again), the price of knowing the matched route.
 #[derive(Clone)]
-pub struct CountRequestsLayer {
+pub(crate) struct CountRequestsLayer {
     state: SharedState,
 }
 
 impl CountRequestsLayer {
     /// Counts into `state.requests` and `state.errors`.
-    pub fn new(state: SharedState) -> CountRequestsLayer {
+    pub(crate) fn new(state: SharedState) -> CountRequestsLayer {
         CountRequestsLayer { state }
     }
 }
@@ -183,7 +183,7 @@ impl<S> Layer<S> for CountRequestsLayer {
 
 /// The service of [`CountRequestsLayer`] around one route (or the fallback).
 #[derive(Clone)]
-pub struct CountRequests<S> {
+pub(crate) struct CountRequests<S> {
     inner: S,
     state: SharedState,
 }
@@ -216,7 +216,7 @@ where
 
 pin_project! {
     /// A response on its way; counted when it is ready.
-    pub struct Counted<F> {
+    pub(crate) struct Counted<F> {
         #[pin]
         inner: F,
         slot: Option<Slot>,

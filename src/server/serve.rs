@@ -28,8 +28,8 @@ use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 use super::app;
-use super::state::{AppState, ServerConfig};
-use crate::cli::ServeArgs;
+use super::config::ServerConfig;
+use super::state::AppState;
 use crate::memory::{self, ALLOCATOR_ENV, COUNTING_ENV};
 
 /// Set on the re-executed process, so it never re-executes again.
@@ -43,27 +43,27 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(1);
 
 /// Runs `membench serve` until Ctrl-C or SIGTERM.
-pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    reexec_if_needed(&args)?;
-    memory::set_large_object_threshold(args.large_object_bytes);
+pub fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    reexec_if_needed(&config)?;
+    memory::set_large_object_threshold(config.large_object_bytes);
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("membench-worker")
         .build()
         .context("cannot start the tokio runtime")?;
-    let result = runtime.block_on(run(args));
+    let result = runtime.block_on(run(config));
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     result
 }
 
 /// Replaces this process with itself when the allocator or counting it started with is
 /// not the one asked for; returns when no re-exec is needed.
-fn reexec_if_needed(args: &ServeArgs) -> anyhow::Result<()> {
+fn reexec_if_needed(config: &ServerConfig) -> anyhow::Result<()> {
     let active = memory::active_allocator();
     let counting = memory::counting_enabled();
-    let want_counting = !args.no_counting;
-    if args.allocator == active && want_counting == counting {
+    let want_counting = config.counting;
+    if config.allocator == active && want_counting == counting {
         return Ok(());
     }
     let on_off = |on: bool| if on { "on" } else { "off" };
@@ -71,7 +71,7 @@ fn reexec_if_needed(args: &ServeArgs) -> anyhow::Result<()> {
         bail!(
             "re-executed with {ALLOCATOR_ENV}={} and counting {}, but the process still runs \
              {active} with counting {}; this is a bug in membench's allocator switch",
-            args.allocator,
+            config.allocator,
             on_off(want_counting),
             on_off(counting),
         );
@@ -80,7 +80,7 @@ fn reexec_if_needed(args: &ServeArgs) -> anyhow::Result<()> {
     let mut command = Command::new(&exe);
     command
         .args(std::env::args_os().skip(1))
-        .env(ALLOCATOR_ENV, args.allocator.name())
+        .env(ALLOCATOR_ENV, config.allocator.name())
         .env(REEXEC_ENV, "1");
     if want_counting {
         command.env_remove(COUNTING_ENV);
@@ -93,7 +93,7 @@ fn reexec_if_needed(args: &ServeArgs) -> anyhow::Result<()> {
         format!(
             "cannot re-execute {} to switch to the {} allocator",
             exe.display(),
-            args.allocator
+            config.allocator
         )
     })
 }
@@ -111,22 +111,23 @@ fn init_tracing() {
         .try_init();
 }
 
-async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(args.addr)
+async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.self_addr)
         .await
-        .map_err(|err| bind_error(args.addr, err))?;
+        .map_err(|err| bind_error(config.self_addr, err))?;
     let addr = listener
         .local_addr()
         .context("cannot read the address the server listens on")?;
-    let state = AppState::new(ServerConfig::from_args(&args, addr))
-        .context("cannot set up the pattern endpoints")?;
+    config.self_addr = addr;
+    let (leak_cap_bytes, max_size_bytes) = (config.leak_cap_bytes, config.max_size_bytes);
+    let state = AppState::new(config).context("cannot set up the pattern endpoints")?;
     match &state.gc_lens {
         Some(lens) => {
             tracing::info!(
                 "{} (--gc-model; `membench explain gc-model`)",
                 lens.describe()
             );
-            super::gc_lens::spawn_ticker(&state)
+            super::state::spawn_lens_ticker(&state)
                 .context("cannot start the modelled GC lens's thread")?;
         }
         None => tracing::info!("modelled .NET GC lens off (--gc-model none)"),
@@ -137,8 +138,8 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
         %addr,
         allocator = %memory::active_allocator(),
         counting = memory::counting_enabled(),
-        leak_cap_bytes = args.leak_cap,
-        max_size_bytes = args.max_size,
+        leak_cap_bytes,
+        max_size_bytes,
         "serving"
     );
 
@@ -234,66 +235,23 @@ async fn grace_expired(mut stopping: watch::Receiver<bool>) {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-    use crate::cli::{Cli, Command};
-
-    fn serve_args(args: &[&str]) -> ServeArgs {
-        let cli = Cli::try_parse_from(["membench", "serve"].iter().chain(args)).unwrap();
-        match cli.command {
-            Command::Serve(args) => args,
-            other => panic!("not serve: {other:?}"),
-        }
-    }
 
     #[tokio::test]
     async fn a_taken_address_is_a_clear_error_that_suggests_addr() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = taken.local_addr().unwrap().to_string();
-        let err = run(serve_args(&["--addr", &addr])).await.unwrap_err();
+        let addr = taken.local_addr().unwrap();
+        let err = run(ServerConfig {
+            self_addr: addr,
+            ..ServerConfig::default()
+        })
+        .await
+        .unwrap_err();
         let message = format!("{err:#}");
         assert!(
             message.contains(&format!("cannot listen on {addr}")),
             "{message}"
         );
         assert!(message.contains("--addr"), "{message}");
-    }
-
-    #[test]
-    fn the_config_comes_from_the_flags_and_the_bound_address() {
-        let args = serve_args(&[
-            "--leak-cap",
-            "2MiB",
-            "--max-size",
-            "1MiB",
-            "--cache-ttl",
-            "2s",
-        ]);
-        let bound: SocketAddr = "127.0.0.1:4321".parse().unwrap();
-        let config = ServerConfig::from_args(&args, bound);
-        assert_eq!(config.self_addr, bound);
-        assert_eq!(config.leak_cap_bytes, 2 << 20);
-        assert_eq!(config.max_size_bytes, 1 << 20);
-        assert_eq!(config.cache_ttl, Duration::from_secs(2));
-        assert_eq!(
-            config.gc_model,
-            Some(crate::gcmodel::Preset::Server),
-            "on by default"
-        );
-        assert_eq!(config.dotnet_overhead_bytes, None);
-    }
-
-    #[test]
-    fn the_modelled_lens_comes_from_its_flags() {
-        let bound: SocketAddr = "127.0.0.1:4321".parse().unwrap();
-        let args = serve_args(&["--gc-model", "workstation", "--dotnet-overhead", "4KiB"]);
-        let config = ServerConfig::from_args(&args, bound);
-        assert_eq!(config.gc_model, Some(crate::gcmodel::Preset::Workstation));
-        assert_eq!(config.dotnet_overhead_bytes, Some(4096));
-        let off = ServerConfig::from_args(&serve_args(&["--gc-model", "none"]), bound);
-        assert_eq!(off.gc_model, None);
-        let err = Cli::try_parse_from(["membench", "serve", "--gc-model", "dotnet"]).unwrap_err();
-        assert!(err.to_string().contains("dotnet"), "{err}");
     }
 }

@@ -3,104 +3,57 @@
 //! the same small surface: `new(&ServerConfig)`, `held()` for diagnostics and `reset()`
 //! for `POST /api/reset`.
 //!
-//! The families share nothing but this state: the leak cap, for one, is checked by reading
-//! each leaking family's held bytes (`leak_cap.rs`), not through a shared budget.
+//! This file is the one place that knows every family: the pattern handlers extract only
+//! the parts they use (`State<Part<Caches>>`, `State<LeakCap>`, …, through the
+//! [`FromRef`] impls below), so a family file never sees [`AppState`]. Each extraction is
+//! one `Arc` clone, as `State<SharedState>` was. The families share nothing but these
+//! parts: the leak cap, for one, reads the leaking families' held-bytes counters
+//! (`leak_cap.rs`), not a shared budget.
 
-use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use axum::extract::FromRef;
 
 use super::buffers::BufferPool;
 use super::cache::Caches;
 use super::clients::Clients;
+use super::config::ServerConfig;
 use super::fileprovider::Watchers;
-use super::gc_lens::ServerGcLens;
+use super::gc_lens::{ServerGcLens, TICK};
+use super::leak_cap::LeakCap;
 use super::managed::ManagedTally;
 use super::measurements::MeasurementCost;
 use super::requests::{ErrorCounters, RequestCounters};
 use super::strings::StaticStrings;
-use crate::cli::{GcModelArg, ServeArgs};
-use crate::gcmodel::{ModelledMachine, Preset};
-
-/// Limits and settings of one server, from `membench serve` flags.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// Where the server listens; the default upstream of the client endpoints.
-    pub self_addr: SocketAddr,
-    /// Most bytes staticstring and cache/unbounded may hold in total before 507.
-    pub leak_cap_bytes: u64,
-    /// Most connections /api/clientleak keeps open before 507.
-    pub client_leak_cap: usize,
-    /// Largest `size` of /api/loh, /api/array, /api/pooledarray.
-    pub max_size_bytes: u64,
-    /// Absolute expiry of /api/cache/expiring entries.
-    pub cache_ttl: Duration,
-    /// The modelled .NET GC lens (`--gc-model`); `None` turns it off.
-    pub gc_model: Option<Preset>,
-    /// Framework bytes per request in the modelled GC (`--dotnet-overhead`); `None` for
-    /// the model's default.
-    pub dotnet_overhead_bytes: Option<u64>,
-    /// The machine the modelled GC sizes its budgets for (`--gc-machine`).
-    pub gc_machine: ModelledMachine,
-}
-
-impl ServerConfig {
-    /// The configuration of `membench serve ARGS` once it listens on `self_addr`.
-    pub fn from_args(args: &ServeArgs, self_addr: SocketAddr) -> ServerConfig {
-        ServerConfig {
-            self_addr,
-            leak_cap_bytes: args.leak_cap,
-            client_leak_cap: args.client_leak_cap,
-            max_size_bytes: args.max_size,
-            cache_ttl: args.cache_ttl,
-            gc_model: match args.lens.gc_model {
-                Some(GcModelArg::None) => None,
-                Some(GcModelArg::Server) | None => Some(Preset::Server),
-                Some(GcModelArg::Workstation) => Some(Preset::Workstation),
-            },
-            dotnet_overhead_bytes: args.lens.dotnet_overhead,
-            gc_machine: args.lens.gc_machine.into(),
-        }
-    }
-
-    /// The defaults of `membench serve`, listening on `self_addr`.
-    pub fn new(self_addr: SocketAddr) -> ServerConfig {
-        ServerConfig {
-            self_addr,
-            leak_cap_bytes: 1 << 30,
-            client_leak_cap: 2000,
-            max_size_bytes: 64 << 20,
-            cache_ttl: Duration::from_millis(500),
-            gc_model: Some(Preset::Server),
-            dotnet_overhead_bytes: None,
-            gc_machine: ModelledMachine::Article,
-        }
-    }
-}
+use crate::memory;
 
 /// Shared by every handler through axum's `State`.
 pub type SharedState = Arc<AppState>;
 
 /// Everything the handlers share.
 pub struct AppState {
-    pub config: ServerConfig,
+    pub(crate) config: Arc<ServerConfig>,
     /// When the state was built (the server's start, for `uptime_s`).
-    pub started: Instant,
+    pub(crate) started: Instant,
     /// Requests answered per endpoint (counted by the middleware in `requests.rs`).
-    pub requests: RequestCounters,
+    pub(crate) requests: RequestCounters,
     /// Failures by kind.
-    pub errors: ErrorCounters,
+    pub(crate) errors: ErrorCounters,
     /// What the server's own snapshots allocated (see `measurements.rs`).
-    pub measurement_cost: MeasurementCost,
-    pub strings: StaticStrings,
-    pub pool: BufferPool,
-    pub caches: Caches,
-    pub clients: Clients,
-    pub watchers: Watchers,
+    pub(crate) measurement_cost: MeasurementCost,
+    pub(crate) strings: Arc<StaticStrings>,
+    pub(crate) pool: Arc<BufferPool>,
+    pub(crate) caches: Arc<Caches>,
+    pub(crate) clients: Arc<Clients>,
+    pub(crate) watchers: Arc<Watchers>,
+    /// The cap shared by the leaking endpoints (`--leak-cap`).
+    pub(crate) leak_cap: LeakCap,
     /// What the pattern requests would allocate in .NET, since the lens's last tick.
-    pub managed: ManagedTally,
+    pub(crate) managed: Arc<ManagedTally>,
     /// The modelled .NET GC lens; `None` with `--gc-model none`.
-    pub gc_lens: Option<ServerGcLens>,
+    pub(crate) gc_lens: Option<ServerGcLens>,
 }
 
 impl AppState {
@@ -108,36 +61,104 @@ impl AppState {
     /// temporary directory cannot be created) or `--gc-machine this` cannot read this
     /// machine.
     pub fn new(config: ServerConfig) -> anyhow::Result<SharedState> {
-        let gc_lens = match config.gc_model {
-            Some(preset) => {
-                let (machine, mut options) = config.gc_machine.resolve().map_err(|err| {
-                    anyhow::anyhow!("--gc-machine this: {err}; use --gc-machine article instead")
-                })?;
-                if let Some(bytes) = config.dotnet_overhead_bytes {
-                    options.framework_overhead_bytes = bytes;
-                }
-                Some(ServerGcLens::new(
-                    preset,
-                    machine,
-                    options,
-                    config.cache_ttl,
-                ))
-            }
+        let gc_lens = match config.lens {
+            Some(lens) => Some(ServerGcLens::new(lens.resolve()?, config.cache_ttl)),
             None => None,
         };
+        let leak_cap = LeakCap::new(config.leak_cap_bytes);
         Ok(Arc::new(AppState {
             started: Instant::now(),
             requests: RequestCounters::new(super::known_routes()),
             errors: ErrorCounters::default(),
             measurement_cost: MeasurementCost::default(),
-            strings: StaticStrings::new(&config),
-            pool: BufferPool::new(&config),
-            caches: Caches::new(&config),
-            clients: Clients::new(&config),
-            watchers: Watchers::new(&config)?,
-            managed: ManagedTally::new(config.gc_model.is_some()),
+            strings: Arc::new(StaticStrings::new(&leak_cap)),
+            pool: Arc::new(BufferPool::new(&config)),
+            caches: Arc::new(Caches::new(&config, &leak_cap)),
+            clients: Arc::new(Clients::new(&config)),
+            watchers: Arc::new(Watchers::new(&config)?),
+            leak_cap,
+            managed: Arc::new(ManagedTally::new(config.lens.is_some())),
             gc_lens,
-            config,
+            config: Arc::new(config),
         }))
+    }
+}
+
+/// Starts the thread that ticks the modelled GC lens every [`TICK`] for as long as the state lives;
+/// does nothing when the lens is off.
+pub(crate) fn spawn_lens_ticker(state: &SharedState) -> std::io::Result<()> {
+    if state.gc_lens.is_none() {
+        return Ok(());
+    }
+    let state = Arc::downgrade(state);
+    std::thread::Builder::new()
+        .name("membench-gc-lens".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(TICK);
+                let Some(state) = state.upgrade() else {
+                    return;
+                };
+                tick_measured(&state);
+            }
+        })?;
+    Ok(())
+}
+
+/// One tick, its allocations added to the measurement cost (this thread's own shard of
+/// the heap counters is written by this thread alone).
+fn tick_measured(state: &AppState) {
+    let Some(lens) = &state.gc_lens else {
+        return;
+    };
+    let before = memory::thread_heap_counters();
+    lens.tick(&state.managed, state.started.elapsed().as_secs_f64());
+    state
+        .measurement_cost
+        .add(before, memory::thread_heap_counters());
+}
+
+/// One part of the state, as a handler extracts it (`State<Part<Caches>>`): a shared
+/// reference to that part alone.
+pub(crate) struct Part<T>(Arc<T>);
+
+impl<T> Clone for Part<T> {
+    fn clone(&self) -> Self {
+        Part(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Deref for Part<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// `impl FromRef<SharedState> for Part<$type>`, taken from `AppState::$field`.
+macro_rules! part_of_state {
+    ($($field:ident: $type:ty),* $(,)?) => {$(
+        impl FromRef<SharedState> for Part<$type> {
+            fn from_ref(state: &SharedState) -> Self {
+                Part(Arc::clone(&state.$field))
+            }
+        }
+    )*};
+}
+
+part_of_state!(
+    config: ServerConfig,
+    strings: StaticStrings,
+    pool: BufferPool,
+    caches: Caches,
+    clients: Clients,
+    watchers: Watchers,
+    managed: ManagedTally,
+);
+
+impl FromRef<SharedState> for LeakCap {
+    fn from_ref(state: &SharedState) -> Self {
+        state.leak_cap.clone()
     }
 }

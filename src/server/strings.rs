@@ -6,6 +6,7 @@
 //! The article's `new String('x', 10 * 1024)` is 10 Ki UTF-16 characters (20 KiB); here it
 //! is 10 Ki ASCII bytes, so 10 KiB per request.
 
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -13,37 +14,37 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
-use super::diagnostics::Held;
 use super::error::AppError;
-use super::leak_cap;
-use super::managed;
-use super::state::{ServerConfig, SharedState};
+use super::leak_cap::LeakCap;
+use super::managed::ManagedTally;
+use super::state::{Part, SharedState};
+use crate::diagnostics::Held;
 
 /// Bytes of the string each request makes.
-pub const BIG_STRING_BYTES: usize = 10 * 1024;
+pub(crate) const BIG_STRING_BYTES: usize = 10 * 1024;
 
 const BIGSTRING: &str = "/api/bigstring";
 const STATICSTRING: &str = "/api/staticstring";
 
 /// The route templates of this family.
-pub const ROUTES: &[&str] = &[BIGSTRING, STATICSTRING];
+pub(crate) const ROUTES: &[&str] = &[BIGSTRING, STATICSTRING];
 
 /// What keeping one string adds: the string and its slot in the list.
 const KEPT_BYTES_PER_REQUEST: u64 = (BIG_STRING_BYTES + size_of::<String>()) as u64;
 
 /// A fresh string of [`BIG_STRING_BYTES`] `x`s: one heap block, every byte written.
-pub fn big_string() -> String {
+pub(crate) fn big_string() -> String {
     "x".repeat(BIG_STRING_BYTES)
 }
 
 /// The process-wide list `/api/staticstring` keeps its strings in.
-pub struct StaticStrings {
+pub(crate) struct StaticStrings {
     kept: Mutex<Kept>,
     /// Items kept, mirrored so readers need no lock.
     held_items: AtomicU64,
     /// Heap bytes kept (the strings' capacities plus the list's own buffer), mirrored so
-    /// the leak-cap check and diagnostics need no lock.
-    held_bytes: AtomicU64,
+    /// the leak-cap check and diagnostics need no lock (the counter is the leak cap's).
+    held_bytes: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
@@ -62,30 +63,25 @@ impl Kept {
 }
 
 impl StaticStrings {
-    /// An empty list (the cap comes from the state's config at each request).
-    pub fn new(_config: &ServerConfig) -> StaticStrings {
+    /// An empty list whose held bytes count against `leak_cap`.
+    pub(crate) fn new(leak_cap: &LeakCap) -> StaticStrings {
         StaticStrings {
             kept: Mutex::new(Kept::default()),
             held_items: AtomicU64::new(0),
-            held_bytes: AtomicU64::new(0),
+            held_bytes: Arc::clone(&leak_cap.staticstring_bytes),
         }
     }
 
     /// The strings kept and the heap bytes they and the list occupy.
-    pub fn held(&self) -> Held {
+    pub(crate) fn held(&self) -> Held {
         Held {
             items: self.held_items.load(Relaxed),
             bytes: self.held_bytes.load(Relaxed),
         }
     }
 
-    /// Heap bytes held (see [`StaticStrings::held`]).
-    pub fn held_bytes(&self) -> u64 {
-        self.held_bytes.load(Relaxed)
-    }
-
     /// Drops every kept string and the list's buffer.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let dropped = {
             let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
             self.held_items.store(0, Relaxed);
@@ -97,9 +93,9 @@ impl StaticStrings {
     }
 
     /// Keeps `string` unless that would take the leaking endpoints past the leak cap.
-    fn keep(&self, state: &SharedState, string: String) -> Result<(), AppError> {
+    fn keep(&self, leak_cap: &LeakCap, string: String) -> Result<(), AppError> {
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        leak_cap::check(state, STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
+        leak_cap.check(STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
         kept.string_bytes += string.capacity() as u64;
         kept.strings.push(string);
         self.held_items.store(kept.strings.len() as u64, Relaxed);
@@ -108,23 +104,27 @@ impl StaticStrings {
     }
 }
 
-async fn bigstring(State(state): State<SharedState>) -> String {
-    state.managed.record(&managed::BIGSTRING);
+async fn bigstring(State(managed): State<Part<ManagedTally>>) -> String {
+    managed.record(BIGSTRING);
     big_string()
 }
 
-async fn staticstring(State(state): State<SharedState>) -> Result<String, AppError> {
+async fn staticstring(
+    State(strings): State<Part<StaticStrings>>,
+    State(leak_cap): State<LeakCap>,
+    State(managed): State<Part<ManagedTally>>,
+) -> Result<String, AppError> {
     // Once the cap is reached every request is refused: refuse before allocating, so the
     // refusals do not churn the heap (`keep` checks again, under the lock).
-    leak_cap::check(&state, STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
+    leak_cap.check(STATICSTRING, KEPT_BYTES_PER_REQUEST)?;
     let string = big_string();
-    state.strings.keep(&state, string.clone())?;
-    state.managed.record(&managed::STATICSTRING);
+    strings.keep(&leak_cap, string.clone())?;
+    managed.record(STATICSTRING);
     Ok(string)
 }
 
 /// `GET /api/bigstring`, `GET /api/staticstring`.
-pub fn routes() -> Router<SharedState> {
+pub(crate) fn routes() -> Router<SharedState> {
     Router::new()
         .route(BIGSTRING, get(bigstring))
         .route(STATICSTRING, get(staticstring))
@@ -199,7 +199,7 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(get(&state, STATICSTRING).await.0, StatusCode::OK);
         }
-        assert!(state.strings.held_bytes() + entry_bytes > cap);
+        assert!(state.strings.held().bytes + entry_bytes > cap);
         for path in [STATICSTRING, "/api/cache/unbounded"] {
             let (status, body) = get(&state, path).await;
             assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{path}");
@@ -208,14 +208,17 @@ mod tests {
             assert!(message.contains("--leak-cap"), "{message}");
             assert!(message.contains("POST /api/reset"), "{message}");
             assert!(message.contains(&cap.to_string()), "{message}");
-            assert_eq!(error["kind"], leak_cap::LEAK_CAP_REACHED);
+            assert_eq!(error["kind"], crate::error_labels::LEAK_CAP_REACHED);
         }
         assert_eq!(
             state.strings.held().items,
             3,
             "a refused string is not kept"
         );
-        assert_eq!(state.errors.snapshot()[leak_cap::LEAK_CAP_REACHED], 2);
+        assert_eq!(
+            state.errors.snapshot()[crate::error_labels::LEAK_CAP_REACHED],
+            2
+        );
 
         let (status, body) = send(&state, "POST", "/api/reset").await;
         assert_eq!(status, StatusCode::OK);

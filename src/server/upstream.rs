@@ -16,21 +16,22 @@ use http_body_util::BodyExt;
 use hyper::body::Body;
 
 use super::error::AppError;
+use crate::error_labels::ErrorKind;
 
 /// Longest a client endpoint waits for its upstream: connect, request and whole body.
-pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What came back from an upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UpstreamReply {
-    pub status: u16,
+pub(crate) struct UpstreamReply {
+    pub(crate) status: u16,
     /// Body bytes received (counted frame by frame, never buffered whole).
-    pub body_bytes: u64,
+    pub(crate) body_bytes: u64,
 }
 
 /// Reads a body to its end and counts its bytes, dropping each frame as it arrives so a
 /// large upstream answer costs no more than one frame of memory.
-pub async fn count_body_bytes<B>(body: B) -> Result<u64, B::Error>
+pub(crate) async fn count_body_bytes<B>(body: B) -> Result<u64, B::Error>
 where
     B: Body + Unpin,
 {
@@ -46,7 +47,7 @@ where
 
 /// The kind of an upstream failure, from the first `io::Error` in the source chain, or
 /// from hyper's own category when there is none.
-pub fn upstream_kind(err: &(dyn StdError + 'static)) -> &'static str {
+pub(crate) fn upstream_kind(err: &(dyn StdError + 'static)) -> &'static str {
     let mut hyper_error = None;
     let mut source = Some(err);
     while let Some(cause) = source {
@@ -54,7 +55,7 @@ pub fn upstream_kind(err: &(dyn StdError + 'static)) -> &'static str {
             return io_kind(io_err);
         }
         if cause.is::<tokio::time::error::Elapsed>() {
-            return "timeout";
+            return ErrorKind::Timeout.label();
         }
         if hyper_error.is_none() {
             hyper_error = cause.downcast_ref::<hyper::Error>();
@@ -62,24 +63,26 @@ pub fn upstream_kind(err: &(dyn StdError + 'static)) -> &'static str {
         source = cause.source();
     }
     match hyper_error {
-        Some(e) if e.is_parse() || e.is_parse_status() || e.is_parse_too_large() => "bad response",
-        Some(e) if e.is_timeout() => "timeout",
-        Some(e) if e.is_incomplete_message() || e.is_canceled() || e.is_closed() => {
-            "connection closed"
+        Some(e) if e.is_parse() || e.is_parse_status() || e.is_parse_too_large() => {
+            ErrorKind::BadResponse.label()
         }
-        _ => "other",
+        Some(e) if e.is_timeout() => ErrorKind::Timeout.label(),
+        Some(e) if e.is_incomplete_message() || e.is_canceled() || e.is_closed() => {
+            ErrorKind::ConnectionClosed.label()
+        }
+        _ => ErrorKind::Other.label(),
     }
 }
 
 /// The kind of an I/O error: the same classification (and labels) the load generator
 /// counts its own failures with, so a kind reads the same in both places.
-pub fn io_kind(err: &io::Error) -> &'static str {
-    crate::loadgen::ErrorKind::from_io(err).label()
+pub(crate) fn io_kind(err: &io::Error) -> &'static str {
+    ErrorKind::from_io(err).label()
 }
 
 /// A 502 for a failed upstream request: the kind, and a message that quotes the URL and
 /// the whole cause chain (`client error (Connect): tcp connect error: Connection refused`).
-pub fn upstream_error(url: &str, err: &(dyn StdError + 'static)) -> AppError {
+pub(crate) fn upstream_error(url: &str, err: &(dyn StdError + 'static)) -> AppError {
     let kind = upstream_kind(err);
     AppError::Upstream {
         kind: kind.to_string(),
@@ -88,9 +91,9 @@ pub fn upstream_error(url: &str, err: &(dyn StdError + 'static)) -> AppError {
 }
 
 /// A 502 for an upstream that did not finish within [`UPSTREAM_TIMEOUT`].
-pub fn upstream_timeout(url: &str) -> AppError {
+pub(crate) fn upstream_timeout(url: &str) -> AppError {
     AppError::Upstream {
-        kind: "timeout".to_string(),
+        kind: ErrorKind::Timeout.label().to_string(),
         message: format!(
             "upstream \"{url}\" failed: timeout (no complete answer within {} s)",
             UPSTREAM_TIMEOUT.as_secs()

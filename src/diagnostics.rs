@@ -1,5 +1,6 @@
-//! The server's own measurements as one JSON document (`GET /api/diagnostics`), the
-//! contract between the server, the runner's sampler and the dashboard.
+//! The server's own measurements as one JSON document (`GET /api/diagnostics`): the
+//! contract between a pattern server (any runtime that speaks it), the runner's sampler and
+//! the dashboard. A leaf: it embeds `memory` and `gcmodel` types and imports nothing else.
 //!
 //! Field names are stable and carry their units (`_bytes`, `_seconds`, `_s`); counters are
 //! cumulative since the process started (callers take deltas), gauges are "now".

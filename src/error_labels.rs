@@ -1,10 +1,18 @@
-//! Failed requests, by kind. A request that gets no response is data, not a crash: the
-//! worker classifies the failure into one of a few fixed kinds and counts it. The kinds are
-//! a closed set (not the error's text) so `errors_by_kind` stays small however many
-//! requests fail, and so the labels match what the server's own client endpoints report
-//! (`connection refused`, `address not available`, `timeout`).
+//! The closed set of failure labels, shared by the load generator (`errors_by_kind`) and
+//! the pattern server (the `kind` of its JSON errors, `/api/diagnostics` `errors`).
+//!
+//! A request that gets no response is data, not a crash: the load generator classifies the
+//! failure into one of a few fixed kinds and counts it, and the server's client endpoints
+//! classify their upstream failures with the same [`ErrorKind::from_io`]. The kinds are a
+//! closed set (not the error's text) so `errors_by_kind` stays small however many requests
+//! fail, and so a run's client-side and server-side counts line up (`connection refused`,
+//! `address not available`, `timeout`). A leaf: imports nothing from the crate.
 
 use std::io;
+
+/// The kind counted when a leak cap stops a request (`--leak-cap` of staticstring and
+/// cache/unbounded, or `--client-leak-cap` of /api/clientleak).
+pub const LEAK_CAP_REACHED: &str = "leak cap reached";
 
 /// Why a request got no response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,6 +103,12 @@ mod tests {
         assert_eq!(ErrorKind::from_io(&pipe), ErrorKind::ConnectionReset);
         let odd = io::Error::other("something else");
         assert_eq!(ErrorKind::from_io(&odd), ErrorKind::Other);
+    }
+
+    #[test]
+    fn a_leaf_imports_nothing_from_the_crate() {
+        let text = include_str!("error_labels.rs");
+        assert!(!text.contains(concat!("crate", "::")));
     }
 
     #[test]
