@@ -3,6 +3,8 @@
 //! Module map (data flows one way: scenario → loadgen + sampler → series → report):
 //!
 //! * [`cli`] — clap types; their `///` docs are the help text.
+//! * [`format`] — leaf: numbers for people (MB, KiB, ms, `18.2K`), one way everywhere.
+//! * [`stats`] — leaf: Theil–Sen, Mann–Kendall, median.
 //! * [`units`] — sizes, durations and rates on the command line, with messages that quote
 //!   the bad input.
 //! * [`memory`] — the counting global allocator (per-thread shards), the run-time allocator
@@ -26,6 +28,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod format;
 pub mod gallery;
 pub mod gcmodel;
 pub mod loadgen;
@@ -35,6 +38,7 @@ pub mod runner;
 pub mod scenario;
 pub mod series;
 pub mod server;
+pub mod stats;
 pub mod sweep;
 pub mod units;
 pub mod verdict;

@@ -15,11 +15,11 @@ use anyhow::Context;
 
 use super::run::{self, Executed, PlanError, dir_name, utc_stamp};
 use crate::cli::{CompareArgs, TableFormatArg};
+use crate::format::format_params;
 use crate::memory::AllocatorKind;
 use crate::report::compare::{
     CompareError, SavedRun, TableFormat, check_run_count, format_table, run_labels,
 };
-use crate::report::format::format_params;
 use crate::report::{ComparedRun, render_overlay, render_side_by_side};
 use crate::runner::{Ending, RunPlan};
 

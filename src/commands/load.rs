@@ -14,9 +14,9 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::cli::{LoadArgs, OutputFormat};
+use crate::format::format_bytes;
 use crate::loadgen::{self, IntervalStats, LoadConfig, StopAt, Target, TargetError};
 use crate::runner::interrupt;
-use crate::units::format_bytes;
 
 /// Load duration when neither --duration nor --requests is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);

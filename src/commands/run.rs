@@ -10,12 +10,12 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 
 use crate::cli::{GcModelArg, OutputFormat, RunArgs};
+use crate::format::format_bytes;
 use crate::gcmodel::{ModelledMachine, Preset};
 use crate::loadgen::{self, StopAt};
 use crate::report::{self, LatencySummary, RunEnd, RunInfo, Summary};
 use crate::runner::{self, Ending, GcLensPlan, RunPlan, ServerSpec};
 use crate::scenario::{self, LookupError};
-use crate::units::format_bytes;
 use crate::verdict;
 
 /// Connections when neither the flag nor the scenario says.

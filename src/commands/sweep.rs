@@ -27,8 +27,8 @@ use anyhow::Context;
 
 use super::run::{self, Executed, PlanError, utc_stamp};
 use crate::cli::{GcModelArg, SweepAllocatorArg, SweepArgs, TableFormatArg};
+use crate::format::format_count;
 use crate::memory::AllocatorKind;
-use crate::report::format::format_count;
 use crate::runner::{Ending, RunPlan, interrupt};
 use crate::scenario;
 use crate::sweep::{

@@ -9,10 +9,10 @@ use std::path::{Component, Path};
 use super::discovery::{ComparisonDir, Found, SweepDir};
 use super::facts::{self, format_rps};
 use super::paragraphs::{self, PairKind, cliff_line, recognise};
+use crate::format::format_bytes;
+use crate::format::group_thousands;
 use crate::report::compare::{SavedRun, TableFormat, format_table, run_labels};
-use crate::report::format::group_thousands;
 use crate::report::summary::RunEnd;
-use crate::units::format_bytes;
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -670,7 +670,7 @@ mod tests {
             }
             assert!(page.contains(&format!(
                 "<td class=\"num\">{}</td>",
-                crate::report::format::format_count(summary.load.rps_mean)
+                crate::format::format_count(summary.load.rps_mean)
             )));
         }
         let died_line = "<li class=\"miss\"><b>bigstring · jemalloc</b>: the run server died: \

@@ -4,7 +4,7 @@
 //! request allocates in the ASP.NET Core sample app (a 10,240-char string for `bigstring`, a
 //! `byte[size]` for `loh/{size}`, …) and how long they live. This file owns the 64-bit CoreCLR
 //! object layout that turns such a declaration into heap bytes and decides small-object heap
-//! (SOH) versus large-object heap (LOH). Facts from `/work/shared/dotnet-gc-model.md`
+//! (SOH) versus large-object heap (LOH). Facts from `docs/dotnet-gc-model.md`
 //! ("Sizes (64-bit) and LOH threshold"): `LARGE_OBJECT_SIZE = 85000` (gc.h); a `byte[n]` is a
 //! 24-byte base plus `n`, tested against the threshold *before* 8-byte rounding; a string of
 //! `n` UTF-16 chars is a 22-byte base plus `2n`, rounded up to 8 *before* the test.

@@ -6,7 +6,7 @@
 //! exhausted budget to the next in whole requests (`ceil(budget ÷ bytes per request)`)
 //! instead of stepping through them: the cost is per collection and per cohort, never per
 //! request or per object. There is no clock and no randomness; the same loads give the same
-//! events. The collection itself follows the sketch in `/work/shared/dotnet-gc-model.md`
+//! events. The collection itself follows the sketch in `docs/dotnet-gc-model.md`
 //! ("Triggers", "Model"): pick the generation (LOH exhausted → gen2; escalate while older
 //! budgets are used up; Workstation time escalation), keep the survivors, promote them one
 //! generation unless that is not worth it, let promotions eat the next generation's budget,
@@ -20,7 +20,7 @@ use super::event::{CollectionCounts, GcEvent, GcReason, GenSizes, Generation};
 use super::layout::{Lifetime, ManagedAllocation, ManagedKind};
 use super::machine::MachineSpec;
 use super::preset::{GcOptions, Preset, Tuning};
-use crate::units::format_bytes;
+use crate::format::format_bytes;
 
 /// Index of the large-object heap in per-space arrays (gen0, gen1, gen2, LOH).
 const LOH: usize = 3;

@@ -9,9 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::format::{format_count, format_params, group_thousands};
 use super::samples_csv::read_samples;
-use super::summary::{BYTES_PER_MB, RunEnd, Summary, read_summary};
+use super::summary::{RunEnd, Summary, read_summary};
+use crate::format::BYTES_PER_MB;
+use crate::format::{format_count, format_params, group_thousands};
 use crate::series::Series;
 
 /// Fewest runs a comparison takes.
@@ -360,9 +361,9 @@ fn markdown_table(rows: &[[String; 11]]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::format::format_count;
     use crate::report::SamplesCsvWriter;
     use crate::report::chart::tests::{foreign_series, leak_series, sawtooth_series};
-    use crate::report::format::format_count;
     use crate::report::summary::tests::run_info;
     use crate::report::summary::{LatencySummary, summarize, write_summary};
     use crate::verdict::{Expectation, Metric, Shape, check_all};

@@ -4,7 +4,6 @@
 //!   as the run goes (its module doc lists every column), and read back for `compare`.
 //! * [`summary`] — `summary.json`: the run's facts, totals, means, memory at start, end
 //!   and peak, growth slopes.
-//! * [`trend`] — Theil–Sen slopes: growth that a sawtooth or a spike does not fake.
 //! * [`text`] — the short summary printed on stdout.
 //! * [`chart`] — the PNG/SVG chart in the style of the ASP.NET Core memory article, with
 //!   its embedded [`font`]; also several runs side by side or overlaid on one scale, and
@@ -12,7 +11,6 @@
 //! * [`compare`](mod@compare) — saved runs read back for `membench compare`, and the
 //!   table of their numbers (text or Markdown).
 //! * [`machine`] — cores, memory and kernel of the machine the run was measured on.
-//! * [`format`](mod@format) — numbers for people (MB, ms, `18.2K`), shared by text and chart.
 //!
 //! Everything here works from a [`crate::series::Series`] and run facts; nothing here
 //! measures.
@@ -20,12 +18,10 @@
 pub mod chart;
 pub mod compare;
 pub mod font;
-pub mod format;
 pub mod machine;
 pub mod samples_csv;
 pub mod summary;
 pub mod text;
-pub mod trend;
 
 pub use chart::{
     CHART_SIZE_PX, ComparedRun, render_chart, render_overlay, render_side_by_side, render_sweep,
@@ -34,9 +30,8 @@ pub use chart::{
 pub use machine::MachineInfo;
 pub use samples_csv::{SAMPLE_COLUMNS, SamplesCsvWriter, read_samples};
 pub use summary::{
-    BYTES_PER_MB, LatencySummary, Level, LoadSummary, MODELLED_LABEL, MemorySummary,
-    ModelledGcSummary, ReclaimSummary, ResourcePeaks, RunEnd, RunInfo, Summary, Totals,
-    read_summary, summarize, write_summary,
+    LatencySummary, Level, LoadSummary, MODELLED_LABEL, MemorySummary, ModelledGcSummary,
+    ReclaimSummary, ResourcePeaks, RunEnd, RunInfo, Summary, Totals, read_summary, summarize,
+    write_summary,
 };
 pub use text::format_text;
-pub use trend::{Trend, theil_sen};

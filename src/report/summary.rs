@@ -22,11 +22,9 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::machine::MachineInfo;
-use super::trend::theil_sen;
+use crate::format::BYTES_PER_MB;
 use crate::series::{Sample, Series};
-
-/// Bytes in the MB of charts, text and slopes (decimal, like the article's charts).
-pub const BYTES_PER_MB: f64 = 1_000_000.0;
+use crate::stats::theil_sen;
 
 /// Version of the `summary.json` layout; bumped when a field changes meaning.
 pub const SUMMARY_FORMAT_VERSION: u32 = 1;

@@ -17,11 +17,11 @@
 //! ended      completed
 //! ```
 
-use super::format::{
+use super::summary::Summary;
+use crate::format::{
     format_count, format_error_kinds, format_latency_us, format_mb, format_params, format_seconds,
     format_slope, group_thousands,
 };
-use super::summary::Summary;
 
 /// Width of the label column.
 const LABEL_WIDTH: usize = 10;

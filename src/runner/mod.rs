@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 
+use crate::format::format_count;
 use crate::loadgen::{self, IntervalStats, LoadConfig, StopAt};
 use crate::memory::AllocatorKind;
 use crate::report::SamplesCsvWriter;
@@ -25,7 +26,6 @@ use crate::series::{Phase, Series};
 
 pub use child::{ChildServer, describe_exit, parse_listening_line};
 pub use gc_lens::{GcLens, GcLensPlan};
-pub use progress::format_count;
 pub use sampler::{Probe, Reading, merge};
 
 /// The server a run measures.

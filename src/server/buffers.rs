@@ -41,7 +41,7 @@ use super::diagnostics::Held;
 use super::error::AppError;
 use super::managed;
 use super::state::{ServerConfig, SharedState};
-use crate::units::format_bytes;
+use crate::format::format_bytes;
 
 const LOH_DEFAULT: &str = "/api/loh";
 const LOH: &str = "/api/loh/{size}";

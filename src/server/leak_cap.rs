@@ -9,7 +9,7 @@
 
 use super::error::AppError;
 use super::state::AppState;
-use crate::units::format_bytes;
+use crate::format::format_bytes;
 
 /// The kind counted in `/api/diagnostics` `errors` when a leak cap stops a request (this
 /// one, or `--client-leak-cap` of /api/clientleak).

@@ -220,7 +220,7 @@ pub fn size_labels(sizes: &[u64]) -> Vec<String> {
         .zip(&short)
         .map(|(&bytes, label)| {
             if short.iter().filter(|other| *other == label).count() > 1 {
-                format!("{} B", crate::report::format::group_thousands(bytes))
+                format!("{} B", crate::format::group_thousands(bytes))
             } else {
                 label.clone()
             }

@@ -2,11 +2,11 @@
 //! measured claims: bytes allocated per second and per request, large allocations per
 //! second, the allocator's reclaim events, and how many times the pool cut the rate.
 
+use crate::format::format_bytes;
+use crate::format::{format_count, group_thousands};
 use crate::gallery::facts::{Relation, format_mb_per_s, relation, rps, times};
 use crate::report::compare::SavedRun;
-use crate::report::format::{format_count, group_thousands};
 use crate::report::summary::LoadSummary;
-use crate::units::format_bytes;
 
 /// The paragraph for the pair; `fresh` is the array run, `pooled` pooledarray.
 pub fn paragraph(fresh: &SavedRun, pooled: &SavedRun) -> String {

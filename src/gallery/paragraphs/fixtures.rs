@@ -5,10 +5,11 @@
 
 use std::path::PathBuf;
 
+use crate::format::BYTES_PER_MB;
 use crate::report::chart::tests::run_like;
 use crate::report::compare::SavedRun;
 use crate::report::summary::tests::run_info;
-use crate::report::summary::{BYTES_PER_MB, LatencySummary, RunEnd, summarize};
+use crate::report::summary::{LatencySummary, RunEnd, summarize};
 use crate::series::{Sample, Series};
 use crate::verdict::{Expectation, Metric, Shape, check_all};
 

@@ -1,9 +1,9 @@
 //! Any other run or comparison: what every run has (throughput, latency, heap shape, peak
 //! RSS, failures, how many expectations matched), and for several runs which was fastest.
 
+use crate::format::format_params;
 use crate::gallery::facts::{Relation, failures, p99, peak_rss, relation, rps, times, trend};
 use crate::report::compare::SavedRun;
-use crate::report::format::format_params;
 use crate::verdict::Metric;
 
 /// `loh size=1048576 (jemalloc)`: a run named for a sentence.

@@ -4,8 +4,8 @@
 //! the points nearest 85,000 bytes on each side.
 
 use super::loh::DOTNET_LOH_ARRAY_BYTES;
+use crate::format::group_thousands;
 use crate::gallery::facts::{format_rps, percent_change};
-use crate::report::format::group_thousands;
 use crate::sweep::format_size;
 use crate::sweep::{
     Cliff, FRESH_PERCENT, SweepPoint, SweepResult, fresh_page_onset, fresh_page_percent,

@@ -28,7 +28,7 @@ use super::{
     MODELLED_GEN0, MODELLED_GEN1, MODELLED_GEN2, MODELLED_HEAP, MUTED, RECLAIM, RESIDENT, RPS,
     TEXT, WARMUP, draw_panels, ensure_registered, fit_font,
 };
-use crate::report::format::{format_count, group_thousands};
+use crate::format::{format_count, group_thousands};
 use crate::series::Series;
 
 /// One colour per run in the overlay (Okabe–Ito, readable for the colour-blind; the

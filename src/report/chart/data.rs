@@ -5,10 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{DENSE_MIN_SAMPLES, MAX_SAMPLES_WITH_DOTS};
-use crate::report::format::format_params;
-use crate::report::summary::{
-    BYTES_PER_MB, cpu_percent, reclaim_source, rss_bytes, time_weighted_mean,
-};
+use crate::format::{BYTES_PER_MB, format_params};
+use crate::report::summary::{cpu_percent, reclaim_source, rss_bytes, time_weighted_mean};
 use crate::series::{Sample, Series};
 
 /// The time axis: seconds for short runs, minutes for long ones.

@@ -12,7 +12,7 @@ use super::{
     ALLOCATED, ALLOCATOR_RESIDENT, CPU, ERRORS, FONT_FAMILY, MODELLED_GEN0, MODELLED_GEN1,
     MODELLED_GEN2, MODELLED_HEAP, MUTED, RECLAIM, RESIDENT, RPS, TEXT, WARMUP,
 };
-use crate::report::format::{format_count, format_error_kinds, group_thousands};
+use crate::format::{format_count, format_error_kinds, group_thousands};
 
 /// How a legend entry is drawn in front of its label.
 #[derive(Debug, Clone, Copy)]

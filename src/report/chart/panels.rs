@@ -12,7 +12,7 @@ use super::{
     FONT_FAMILY, LINE_WIDTH_PX, MODELLED_GEN0, MODELLED_GEN1, MODELLED_GEN2, MODELLED_HEAP,
     RECLAIM, RESIDENT, RPS, TEXT, WARMUP,
 };
-use crate::report::format::group_thousands;
+use crate::format::group_thousands;
 
 /// Label areas shared by both panels, so their time axes line up.
 pub(super) const LEFT_LABELS_PX: u32 = 118;

@@ -32,7 +32,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::legend::{LegendEntry, Swatch, draw_legend};
 use super::panels::{DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_rps_tick};
 use super::{CHART_SIZE_PX, DrawResult, FONT_FAMILY, MUTED, TEXT, ensure_registered, fit_font};
-use crate::report::format::group_thousands;
+use crate::format::group_thousands;
 use crate::sweep::{SweepResult, format_size, fresh_page_percent};
 
 /// The .NET large-object-heap threshold, bytes: objects of at least this size go to the LOH.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::data::{ChartData, TimeUnit};
 use super::legend::legend_entries;
 use super::*;
-use crate::report::summary::BYTES_PER_MB;
+use crate::format::BYTES_PER_MB;
 use crate::series::{Phase, Sample};
 
 const MB: u64 = BYTES_PER_MB as u64;
