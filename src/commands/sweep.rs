@@ -325,7 +325,7 @@ fn draw(dir: &Path, result: &SweepResult) {
         return;
     }
     if let Err(err) =
-        crate::report::render_sweep(result, &dir.join("sweep.png"), Some(&dir.join("sweep.svg")))
+        crate::sweep::render_sweep(result, &dir.join("sweep.png"), Some(&dir.join("sweep.svg")))
     {
         eprintln!(
             "membench: the sweep chart could not be drawn: {err:#} (sweep.json and sweep.csv are written)"

@@ -9,8 +9,7 @@ use std::path::{Component, Path};
 use super::discovery::{ComparisonDir, Found, SweepDir};
 use super::facts::{self, format_rps};
 use super::paragraphs::{self, PairKind, cliff_line, recognise};
-use crate::format::format_bytes;
-use crate::format::group_thousands;
+use crate::format::{format_bytes, group_thousands};
 use crate::report::compare::{SavedRun, TableFormat, format_table, run_labels};
 use crate::report::summary::RunEnd;
 

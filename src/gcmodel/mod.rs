@@ -42,7 +42,7 @@ pub mod sim;
 mod validation;
 
 pub use event::{CollectionCounts, GcEvent, GcReason, GenSizes, Generation};
-pub use layout::{Lifetime, ManagedAllocation, ManagedKind, ManagedSize};
+pub use layout::{LOH_THRESHOLD_BYTES, Lifetime, ManagedAllocation, ManagedKind, ManagedSize};
 pub use machine::{DetectError, MachineSpec, ModelledMachine};
 pub use preset::{GcOptions, Preset, Tuning};
 pub use sim::{GcModel, IntervalLoad, IntervalOutcome, LoadError};

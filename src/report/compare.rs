@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::samples_csv::read_samples;
 use super::summary::{RunEnd, Summary, read_summary};
-use crate::format::BYTES_PER_MB;
-use crate::format::{format_count, format_params, group_thousands};
+use crate::format::{BYTES_PER_MB, format_count, format_params, group_thousands};
 use crate::series::Series;
 
 /// Fewest runs a comparison takes.

@@ -24,7 +24,7 @@ pub mod summary;
 pub mod text;
 
 pub use chart::{
-    CHART_SIZE_PX, ComparedRun, render_chart, render_overlay, render_side_by_side, render_sweep,
+    CHART_SIZE_PX, ComparedRun, render_chart, render_overlay, render_side_by_side,
     side_by_side_size_px,
 };
 pub use machine::MachineInfo;

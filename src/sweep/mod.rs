@@ -1,7 +1,7 @@
 //! `membench sweep`: one short run per size of a sized scenario (e.g. `loh`), per allocator,
 //! and where throughput falls off a cliff. This module owns the sweep's saved result
 //! (`sweep.json`, read back by the gallery), the size list, and the cliff finder; the
-//! command itself lives in `commands::sweep`, the chart in `report::chart`.
+//! chart; the command itself lives in `commands::sweep`.
 //!
 //! A sweep directory holds `sweep.json` ([`SweepResult`]), `sweep.csv` (one row per point),
 //! `sweep.png`/`.svg`, and one ordinary `membench run` results directory per point
@@ -9,17 +9,21 @@
 //!
 //! * [`sizes`] — `--sizes` (a range in log steps or a list), checked before anything runs,
 //!   and sizes named for people.
+//! * [`chart`] — `sweep.png`/`.svg`: RPS against size, cliffs marked, drawn with the
+//!   run chart's pieces from `report::chart`.
 //! * [`cliff`] — the cliff finder: a drop of more than `cliff_drop` between neighbours.
 //! * [`point`] — a [`SweepPoint`] from a finished run's summary and samples.
 //! * [`save`] — `sweep.json` and `sweep.csv`, rewritten after every point.
 //! * [`table`] — the table and cliff lines printed on stdout.
 
+pub mod chart;
 pub mod cliff;
 pub mod point;
 pub mod save;
 pub mod sizes;
 pub mod table;
 
+pub(crate) use chart::render_sweep;
 pub use cliff::{find_cliffs, parse_cliff_drop};
 pub use point::{
     FRESH_PERCENT, fresh_page_onset, fresh_page_percent, minor_faults_per_s, point_from_run,

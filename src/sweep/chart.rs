@@ -29,14 +29,14 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::legend::{LegendEntry, Swatch, draw_legend};
-use super::panels::{DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_rps_tick};
-use super::{CHART_SIZE_PX, DrawResult, FONT_FAMILY, MUTED, TEXT, ensure_registered, fit_font};
+use crate::report::chart::legend::{LegendEntry, Swatch, draw_legend};
+use crate::report::chart::panels::{DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_rps_tick};
+use crate::report::chart::{CHART_SIZE_PX, DrawResult, MUTED, TEXT, fit_font, styled_mesh};
+use crate::report::font::{FONT_FAMILY, ensure_registered};
 use crate::format::group_thousands;
-use crate::sweep::{SweepResult, format_size, fresh_page_percent};
+use super::{SweepResult, format_size, fresh_page_percent};
+use crate::gcmodel::LOH_THRESHOLD_BYTES;
 
-/// The .NET large-object-heap threshold, bytes: objects of at least this size go to the LOH.
-pub const DOTNET_LOH_THRESHOLD_BYTES: u64 = 85_000;
 /// Most tick labels on the size axis before every other power of two is skipped.
 const MAX_SIZE_TICKS: usize = 12;
 /// Padding on both sides of the size axis, in doublings, so end points sit off the axes.
@@ -49,7 +49,7 @@ const RPS_PANEL_PX: f64 = 330.0;
 
 /// The colour of an allocator's curve: Okabe–Ito blue, vermillion and green, as the
 /// first three runs of a comparison; anything else dark grey.
-pub fn allocator_colour(allocator: &str) -> RGBColor {
+pub(crate) fn allocator_colour(allocator: &str) -> RGBColor {
     match allocator {
         "system" => RGBColor(0, 114, 178),
         "jemalloc" => RGBColor(213, 94, 0),
@@ -59,7 +59,7 @@ pub fn allocator_colour(allocator: &str) -> RGBColor {
 }
 
 /// Draws the sweep chart as PNG (and SVG when asked). Needs at least one point.
-pub fn render_sweep(result: &SweepResult, png: &Path, svg: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) fn render_sweep(result: &SweepResult, png: &Path, svg: Option<&Path>) -> anyhow::Result<()> {
     anyhow::ensure!(
         !result.points.is_empty(),
         "a sweep without points has nothing to draw"
@@ -280,8 +280,8 @@ where
     let mut title = format!(
         "{}: requests per second by size ({} s per point after {} s warm-up, {} connections)",
         result.scenario,
-        super::panels::format_tick(result.duration_s),
-        super::panels::format_tick(result.warmup_s),
+        crate::report::chart::panels::format_tick(result.duration_s),
+        crate::report::chart::panels::format_tick(result.warmup_s),
         result.connections
     );
     if result.end != "completed" {
@@ -387,7 +387,7 @@ where
         if rps >= 999_999.0 {
             format!(
                 "{}M",
-                super::panels::format_tick((rps / 100_000.0).round() / 10.0)
+                crate::report::chart::panels::format_tick((rps / 100_000.0).round() / 10.0)
             )
         } else {
             format_rps_tick(rps)
@@ -507,7 +507,7 @@ fn draw_loh_line<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let x = log2_size(DOTNET_LOH_THRESHOLD_BYTES);
+    let x = log2_size(LOH_THRESHOLD_BYTES);
     if !(x_range.0..=x_range.1).contains(&x) {
         return Ok(());
     }
