@@ -15,7 +15,7 @@
 //!
 //! Files: `data` turns the series into what is drawn, `legend` and `panels` draw,
 //! `compare` lays several runs out side by side or overlaid on one scale. The size-sweep
-//! chart (`crate::sweep::chart`) draws with the same `legend` and `panels` pieces.
+//! chart (`sweep::chart`) draws with the same `legend` and `panels` pieces.
 //!
 //! Honesty rules: only samples that exist are drawn, as straight lines between them (no
 //! smoothing); a line breaks where a value is missing rather than bridging the gap; a

@@ -295,25 +295,35 @@ fn chart_data_breaks_lines_at_missing_values_and_keeps_means() {
 }
 
 /// The sawtooth run fed through the modelled .NET GC (server preset, a 10,240-char string
-/// per request, as bigstring declares), the way the runner feeds it.
+/// per request, as bigstring declares), interval by interval as the runner's lens feeds it
+/// (median latency as the request latency).
 fn with_modelled_lens(series: &Series) -> Series {
     use crate::gcmodel::{
-        GcOptions, Lifetime, MachineSpec, ManagedAllocation, ManagedKind, Preset,
+        GcModel, GcOptions, IntervalLoad, Lifetime, MachineSpec, ManagedAllocation, ManagedKind,
+        Preset,
     };
-    use crate::runner::{GcLens, GcLensPlan};
-    let mut lens = GcLens::new(&GcLensPlan {
-        preset: Preset::Server,
-        machine: MachineSpec::article(),
-        options: GcOptions::article(),
-        per_request: vec![ManagedAllocation {
-            kind: ManagedKind::String { chars: 10_240 },
-            lifetime: Lifetime::Request,
-        }],
-    });
+    let preset = Preset::Server;
+    let per_request = vec![ManagedAllocation {
+        kind: ManagedKind::String { chars: 10_240 },
+        lifetime: Lifetime::Request,
+    }];
+    let mut model = GcModel::new(preset, MachineSpec::article(), GcOptions::article());
     let mut modelled = series.clone();
-    modelled.modelled_gc = Some(lens.preset_name().to_string());
+    modelled.modelled_gc = Some(preset.name().to_string());
     for sample in &mut modelled.samples {
-        lens.observe(sample);
+        let latency_s = sample.latency_p50_us.map_or(0.0, |us| us as f64 / 1e6);
+        let load = IntervalLoad::new(
+            sample.interval_s.max(0.0),
+            sample.requests,
+            per_request.clone(),
+        )
+        .with_request_latency_s(latency_s);
+        let outcome = model.feed_interval(&load).unwrap();
+        sample.modelled_gen0 = Some(outcome.collections.gen0);
+        sample.modelled_gen1 = Some(outcome.collections.gen1);
+        sample.modelled_gen2 = Some(outcome.collections.gen2);
+        sample.modelled_managed_heap_bytes = Some(outcome.heap_bytes);
+        sample.modelled_managed_heap_peak_bytes = Some(outcome.peak_heap_bytes);
     }
     modelled
 }
