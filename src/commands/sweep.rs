@@ -32,6 +32,7 @@ use crate::memory::AllocatorKind;
 use crate::runner::{Ending, RunPlan, interrupt};
 use crate::scenario;
 use crate::sweep::{
+    SweepEnd,
     SWEEP_FORMAT_VERSION, SweepPoint, SweepResult, SweepTableFormat, describe_cliffs, find_cliffs,
     format_size, format_sweep_table, point_from_run, spacing_warning, write_sweep_files,
 };
@@ -189,7 +190,7 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
         cliff_drop: args.cliff_drop,
         points: Vec::new(),
         cliffs: Vec::new(),
-        end: "running".to_string(),
+        end: SweepEnd::Running,
         command_line: std::env::args().collect(),
     };
     if let Some(warning) = spacing_warning(&planned.sizes_bytes, args.cliff_drop) {
@@ -213,7 +214,7 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
             Ok(measured) => measured,
             Err(err) => {
                 // What was measured before stays readable; the error still ends membench.
-                result.end = format!("error at {name}: {err:#}");
+                result.end = SweepEnd::Error(format!("{name}: {err:#}"));
                 finish(&mut result, &planned.out_dir)?;
                 return Err(err);
             }
@@ -228,25 +229,25 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
                 result.points.push(measured);
             }
             Measured::Ended(Ending::Interrupted | Ending::Completed) => {
-                result.end = "interrupted".to_string();
+                result.end = SweepEnd::Interrupted;
                 exit = ExitCode::from(130);
             }
             Measured::Ended(Ending::ServerDied(how)) => {
                 eprintln!(
                     "membench: the server {how} at {name}; the sweep stops, the points before it are kept"
                 );
-                result.end = format!(
-                    "server died: {} {}: the server {how}",
+                result.end = SweepEnd::ServerDied(format!(
+                    "{} {}: the server {how}",
                     point.allocator.name(),
                     format_size(point.size_bytes)
-                );
+                ));
                 exit = ExitCode::from(1);
             }
         }
         if interrupt::requested() && exit == ExitCode::SUCCESS {
             // Ctrl-C after the run had ended (while its files were written): the point is
             // complete, the sweep stops here.
-            result.end = "interrupted".to_string();
+            result.end = SweepEnd::Interrupted;
             exit = ExitCode::from(130);
         }
         if exit != ExitCode::SUCCESS {
@@ -256,8 +257,8 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Exi
         write_sweep_files(&planned.out_dir, &result)?;
     }
     if exit == ExitCode::SUCCESS {
-        result.end = "completed".to_string();
-    } else if result.end == "interrupted" {
+        result.end = SweepEnd::Completed;
+    } else if result.end == SweepEnd::Interrupted {
         eprintln!(
             "membench: interrupted; the {} points measured so far are written",
             result.points.len()

@@ -34,7 +34,7 @@ use crate::report::chart::panels::{DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, 
 use crate::report::chart::{CHART_SIZE_PX, DrawResult, MUTED, TEXT, fit_font, styled_mesh};
 use crate::report::font::{FONT_FAMILY, ensure_registered};
 use crate::format::group_thousands;
-use super::{SweepResult, format_size, fresh_page_percent};
+use super::{SweepEnd, SweepResult, format_size, fresh_page_percent};
 use crate::gcmodel::LOH_THRESHOLD_BYTES;
 
 /// Most tick labels on the size axis before every other power of two is skipped.
@@ -284,7 +284,7 @@ where
         crate::report::chart::panels::format_tick(result.warmup_s),
         result.connections
     );
-    if result.end != "completed" {
+    if result.end != SweepEnd::Completed {
         title.push_str(&format!(" — {}", result.end));
     }
     let title_font = fit_font(root, &title, 26.0, width as f64 - 40.0, FontStyle::Bold)?;
