@@ -363,6 +363,13 @@ pub fn read_samples(path: &Path) -> anyhow::Result<Vec<Sample>> {
 mod tests {
     use super::*;
 
+    const PINNED: &str = "\
+elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_5xx,errors,errors_by_kind,late_sends,latency_p50_us,latency_p90_us,latency_p99_us,latency_max_us,cpu_percent,rss_bytes,rss_anon_bytes,threads,open_fds,minor_faults,tcp_established,tcp_time_wait,tcp_close_wait,heap_live_bytes,allocs_per_s,alloc_bytes_per_s,large_allocs_per_s,allocator_resident_bytes,reclaim_events,leaked_bytes,modelled_gen0,modelled_gen1,modelled_gen2,modelled_managed_heap_bytes,modelled_managed_heap_peak_bytes
+2.000731,load,1.0004,18234,18226.70931627349,18230,1,2,1,4,connection refused=1;timeout=3,7,1210,2400,9100,31000,71.25,457113600,440000512,5,44,1200,33,2,0,31457280,36452.1,1550000000.0,18226.0,420000768,12,0,3,1,1,104857600,314572800
+0.0,warmup,1e-6,0,0.0,0,0,0,0,0,,0,,,,,0.0,12288000,0,9,0,0,0,0,0,,,,,,,,,,,,
+3.5,final,0.5,0,0.0,0,0,0,0,2,connection refused=2,0,,,,,,,,,,,,,,,,,,,,,,,,,
+";
+
     fn sample_with_everything() -> Sample {
         Sample {
             elapsed_s: 2.000_731,
@@ -446,6 +453,29 @@ mod tests {
         assert_eq!(read[0].modelled_gen2, None);
         assert_eq!(read[0].modelled_managed_heap_bytes, None);
         assert_eq!(read[0].leaked_bytes, Some(0));
+    }
+
+    /// The bytes of `samples.csv` for a full row, a foreign server's row and a row after the
+    /// process ended, pinned: the file format does not change by accident.
+    #[test]
+    fn samples_csv_bytes_are_pinned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        writer.append(&sample_with_everything()).unwrap();
+        writer.append(&sample_of_a_foreign_server()).unwrap();
+        writer
+            .append(&Sample {
+                phase: Some(Phase::Final),
+                elapsed_s: 3.5,
+                interval_s: 0.5,
+                errors: 2,
+                errors_by_kind: BTreeMap::from([("connection refused".to_string(), 2)]),
+                ..Sample::default()
+            })
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, PINNED, "{text}");
     }
 
     #[test]
