@@ -32,9 +32,9 @@ use crate::memory::AllocatorKind;
 use crate::runner::{Ending, RunPlan, interrupt};
 use crate::scenario;
 use crate::sweep::{
-    SweepEnd,
-    SWEEP_FORMAT_VERSION, SweepPoint, SweepResult, SweepTableFormat, describe_cliffs, find_cliffs,
-    format_size, format_sweep_table, point_from_run, spacing_warning, write_sweep_files,
+    SWEEP_FORMAT_VERSION, SweepEnd, SweepPoint, SweepResult, SweepTableFormat, describe_cliffs,
+    find_cliffs, format_size, format_sweep_table, point_from_run, spacing_warning,
+    write_sweep_files,
 };
 
 /// What a point costs besides its warm-up and measured load: starting and stopping the

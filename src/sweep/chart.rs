@@ -29,13 +29,15 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::{SweepEnd, SweepResult, format_size, fresh_page_percent};
+use crate::format::group_thousands;
+use crate::gcmodel::LOH_THRESHOLD_BYTES;
 use crate::report::chart::legend::{LegendEntry, Swatch, draw_legend};
-use crate::report::chart::panels::{DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_rps_tick};
+use crate::report::chart::panels::{
+    DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_rps_tick,
+};
 use crate::report::chart::{CHART_SIZE_PX, DrawResult, MUTED, TEXT, fit_font, styled_mesh};
 use crate::report::font::{FONT_FAMILY, ensure_registered};
-use crate::format::group_thousands;
-use super::{SweepEnd, SweepResult, format_size, fresh_page_percent};
-use crate::gcmodel::LOH_THRESHOLD_BYTES;
 
 /// Most tick labels on the size axis before every other power of two is skipped.
 const MAX_SIZE_TICKS: usize = 12;
@@ -59,7 +61,11 @@ pub(crate) fn allocator_colour(allocator: &str) -> RGBColor {
 }
 
 /// Draws the sweep chart as PNG (and SVG when asked). Needs at least one point.
-pub(crate) fn render_sweep(result: &SweepResult, png: &Path, svg: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) fn render_sweep(
+    result: &SweepResult,
+    png: &Path,
+    svg: Option<&Path>,
+) -> anyhow::Result<()> {
     anyhow::ensure!(
         !result.points.is_empty(),
         "a sweep without points has nothing to draw"

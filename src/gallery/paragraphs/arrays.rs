@@ -99,7 +99,9 @@ mod tests {
                 } else {
                     0.0
                 });
-                s.reclaim_events = Some(u64::from(bytes_per_request > LOH_THRESHOLD_BYTES as f64 && index % 2 == 0));
+                s.reclaim_events = Some(u64::from(
+                    bytes_per_request > LOH_THRESHOLD_BYTES as f64 && index % 2 == 0,
+                ));
             },
         );
         saved(built, &[], 1_000)

@@ -6,11 +6,11 @@
 use super::loh::DOTNET_LOH_ARRAY_BYTES;
 use crate::format::group_thousands;
 use crate::gallery::facts::{format_rps, percent_change};
-use crate::sweep::{SweepEnd, format_size};
 use crate::sweep::{
     Cliff, FRESH_PERCENT, SweepPoint, SweepResult, fresh_page_onset, fresh_page_percent,
     size_alone_drop,
 };
+use crate::sweep::{SweepEnd, format_size};
 
 /// `256 KiB (262,144 bytes)`: a swept size, exact where it matters (84,976).
 pub fn format_size_exact(bytes: u64) -> String {
