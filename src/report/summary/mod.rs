@@ -8,7 +8,7 @@
 //! * Means and slopes use the measured samples only — after the warm-up (phases `load` and
 //!   `final`). Means are weighted by interval length, so a long last interval counts for
 //!   its length, not as one sample.
-//! * Slopes are Theil–Sen (see [`super::trend`]) over those samples, in MB per minute,
+//! * Slopes are Theil–Sen (see [`crate::stats`]) over those samples, in MB per minute,
 //!   MB = 1,000,000 bytes (the unit of the charts).
 //! * Optional values (heap, allocator) are absent for a server that is not membench.
 //! * Samples taken after the server process ended (`/proc` gone, RSS 0) do not count for
