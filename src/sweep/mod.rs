@@ -30,7 +30,7 @@ pub use point::{
 };
 pub use save::{SWEEP_CSV_COLUMNS, read_sweep, write_sweep_files};
 pub use sizes::{
-    DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZE_BYTES, MAX_SWEEP_SIZES, SizeItem, SizeSpec,
+    DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZES, SizeItem, SizeSpec,
     SizesError, format_size, parse_size_spec, size_labels,
 };
 pub use table::{
