@@ -150,7 +150,7 @@ impl fmt::Display for SweepEnd {
 /// Compares with the written form, so a reader of `sweep.json` can test `end == "completed"`.
 impl PartialEq<&str> for SweepEnd {
     fn eq(&self, text: &&str) -> bool {
-        self.to_string() == *text
+        text.parse::<SweepEnd>().is_ok_and(|end| end == *self)
     }
 }
 

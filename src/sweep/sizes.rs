@@ -173,7 +173,7 @@ impl std::fmt::Display for SizeSpec {
     /// not whole KiB stay in bytes, so 84,975 does not read as "83 KiB").
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let exact = |bytes: u64| {
-            if bytes % 1024 == 0 {
+            if bytes.is_multiple_of(1024) {
                 format_size(bytes)
             } else {
                 bytes.to_string()
