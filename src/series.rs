@@ -19,7 +19,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::memory::AllocatorKind;
 
 /// Which part of the run a sample belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,6 +322,48 @@ pub(crate) fn parse_errors_by_kind(cell: &str) -> Result<BTreeMap<String, u64>, 
     Ok(errors_by_kind)
 }
 
+/// An allocator as files and people read it: its name, or `unknown` for a server whose
+/// allocator membench does not know (a `--target` in another language).
+pub fn allocator_name(allocator: Option<AllocatorKind>) -> &'static str {
+    allocator.map_or(UNKNOWN_ALLOCATOR, AllocatorKind::name)
+}
+
+/// What an unknown allocator is written as.
+const UNKNOWN_ALLOCATOR: &str = "unknown";
+
+/// Parses what [`allocator_name`] writes.
+pub fn parse_allocator_name(name: &str) -> Result<Option<AllocatorKind>, String> {
+    match name {
+        UNKNOWN_ALLOCATOR => Ok(None),
+        "system" => Ok(Some(AllocatorKind::System)),
+        "jemalloc" => Ok(Some(AllocatorKind::Jemalloc)),
+        "mimalloc" => Ok(Some(AllocatorKind::Mimalloc)),
+        _ => Err(format!(
+            "unknown allocator \"{name}\": expected system, jemalloc, mimalloc or unknown"
+        )),
+    }
+}
+
+/// Serde for an `Option<AllocatorKind>` written as [`allocator_name`] writes it
+/// (`#[serde(with = "crate::series::allocator_or_unknown")]`).
+pub mod allocator_or_unknown {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        allocator: &Option<AllocatorKind>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(allocator_name(*allocator))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<AllocatorKind>, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        parse_allocator_name(&name).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A run's samples and what describes the run on a chart.
 #[derive(Debug, Clone, Default)]
 pub struct Series {
@@ -327,8 +371,9 @@ pub struct Series {
     pub scenario: String,
     /// Parameters as shown to people, e.g. `size=84976`.
     pub params: Vec<(String, String)>,
-    /// Allocator of the server (`jemalloc`, …), or `unknown` for a foreign target.
-    pub allocator: String,
+    /// Allocator of the server; `None` for a foreign target (shown as `unknown`, see
+    /// [`allocator_name`]).
+    pub allocator: Option<AllocatorKind>,
     /// The load as shown to people, e.g. `32 connections, closed loop`.
     pub load: String,
     pub samples: Vec<Sample>,
@@ -383,5 +428,28 @@ mod tests {
         assert_eq!(series.measured().count(), 2);
         series.samples.truncate(1);
         assert_eq!(series.warmup_end_s(), None);
+    }
+
+    #[test]
+    fn allocators_are_written_by_name_and_unknown_when_not_known() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Run {
+            #[serde(with = "allocator_or_unknown")]
+            allocator: Option<AllocatorKind>,
+        }
+        for (allocator, json) in [
+            (None, r#"{"allocator":"unknown"}"#),
+            (Some(AllocatorKind::System), r#"{"allocator":"system"}"#),
+            (Some(AllocatorKind::Jemalloc), r#"{"allocator":"jemalloc"}"#),
+            (Some(AllocatorKind::Mimalloc), r#"{"allocator":"mimalloc"}"#),
+        ] {
+            assert_eq!(serde_json::to_string(&Run { allocator }).unwrap(), json);
+            assert_eq!(
+                serde_json::from_str::<Run>(json).unwrap(),
+                Run { allocator }
+            );
+        }
+        let err = parse_allocator_name("tcmalloc").unwrap_err();
+        assert!(err.contains("\"tcmalloc\""), "{err}");
     }
 }

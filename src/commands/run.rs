@@ -111,7 +111,7 @@ pub(super) fn execute(plan: &RunPlan) -> anyhow::Result<Executed> {
         scenario: plan.scenario.clone(),
         params: plan.params.clone(),
         path: plan.path.clone(),
-        allocator: outcome.series.allocator.clone(),
+        allocator: outcome.series.allocator,
         target: format!("http://{}{}", outcome.server_addr, plan.path),
         pid: outcome.pid,
         machine: report::MachineInfo::detect(),

@@ -30,8 +30,8 @@ pub use point::{
 };
 pub use save::{SWEEP_CSV_COLUMNS, read_sweep, write_sweep_files};
 pub use sizes::{
-    DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZES, SizeItem, SizeSpec,
-    SizesError, format_size, parse_size_spec, size_labels,
+    DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZES, SizeItem, SizeSpec, SizesError, format_size,
+    parse_size_spec, size_labels,
 };
 pub use table::{
     SweepTableFormat, describe_cliffs, format_sweep_table, size_alone_drop, spacing_warning,

@@ -84,7 +84,7 @@ pub(crate) fn run_like(
             .iter()
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect(),
-        allocator: "jemalloc".into(),
+        allocator: Some(crate::memory::AllocatorKind::Jemalloc),
         load: "32 connections, closed loop".into(),
         samples,
         modelled_gc: None,
@@ -152,7 +152,7 @@ pub(crate) fn foreign_series() -> Series {
     let mut series = run_like("target", &[], 30, 3, |second| {
         (None, 80 * MB + second * MB / 2, None)
     });
-    series.allocator = "unknown".into();
+    series.allocator = None;
     series
 }
 
@@ -248,7 +248,7 @@ fn a_long_run_is_drawn_in_minutes() {
             (Some(heap), 20 * MB + heap + heap / 8, None)
         },
     );
-    series.allocator = "mimalloc".into();
+    series.allocator = Some(crate::memory::AllocatorKind::Mimalloc);
     for sample in &mut series.samples {
         sample.reclaim_events = Some(u64::from((sample.elapsed_s as u64).is_multiple_of(97)));
     }

@@ -97,7 +97,7 @@ impl SavedRun {
         let series = Series {
             scenario: summary.run.scenario.clone(),
             params: summary.run.params.clone(),
-            allocator: summary.run.allocator.clone(),
+            allocator: summary.run.allocator,
             load: summary.load_label.clone(),
             samples,
             modelled_gc: summary.modelled_gc.as_ref().map(|m| m.preset.clone()),
@@ -113,9 +113,9 @@ impl SavedRun {
     fn base_label(&self) -> String {
         let run = &self.summary.run;
         let params = format_params(&run.params);
-        let allocator = match run.allocator.as_str() {
-            "unknown" => "allocator unknown",
-            name => name,
+        let allocator = match run.allocator {
+            None => "allocator unknown",
+            Some(kind) => kind.name(),
         };
         if params.is_empty() {
             format!("{} · {allocator}", run.scenario)

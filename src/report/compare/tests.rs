@@ -24,7 +24,10 @@ pub(crate) fn write_run_dir(
     for sample in &series.samples {
         csv.append(sample).unwrap();
     }
-    let mut info = run_info(&series.allocator, RunEnd::Completed);
+    let mut info = run_info(
+        crate::series::allocator_name(series.allocator),
+        RunEnd::Completed,
+    );
     info.scenario = series.scenario.clone();
     info.params = series.params.clone();
     let latency = LatencySummary {

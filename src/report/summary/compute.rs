@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::format::BYTES_PER_MB;
-use crate::series::{Sample, Series};
+use crate::series::{Sample, Series, allocator_name};
 use crate::stats::theil_sen;
 
 /// Adds up the modelled columns; `None` when the lens was off.
@@ -44,14 +44,14 @@ fn summarize_modelled(
 }
 
 /// What one reclaim event is for an allocator, for legends and text.
-pub fn reclaim_source(allocator: &str) -> String {
+pub fn reclaim_source(allocator: Option<AllocatorKind>) -> String {
     match allocator {
         // An explicit collect is a purge too (`arena.<all>.purge`, `mi_collect`).
-        "jemalloc" => "jemalloc purge".to_string(),
-        "mimalloc" => "mimalloc purge".to_string(),
+        Some(AllocatorKind::Jemalloc) => "jemalloc purge".to_string(),
+        Some(AllocatorKind::Mimalloc) => "mimalloc purge".to_string(),
         // glibc counts no purges of its own: only explicit collects (malloc_trim) count.
-        "system" => "malloc_trim via /api/collect".to_string(),
-        other => format!("{other} reclaim"),
+        Some(AllocatorKind::System) => "malloc_trim via /api/collect".to_string(),
+        None => format!("{} reclaim", allocator_name(None)),
     }
 }
 
@@ -132,7 +132,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         events_total,
         per_min: (measured.iter().any(reported) && measured_s > 0.0)
             .then(|| measured_events as f64 / (measured_s / 60.0)),
-        source: reclaim_source(&info.allocator),
+        source: reclaim_source(info.allocator),
     };
 
     let peak = |value: fn(&Sample) -> u64| samples.iter().map(value).max().unwrap_or(0);

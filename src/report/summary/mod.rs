@@ -22,6 +22,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::machine::MachineInfo;
+use crate::memory::AllocatorKind;
 
 mod compute;
 pub use compute::summarize;
@@ -64,8 +65,9 @@ pub struct RunInfo {
     pub params: Vec<(String, String)>,
     /// Path and query requested, e.g. `/api/loh/84976`.
     pub path: String,
-    /// Allocator of the server, or `unknown` for a foreign target.
-    pub allocator: String,
+    /// Allocator of the server; `None` (written `unknown`) for a foreign target.
+    #[serde(with = "crate::series::allocator_or_unknown")]
+    pub allocator: Option<AllocatorKind>,
     /// The URL load was sent to.
     pub target: String,
     /// Process id of the measured server.

@@ -11,7 +11,7 @@ pub(crate) fn run_info(allocator: &str, end: RunEnd) -> RunInfo {
         scenario: "loh".into(),
         params: vec![("size".into(), "84976".into())],
         path: "/api/loh/84976".into(),
-        allocator: allocator.into(),
+        allocator: crate::series::parse_allocator_name(allocator).unwrap(),
         target: "http://127.0.0.1:40000/api/loh/84976".into(),
         pid: 4242,
         machine: MachineInfo::default(),
@@ -106,7 +106,7 @@ fn hand_made_series() -> Series {
     Series {
         scenario: "loh".into(),
         params: vec![("size".into(), "84976".into())],
-        allocator: "jemalloc".into(),
+        allocator: Some(crate::memory::AllocatorKind::Jemalloc),
         load: "32 connections, closed loop".into(),
         samples,
         modelled_gc: None,

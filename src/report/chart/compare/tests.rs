@@ -38,7 +38,11 @@ fn compared<'a>(series: &'a [Series]) -> Vec<ComparedRun<'a>> {
     series
         .iter()
         .map(|series| ComparedRun {
-            label: format!("{} · {}", series.scenario, series.allocator),
+            label: format!(
+                "{} · {}",
+                series.scenario,
+                crate::series::allocator_name(series.allocator)
+            ),
             series,
         })
         .collect()
