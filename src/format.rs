@@ -4,7 +4,7 @@
 //! counts as `18.2K`.
 //!
 //! A leaf: pure functions of numbers, importing nothing from the crate. Parsing values with
-//! units lives in [`crate::units`].
+//! units lives in the `units` module.
 
 /// Bytes in the MB that summaries and charts use (10^6, like the article's charts).
 pub const BYTES_PER_MB: f64 = 1_000_000.0;

@@ -324,7 +324,7 @@ pub(crate) fn parse_errors_by_kind(cell: &str) -> Result<BTreeMap<String, u64>, 
 
 /// An allocator as files and people read it: its name, or `unknown` for a server whose
 /// allocator membench does not know (a `--target` in another language).
-pub fn allocator_name(allocator: Option<AllocatorKind>) -> &'static str {
+pub(crate) fn allocator_name(allocator: Option<AllocatorKind>) -> &'static str {
     allocator.map_or(UNKNOWN_ALLOCATOR, AllocatorKind::name)
 }
 
@@ -332,7 +332,7 @@ pub fn allocator_name(allocator: Option<AllocatorKind>) -> &'static str {
 const UNKNOWN_ALLOCATOR: &str = "unknown";
 
 /// Parses what [`allocator_name`] writes.
-pub fn parse_allocator_name(name: &str) -> Result<Option<AllocatorKind>, String> {
+pub(crate) fn parse_allocator_name(name: &str) -> Result<Option<AllocatorKind>, String> {
     match name {
         UNKNOWN_ALLOCATOR => Ok(None),
         "system" => Ok(Some(AllocatorKind::System)),
@@ -346,7 +346,7 @@ pub fn parse_allocator_name(name: &str) -> Result<Option<AllocatorKind>, String>
 
 /// Serde for an `Option<AllocatorKind>` written as [`allocator_name`] writes it
 /// (`#[serde(with = "crate::series::allocator_or_unknown")]`).
-pub mod allocator_or_unknown {
+pub(crate) mod allocator_or_unknown {
     use super::*;
 
     pub fn serialize<S: Serializer>(
