@@ -1,13 +1,14 @@
 //! Run results: what a run leaves behind and what people read from it.
 //!
 //! * [`samples_csv`] — `samples.csv`, one row per sampling interval, written and flushed
-//!   as the run goes (its module doc lists every column), and read back for `compare`.
+//!   as the run goes, and read back for `compare`; the columns are the fields of
+//!   [`crate::series::Sample`], documented there.
 //! * [`summary`] — `summary.json`: the run's facts, totals, means, memory at start, end
 //!   and peak, growth slopes.
 //! * [`text`] — the short summary printed on stdout.
 //! * [`chart`] — the PNG/SVG chart in the style of the ASP.NET Core memory article, with
-//!   its embedded [`font`]; also several runs side by side or overlaid on one scale, and
-//!   the size-sweep chart.
+//!   its embedded [`font`]; also several runs side by side or overlaid on one scale (the
+//!   size-sweep chart lives in `sweep::chart` and draws with these pieces).
 //! * [`compare`](mod@compare) — saved runs read back for `membench compare`, and the
 //!   table of their numbers (text or Markdown).
 //! * [`machine`] — cores, memory and kernel of the machine the run was measured on.
