@@ -3,10 +3,25 @@
 //! Module map (data flows one way: scenario → loadgen + sampler → series → report):
 //!
 //! * [`cli`] — clap types; their `///` docs are the help text.
-//! * [`units`] — sizes, durations and rates on the command line, with messages that quote
-//!   the bad input.
+//! * `format` — leaf: numbers for people (MB, KiB, ms, `18.2K`), one way everywhere.
+//! * `stats` — leaf: Theil–Sen, Mann–Kendall, median.
+//! * [`units`] — leaf: sizes, durations and rates on the command line, with messages that
+//!   quote the bad input; the largest size membench accepts ([`units::MAX_SIZE_BYTES`]).
 //! * [`memory`] — the counting global allocator (per-thread shards), the run-time allocator
 //!   switch, allocator statistics and collect, `/proc` probes.
+//! * [`series`] — `Sample` (= the `samples.csv` record: its field docs are the column
+//!   reference) and `Series`, the data model every stage shares.
+//! * [`gcmodel`] — a modelled .NET generational GC fed with the same requests: a labelled
+//!   lens on where .NET would have collected, never a measurement; owns the 85,000 B LOH
+//!   threshold ([`gcmodel::LOH_THRESHOLD_BYTES`]).
+//! * [`verdict`] — does a run show the shape its scenario expects? Mann–Kendall +
+//!   Theil–Sen per series.
+//! * [`report`] — `samples.csv`, `summary.json` and the charts; reads saved data and
+//!   series, never live state.
+//! * [`sweep`] — size sweeps (`membench sweep`): the saved result, the cliff finder and the
+//!   sweep chart (drawn with `report`'s chart pieces).
+//! * [`gallery`] — the workshop page: every chart, table, verdict and a paragraph per pair
+//!   from the measured numbers, in one offline `index.html`.
 //! * [`server`] — the pattern server (axum): one file per pattern family, diagnostics,
 //!   Prometheus metrics, collect and reset.
 //! * [`diagnostics`] — leaf: the `/api/diagnostics` JSON contract between a pattern server
@@ -15,23 +30,20 @@
 //!   `timeout`, `leak cap reached`, …) that the load generator and the server both count.
 //! * [`loadgen`] — the built-in HTTP/1.1 load generator: closed and open loop,
 //!   per-interval HdrHistograms, errors by kind.
-//! * [`gcmodel`] — a modelled .NET generational GC fed with the same requests: a labelled
-//!   lens on where .NET would have collected, never a measurement.
 //! * [`runner`] — the child server's lifecycle and the sampling loop that builds a series.
 //! * [`scenario`] — scenario files (`scenarios/*.toml`, embedded), their catalog.
-//! * [`sweep`] — size sweeps (`membench sweep`): the saved result and the cliff finder.
-//! * [`series`] — the `Sample`/`Series` data model every stage shares.
-//! * [`verdict`] — does a run show the shape its scenario expects? Mann–Kendall +
-//!   Theil–Sen per series.
-//! * [`report`] — `samples.csv`, `summary.json`, trend estimates and the charts.
-//! * [`gallery`] — the workshop page: every chart, table, verdict and a paragraph per pair
-//!   from the measured numbers, in one offline `index.html`.
 //! * [`commands`] — one file per subcommand; glue only.
+//!
+//! The arrows point down (no cycles among these modules): `format`, `stats` and `units`
+//! import nothing from the crate; `series` only `memory`; `verdict` only `series` and
+//! `stats`; `report` nothing from `runner`, `loadgen`, `commands`, `sweep` or `gallery`;
+//! `sweep` and `gallery` read `report`, never `runner` or `loadgen`.
 
 pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod error_labels;
+pub(crate) mod format;
 pub mod gallery;
 pub mod gcmodel;
 pub mod loadgen;
@@ -42,6 +54,7 @@ pub mod runner;
 pub mod scenario;
 pub mod series;
 pub mod server;
+pub(crate) mod stats;
 pub mod sweep;
 pub mod units;
 pub mod verdict;

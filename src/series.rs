@@ -6,10 +6,22 @@
 //! chart. Every field has its unit in its name. Fields that only a membench server can
 //! report (live heap, allocator statistics) are `Option`: a `--target` in another language
 //! leaves them empty rather than zero.
+//!
+//! **`Sample` is the `samples.csv` record.** Its fields, in order, are the columns; each
+//! field's `///` doc is the column's reference (also in [`SAMPLE_COLUMNS`]). A new column is
+//! one field here (with its doc) plus the sampler filling it: the `samples.csv` writer and
+//! reader follow from this one declaration. How a value is written is its cell kind:
+//!
+//! * plain — the value as serde writes it; an `Option` is an empty cell when `None`;
+//! * `#[cell(Process)]` — a process reading: an empty cell in rows taken after the server
+//!   process had ended (`/proc/<pid>` gone, see [`Sample::process_sampled`]), read back as 0;
+//! * `#[cell(ErrorsByKind)]` — the map as one `kind=count;kind=count` cell.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::memory::AllocatorKind;
 
 /// Which part of the run a sample belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,76 +45,237 @@ impl Phase {
     }
 }
 
-/// One sampling interval. Counts are for the interval unless the name ends in `_total`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
-    /// Seconds since load started (the end of the interval).
-    pub elapsed_s: f64,
-    pub phase: Option<Phase>,
-    /// Length of the interval in seconds (rates are per this).
-    pub interval_s: f64,
+/// Declares [`Sample`] once and derives from that declaration the column list
+/// ([`SAMPLE_COLUMNS`]: field names and their docs) and [`SampleRow`], the CSV row serde
+/// writes and reads (each field's cell kind maps its type to the cell's type).
+macro_rules! sample_record {
+    (
+        $(#[$struct_meta:meta])*
+        pub struct Sample {
+            $(
+                #[doc = $first:literal]
+                $(#[doc = $doc:literal])*
+                $(#[cell($cell:ident)])?
+                pub $field:ident: $ty:ty,
+            )*
+        }
+    ) => {
+        $(#[$struct_meta])*
+        pub struct Sample {
+            $(
+                #[doc = $first]
+                $(#[doc = $doc])*
+                pub $field: $ty,
+            )*
+        }
 
-    // --- load, from the generator ---
-    /// Requests completed in the interval (any status, not errors).
-    pub requests: u64,
-    pub rps: f64,
-    pub status_2xx: u64,
-    pub status_3xx: u64,
-    pub status_4xx: u64,
-    pub status_5xx: u64,
-    /// Failed requests (no response) in the interval, all kinds.
-    pub errors: u64,
-    /// Failed requests by kind (`connection refused`, `timeout`, …).
-    pub errors_by_kind: BTreeMap<String, u64>,
-    /// Open loop: sends that started later than scheduled.
-    pub late_sends: u64,
-    pub latency_p50_us: Option<u64>,
-    pub latency_p90_us: Option<u64>,
-    pub latency_p99_us: Option<u64>,
-    pub latency_max_us: Option<u64>,
+        /// The columns of `samples.csv`, in order, with their meaning (the field docs of
+        /// [`Sample`]).
+        pub const SAMPLE_COLUMNS: &[(&str, &str)] = &[
+            $((stringify!($field), concat!($first $(, $doc)*)),)*
+        ];
 
-    // --- process, from /proc/<pid> ---
-    /// CPU use of the server in the interval, 100 = one core busy.
-    pub cpu_percent: f64,
-    pub rss_bytes: u64,
-    pub rss_anon_bytes: u64,
-    pub threads: u64,
-    pub open_fds: u64,
-    pub minor_faults: u64,
-    pub tcp_established: u64,
-    pub tcp_time_wait: u64,
-    pub tcp_close_wait: u64,
+        /// One `samples.csv` row as serde writes and reads it: the fields of [`Sample`] in
+        /// order, each as its cell kind stores it.
+        #[derive(Debug, Serialize, Deserialize)]
+        pub(crate) struct SampleRow {
+            $($field: <cell_kind!($($cell)?) as Cell<$ty>>::Csv,)*
+        }
 
-    // --- heap, from the server's /api/diagnostics (membench servers only) ---
-    pub heap_live_bytes: Option<u64>,
-    /// Allocations per second in the interval.
-    pub allocs_per_s: Option<f64>,
-    /// Bytes allocated per second in the interval.
-    pub alloc_bytes_per_s: Option<f64>,
-    /// Allocations at or above the large-object threshold per second.
-    pub large_allocs_per_s: Option<f64>,
-    /// The allocator's own resident bytes (jemalloc `resident`, mimalloc committed).
-    pub allocator_resident_bytes: Option<u64>,
-    /// Times the allocator returned memory to the OS during the interval (purges and
-    /// explicit collects): the reclaim events drawn as triangles.
-    pub reclaim_events: Option<u64>,
-    /// What the leaking endpoints hold, in bytes.
-    pub leaked_bytes: Option<u64>,
+        impl SampleRow {
+            /// The row of a sample.
+            pub(crate) fn from_sample(sample: &Sample) -> SampleRow {
+                let process = sample.process_sampled();
+                SampleRow {
+                    $($field: <cell_kind!($($cell)?) as Cell<$ty>>::write(&sample.$field, process),)*
+                }
+            }
 
-    // --- the modelled .NET GC: a model fed with this interval's requests, NOT measured ---
-    // Empty (`None`) when the lens is off (`--gc-model none`).
-    /// Modelled gen0 collections in the interval, counted like `GC.CollectionCount(0)`
-    /// (a gen1 or gen2 collection counts here too).
-    pub modelled_gen0: Option<u64>,
-    /// Modelled gen1 collections in the interval (gen2 collections included).
-    pub modelled_gen1: Option<u64>,
-    /// Modelled gen2 collections in the interval.
-    pub modelled_gen2: Option<u64>,
-    /// Modelled managed heap at the end of the interval, garbage not yet collected included.
-    pub modelled_managed_heap_bytes: Option<u64>,
-    /// Highest modelled managed heap within the interval (just before its largest
-    /// collection, or at its end): the top of the sawtooth.
-    pub modelled_managed_heap_peak_bytes: Option<u64>,
+            /// The sample of a row; the error names the bad cell.
+            pub(crate) fn into_sample(self) -> Result<Sample, String> {
+                Ok(Sample {
+                    $($field: <cell_kind!($($cell)?) as Cell<$ty>>::read(self.$field)?,)*
+                })
+            }
+        }
+    };
+}
+
+/// The cell kind of a [`Sample`] field: plain unless the field says otherwise.
+macro_rules! cell_kind {
+    () => {
+        Plain
+    };
+    ($cell:ident) => {
+        $cell
+    };
+}
+
+/// How a field of type `T` is stored in its `samples.csv` cell.
+pub(crate) trait Cell<T> {
+    /// The cell's type as serde writes and reads it.
+    type Csv: Serialize + for<'de> Deserialize<'de> + std::fmt::Debug;
+    /// The cell of a value; `process_sampled` is [`Sample::process_sampled`] of its row.
+    fn write(value: &T, process_sampled: bool) -> Self::Csv;
+    /// The value of a cell.
+    fn read(cell: Self::Csv) -> Result<T, String>;
+}
+
+/// The value as serde writes it (an `Option` is an empty cell when `None`).
+pub(crate) struct Plain;
+
+impl<T> Cell<T> for Plain
+where
+    T: Clone + Serialize + for<'de> Deserialize<'de> + std::fmt::Debug,
+{
+    type Csv = T;
+    fn write(value: &T, _: bool) -> T {
+        value.clone()
+    }
+    fn read(cell: T) -> Result<T, String> {
+        Ok(cell)
+    }
+}
+
+/// A process reading: empty in a row taken after the process ended (its zeros are not
+/// measurements), and an empty cell reads back as 0.
+pub(crate) struct Process;
+
+impl<T> Cell<T> for Process
+where
+    T: Copy + Default + Serialize + for<'de> Deserialize<'de> + std::fmt::Debug,
+{
+    type Csv = Option<T>;
+    fn write(value: &T, process_sampled: bool) -> Option<T> {
+        process_sampled.then_some(*value)
+    }
+    fn read(cell: Option<T>) -> Result<T, String> {
+        Ok(cell.unwrap_or_default())
+    }
+}
+
+/// Errors by kind as one cell, `timeout=3;connection refused=1`; empty when none.
+pub(crate) struct ErrorsByKind;
+
+impl Cell<BTreeMap<String, u64>> for ErrorsByKind {
+    type Csv = Option<String>;
+    fn write(value: &BTreeMap<String, u64>, _: bool) -> Option<String> {
+        format_errors_by_kind(value)
+    }
+    fn read(cell: Option<String>) -> Result<BTreeMap<String, u64>, String> {
+        parse_errors_by_kind(cell.as_deref().unwrap_or(""))
+    }
+}
+
+sample_record! {
+    /// One sampling interval. Counts are for the interval unless the name ends in `_total`.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct Sample {
+        /// seconds since load started, at the end of the interval (the first row is 0,
+        /// before load)
+        pub elapsed_s: f64,
+        /// `warmup` (excluded from means and slopes), `load`, or `final` (taken after load
+        /// stopped)
+        pub phase: Option<Phase>,
+        /// length of the interval in seconds; rates are per this
+        pub interval_s: f64,
+
+        // --- load, from the generator ---
+        /// responses received in the interval, any status (not errors)
+        pub requests: u64,
+        /// responses per second in the interval
+        pub rps: f64,
+        /// responses with a 2xx status
+        pub status_2xx: u64,
+        /// responses with a 3xx status
+        pub status_3xx: u64,
+        /// responses with a 4xx status
+        pub status_4xx: u64,
+        /// responses with a 5xx status
+        pub status_5xx: u64,
+        /// requests that got no response (all kinds)
+        pub errors: u64,
+        /// the same by kind (`connection refused`, `timeout`, …): `kind=count` joined by
+        /// `;`, e.g. `timeout=3;connection refused=1`; empty when none
+        #[cell(ErrorsByKind)]
+        pub errors_by_kind: BTreeMap<String, u64>,
+        /// open loop: sends that started later than scheduled
+        pub late_sends: u64,
+        /// median latency in the interval, microseconds; empty without responses
+        pub latency_p50_us: Option<u64>,
+        /// 90th percentile latency, microseconds
+        pub latency_p90_us: Option<u64>,
+        /// 99th percentile latency, microseconds
+        pub latency_p99_us: Option<u64>,
+        /// slowest response in the interval, microseconds
+        pub latency_max_us: Option<u64>,
+
+        // --- process, from /proc/<pid> ---
+        /// server CPU use in the interval, 100 = one core busy
+        #[cell(Process)]
+        pub cpu_percent: f64,
+        /// server resident set size (working set) at the end of the interval
+        #[cell(Process)]
+        pub rss_bytes: u64,
+        /// anonymous part of the RSS (private bytes)
+        #[cell(Process)]
+        pub rss_anon_bytes: u64,
+        /// server threads
+        #[cell(Process)]
+        pub threads: u64,
+        /// server open file descriptors
+        #[cell(Process)]
+        pub open_fds: u64,
+        /// minor page faults of the server in the interval
+        #[cell(Process)]
+        pub minor_faults: u64,
+        /// server TCP connections in ESTABLISHED
+        #[cell(Process)]
+        pub tcp_established: u64,
+        /// server TCP connections in TIME_WAIT
+        #[cell(Process)]
+        pub tcp_time_wait: u64,
+        /// server TCP connections in CLOSE_WAIT
+        #[cell(Process)]
+        pub tcp_close_wait: u64,
+
+        // --- heap, from the server's /api/diagnostics (membench servers only) ---
+        /// live heap bytes counted by the membench allocator wrapper ("Allocated"); empty
+        /// for a foreign server
+        pub heap_live_bytes: Option<u64>,
+        /// allocations per second in the interval
+        pub allocs_per_s: Option<f64>,
+        /// bytes allocated per second in the interval
+        pub alloc_bytes_per_s: Option<f64>,
+        /// allocations at or above the large-object threshold per second
+        pub large_allocs_per_s: Option<f64>,
+        /// the allocator's own resident bytes (jemalloc `resident`, mimalloc committed);
+        /// empty when the allocator has none
+        pub allocator_resident_bytes: Option<u64>,
+        /// times the allocator returned memory to the OS in the interval (purges and
+        /// explicit collects): the reclaim events drawn as triangles
+        pub reclaim_events: Option<u64>,
+        /// bytes held by the leaking endpoints at the end of the interval
+        pub leaked_bytes: Option<u64>,
+
+        // --- the modelled .NET GC: a model fed with this interval's requests, NOT measured ---
+        // Empty when the lens is off (`--gc-model none`); files written before these
+        // columns existed read back with them empty.
+        /// MODELLED, not measured: .NET gen0 collections the model made in the interval
+        /// (like `GC.CollectionCount(0)`, so gen1 and gen2 collections count too); empty
+        /// when the lens is off
+        pub modelled_gen0: Option<u64>,
+        /// MODELLED: .NET gen1 collections in the interval (gen2 included)
+        pub modelled_gen1: Option<u64>,
+        /// MODELLED: .NET gen2 collections in the interval
+        pub modelled_gen2: Option<u64>,
+        /// MODELLED: .NET managed heap at the end of the interval, uncollected garbage
+        /// included
+        pub modelled_managed_heap_bytes: Option<u64>,
+        /// MODELLED: highest .NET managed heap within the interval (just before its largest
+        /// collection, or at its end): the top of the sawtooth
+        pub modelled_managed_heap_peak_bytes: Option<u64>,
+    }
 }
 
 impl Sample {
@@ -114,21 +287,98 @@ impl Sample {
     }
 }
 
+/// `timeout=3;connection refused=1`, or `None` (an empty cell) when there are no errors.
+/// Error kinds are short fixed phrases from the load generator; a `;` inside a kind (none
+/// has one) is written as `,` so the cell stays parseable.
+pub(crate) fn format_errors_by_kind(errors_by_kind: &BTreeMap<String, u64>) -> Option<String> {
+    let cell = errors_by_kind
+        .iter()
+        .filter(|(_, count)| **count > 0)
+        .map(|(kind, count)| format!("{}={count}", kind.replace(';', ",")))
+        .collect::<Vec<_>>()
+        .join(";");
+    (!cell.is_empty()).then_some(cell)
+}
+
+/// Parses an `errors_by_kind` cell; the empty cell is no errors.
+pub(crate) fn parse_errors_by_kind(cell: &str) -> Result<BTreeMap<String, u64>, String> {
+    let mut errors_by_kind = BTreeMap::new();
+    for entry in cell.split(';').filter(|entry| !entry.trim().is_empty()) {
+        // The count is after the last `=`, so a kind may contain `=`.
+        let parsed = entry
+            .rsplit_once('=')
+            .and_then(|(kind, count)| Some((kind.trim(), count.trim().parse::<u64>().ok()?)));
+        match parsed {
+            Some((kind, count)) if !kind.is_empty() => {
+                *errors_by_kind.entry(kind.to_string()).or_insert(0) += count;
+            }
+            _ => {
+                return Err(format!(
+                    "invalid errors_by_kind entry \"{entry}\": expected kind=count, e.g. timeout=3"
+                ));
+            }
+        }
+    }
+    Ok(errors_by_kind)
+}
+
+/// An allocator as files and people read it: its name, or `unknown` for a server whose
+/// allocator membench does not know (a `--target` in another language).
+pub(crate) fn allocator_name(allocator: Option<AllocatorKind>) -> &'static str {
+    allocator.map_or(UNKNOWN_ALLOCATOR, AllocatorKind::name)
+}
+
+/// What an unknown allocator is written as.
+const UNKNOWN_ALLOCATOR: &str = "unknown";
+
+/// Parses what [`allocator_name`] writes.
+pub(crate) fn parse_allocator_name(name: &str) -> Result<Option<AllocatorKind>, String> {
+    match name {
+        UNKNOWN_ALLOCATOR => Ok(None),
+        "system" => Ok(Some(AllocatorKind::System)),
+        "jemalloc" => Ok(Some(AllocatorKind::Jemalloc)),
+        "mimalloc" => Ok(Some(AllocatorKind::Mimalloc)),
+        _ => Err(format!(
+            "unknown allocator \"{name}\": expected system, jemalloc, mimalloc or unknown"
+        )),
+    }
+}
+
+/// Serde for an `Option<AllocatorKind>` written as [`allocator_name`] writes it
+/// (`#[serde(with = "crate::series::allocator_or_unknown")]`).
+pub(crate) mod allocator_or_unknown {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        allocator: &Option<AllocatorKind>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(allocator_name(*allocator))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<AllocatorKind>, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        parse_allocator_name(&name).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A run's samples and what describes the run on a chart.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Series {
     /// Scenario name, e.g. `loh`.
     pub scenario: String,
     /// Parameters as shown to people, e.g. `size=84976`.
     pub params: crate::params::Params,
-    /// Allocator of the server (`jemalloc`, …), or `unknown` for a foreign target.
-    pub allocator: String,
+    /// Allocator of the server; `None` for a foreign target (shown as `unknown`, see
+    /// [`allocator_name`]).
+    pub allocator: Option<AllocatorKind>,
     /// The load as shown to people, e.g. `32 connections, closed loop`.
     pub load: String,
     pub samples: Vec<Sample>,
     /// The modelled .NET GC preset (`server`, `workstation`) when the lens was on: the
     /// chart labels its markers "modelled .NET GC (server)".
-    #[serde(default)]
     pub modelled_gc: Option<String>,
 }
 
@@ -178,5 +428,28 @@ mod tests {
         assert_eq!(series.measured().count(), 2);
         series.samples.truncate(1);
         assert_eq!(series.warmup_end_s(), None);
+    }
+
+    #[test]
+    fn allocators_are_written_by_name_and_unknown_when_not_known() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Run {
+            #[serde(with = "allocator_or_unknown")]
+            allocator: Option<AllocatorKind>,
+        }
+        for (allocator, json) in [
+            (None, r#"{"allocator":"unknown"}"#),
+            (Some(AllocatorKind::System), r#"{"allocator":"system"}"#),
+            (Some(AllocatorKind::Jemalloc), r#"{"allocator":"jemalloc"}"#),
+            (Some(AllocatorKind::Mimalloc), r#"{"allocator":"mimalloc"}"#),
+        ] {
+            assert_eq!(serde_json::to_string(&Run { allocator }).unwrap(), json);
+            assert_eq!(
+                serde_json::from_str::<Run>(json).unwrap(),
+                Run { allocator }
+            );
+        }
+        let err = parse_allocator_name("tcmalloc").unwrap_err();
+        assert!(err.contains("\"tcmalloc\""), "{err}");
     }
 }

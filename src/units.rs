@@ -53,22 +53,6 @@ pub fn parse_rate(input: &str) -> Result<f64, String> {
     }
 }
 
-/// Formats a byte count for people: `84976 B`, `83.0 KiB`, `1.5 MiB`.
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,11 +84,5 @@ mod tests {
         assert!(parse_duration("ten").unwrap_err().contains("\"ten\""));
         assert_eq!(parse_rate("5k"), Ok(5000.0));
         assert!(parse_rate("-3").is_err());
-    }
-
-    #[test]
-    fn bytes_are_formatted_for_people() {
-        assert_eq!(format_bytes(512), "512 B");
-        assert_eq!(format_bytes(1_572_864), "1.5 MiB");
     }
 }

@@ -16,8 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::trend::theil_sen;
 use crate::series::{Phase, Sample, Series};
+use crate::stats::{mann_kendall_z, median, theil_sen};
 
 /// |z| above this is a significant Mann–Kendall trend (two-sided p < 0.01).
 pub const Z_CRITICAL: f64 = 2.576;
@@ -219,7 +219,7 @@ pub fn check(series: &Series, expectation: &Expectation) -> Check {
     let observed = classified.as_ref().map(|c| c.shape);
     let median = classified.as_ref().and_then(|_| {
         let mut values: Vec<f64> = points.iter().map(|(_, y)| *y).collect();
-        crate::report::trend::median(&mut values)
+        median(&mut values)
     });
     let level_reached = match (expectation.at_least, median) {
         (Some(at_least), Some(median)) => median >= at_least,
@@ -276,53 +276,6 @@ pub fn classify(points: &[(f64, f64)], threshold: f64) -> Option<Classified> {
         late_slope,
         z,
     })
-}
-
-/// The Mann–Kendall z of a sequence taken in order (0 for fewer than 3 values). Variance
-/// corrected for ties, continuity-corrected S.
-pub fn mann_kendall_z(values: impl Iterator<Item = f64>) -> f64 {
-    let values: Vec<f64> = values.filter(|v| v.is_finite()).collect();
-    let n = values.len();
-    if n < 3 {
-        return 0.0;
-    }
-    let mut s: i64 = 0;
-    for i in 0..n {
-        for j in i + 1..n {
-            s += match values[j].total_cmp(&values[i]) {
-                std::cmp::Ordering::Greater => 1,
-                std::cmp::Ordering::Less => -1,
-                std::cmp::Ordering::Equal => 0,
-            };
-        }
-    }
-    let mut sorted = values.clone();
-    sorted.sort_by(f64::total_cmp);
-    let mut tie_term = 0.0;
-    let mut run = 1usize;
-    for i in 1..=n {
-        if i < n && sorted[i] == sorted[i - 1] {
-            run += 1;
-        } else {
-            let t = run as f64;
-            tie_term += t * (t - 1.0) * (2.0 * t + 5.0);
-            run = 1;
-        }
-    }
-    let nf = n as f64;
-    let variance = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - tie_term) / 18.0;
-    if variance <= 0.0 {
-        return 0.0;
-    }
-    let s = s as f64;
-    let corrected = if s > 0.0 {
-        s - 1.0
-    } else if s < 0.0 {
-        s + 1.0
-    } else {
-        0.0
-    };
-    corrected / variance.sqrt()
 }
 
 #[cfg(test)]

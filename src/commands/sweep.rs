@@ -26,16 +26,17 @@ use anyhow::Context;
 
 use super::{Outcome, usage_or_error};
 use crate::cli::{SweepAllocatorArg, SweepArgs, TableFormatArg};
+use crate::format::format_count;
 use crate::memory::AllocatorKind;
 use crate::report::RunEnd;
-use crate::report::format::format_count;
 use crate::runner::{
     self, Executed, LensChoice, PlanError, RunPlan, RunRequest, interrupt, utc_stamp,
 };
 use crate::scenario;
 use crate::sweep::{
-    SWEEP_FORMAT_VERSION, SweepPoint, SweepResult, SweepTableFormat, describe_cliffs, find_cliffs,
-    format_size, format_sweep_table, point_from_run, spacing_warning, write_sweep_files,
+    SWEEP_FORMAT_VERSION, SweepEnd, SweepPoint, SweepResult, SweepTableFormat, describe_cliffs,
+    find_cliffs, format_size, format_sweep_table, point_from_run, spacing_warning,
+    write_sweep_files,
 };
 
 /// What a point costs besides its warm-up and measured load: starting and stopping the
@@ -189,7 +190,7 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Out
         cliff_drop: args.cliff_drop,
         points: Vec::new(),
         cliffs: Vec::new(),
-        end: "running".to_string(),
+        end: SweepEnd::Running,
         command_line: std::env::args().collect(),
     };
     if let Some(warning) = spacing_warning(&planned.sizes_bytes, args.cliff_drop) {
@@ -213,7 +214,7 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Out
             Ok(measured) => measured,
             Err(err) => {
                 // What was measured before stays readable; the error still ends membench.
-                result.end = format!("error at {name}: {err:#}");
+                result.end = SweepEnd::Error(format!("{name}: {err:#}"));
                 finish(&mut result, &planned.out_dir)?;
                 return Err(err);
             }
@@ -228,25 +229,25 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Out
                 result.points.push(measured);
             }
             Measured::Ended(RunEnd::Interrupted | RunEnd::Completed) => {
-                result.end = "interrupted".to_string();
+                result.end = SweepEnd::Interrupted;
                 exit = Outcome::Interrupted;
             }
             Measured::Ended(RunEnd::ServerDied(how)) => {
                 eprintln!(
                     "membench: {how} at {name}; the sweep stops, the points before it are kept"
                 );
-                result.end = format!(
-                    "server died: {} {}: {how}",
+                result.end = SweepEnd::ServerDied(format!(
+                    "{} {}: {how}",
                     point.allocator.name(),
                     format_size(point.size_bytes)
-                );
+                ));
                 exit = Outcome::Failed;
             }
         }
         if interrupt::requested().is_some() && exit == Outcome::Success {
             // Ctrl-C after the run had ended (while its files were written): the point is
             // complete, the sweep stops here.
-            result.end = "interrupted".to_string();
+            result.end = SweepEnd::Interrupted;
             exit = Outcome::Interrupted;
         }
         if exit != Outcome::Success {
@@ -256,8 +257,8 @@ fn execute_sweep(args: &SweepArgs, planned: &PlannedSweep) -> anyhow::Result<Out
         write_sweep_files(&planned.out_dir, &result)?;
     }
     if exit == Outcome::Success {
-        result.end = "completed".to_string();
-    } else if result.end == "interrupted" {
+        result.end = SweepEnd::Completed;
+    } else if result.end == SweepEnd::Interrupted {
         eprintln!(
             "membench: interrupted; the {} points measured so far are written",
             result.points.len()
@@ -325,7 +326,7 @@ fn draw(dir: &Path, result: &SweepResult) {
         return;
     }
     if let Err(err) =
-        crate::report::render_sweep(result, &dir.join("sweep.png"), Some(&dir.join("sweep.svg")))
+        crate::sweep::render_sweep(result, &dir.join("sweep.png"), Some(&dir.join("sweep.svg")))
     {
         eprintln!(
             "membench: the sweep chart could not be drawn: {err:#} (sweep.json and sweep.csv are written)"

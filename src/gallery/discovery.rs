@@ -150,7 +150,7 @@ mod tests {
             cliff_drop: 0.3,
             points: Vec::new(),
             cliffs: Vec::new(),
-            end: "completed".into(),
+            end: crate::sweep::SweepEnd::Completed,
             command_line: vec!["membench".into(), "sweep".into(), "loh".into()],
         }
     }

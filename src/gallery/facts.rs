@@ -6,10 +6,10 @@
 //! and Theil–Sen against the metric's threshold): the scenario's own check where the run
 //! has one for that metric, so a paragraph never contradicts the verdict line above it.
 
-use crate::report::compare::SavedRun;
-use crate::report::format::{
+use crate::format::{
     format_error_kinds, format_latency_us, format_mb, format_slope, group_thousands,
 };
+use crate::report::compare::SavedRun;
 use crate::series::Sample;
 use crate::verdict::{Check, Expectation, Metric, Shape, check};
 

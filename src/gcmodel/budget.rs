@@ -2,7 +2,7 @@
 //! from the survival rate (`surv_to_growth`), the young-generation, gen2 and LOH budget
 //! rules (`desired_new_allocation`), and the blend with the previous budget when a GC came
 //! before the budget was used up (`linear_allocation_model`). Transcribed from
-//! dotnet/runtime `gc/dynamic_tuning.cpp` as summarised in `/work/shared/dotnet-gc-model.md`
+//! dotnet/runtime `gc/dynamic_tuning.cpp` as summarised in `docs/dotnet-gc-model.md`
 //! ("desired budget"); the free-space / fragmentation and memory-load corrections are left
 //! out (see the module doc).
 

@@ -4,7 +4,7 @@
 //! request allocates in the ASP.NET Core sample app (a 10,240-char string for `bigstring`, a
 //! `byte[size]` for `loh/{size}`, …) and how long they live. This file owns the 64-bit CoreCLR
 //! object layout that turns such a declaration into heap bytes and decides small-object heap
-//! (SOH) versus large-object heap (LOH). Facts from `/work/shared/dotnet-gc-model.md`
+//! (SOH) versus large-object heap (LOH). Facts from `docs/dotnet-gc-model.md`
 //! ("Sizes (64-bit) and LOH threshold"): `LARGE_OBJECT_SIZE = 85000` (gc.h); a `byte[n]` is a
 //! 24-byte base plus `n`, tested against the threshold *before* 8-byte rounding; a string of
 //! `n` UTF-16 chars is a 22-byte base plus `2n`, rounded up to 8 *before* the test.
@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Objects of at least this many bytes go to the large-object heap (`LARGE_OBJECT_SIZE`).
-pub const LARGE_OBJECT_SIZE_BYTES: u64 = 85_000;
+/// Objects of at least this many bytes go to the .NET large-object heap (`LARGE_OBJECT_SIZE`
+/// in gc.h): the one place membench writes the 85,000 B threshold.
+pub const LOH_THRESHOLD_BYTES: u64 = 85_000;
 /// `byte[]` base size: 8 header + 8 method table + 4 length + 4 padding.
 pub const BYTE_ARRAY_BASE_BYTES: u64 = 24;
 /// `string` base size: 8 header + 8 method table + 4 length + 2 terminating NUL.
@@ -82,14 +83,14 @@ impl ManagedKind {
                 let bytes = BYTE_ARRAY_BASE_BYTES.saturating_add(len);
                 ManagedSize {
                     bytes,
-                    large: bytes >= LARGE_OBJECT_SIZE_BYTES,
+                    large: bytes >= LOH_THRESHOLD_BYTES,
                 }
             }
             ManagedKind::String { chars } => {
                 let bytes = align_up(STRING_BASE_BYTES.saturating_add(chars.saturating_mul(2)));
                 ManagedSize {
                     bytes,
-                    large: bytes >= LARGE_OBJECT_SIZE_BYTES,
+                    large: bytes >= LOH_THRESHOLD_BYTES,
                 }
             }
             ManagedKind::Other { bytes } => ManagedSize {

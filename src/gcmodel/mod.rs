@@ -10,7 +10,7 @@
 //! per generation (the dashed sawtooth). Nothing here is measured; everything it draws must
 //! be labelled "MODELLED .NET GC".
 //!
-//! Sources: the research notes `/work/shared/dotnet-gc-model.md`, which quote dotnet/runtime
+//! Sources: the research notes `docs/dotnet-gc-model.md`, which quote dotnet/runtime
 //! `src/coreclr/gc/{dynamic_tuning,init,collect,mark_phase}.cpp`, `gc.h`, `gcpriv.h`,
 //! `vm/gchelpers.cpp`, the BOTR `garbage-collection.md`, Maoni Stephens' `mem-doc`, the
 //! sample app sebastienros/memoryleak and the article (AspNetCore.Docs
@@ -44,7 +44,7 @@ pub mod sim;
 mod validation;
 
 pub use event::{CollectionCounts, GcEvent, GcReason, GenSizes, Generation};
-pub use layout::{Lifetime, ManagedAllocation, ManagedKind, ManagedSize};
+pub use layout::{LOH_THRESHOLD_BYTES, Lifetime, ManagedAllocation, ManagedKind, ManagedSize};
 pub use lens_config::{LensConfig, LensError, ResolvedLens};
 pub use machine::{DetectError, MachineSpec, ModelledMachine};
 pub use preset::{GcOptions, Preset, Tuning};

@@ -3,7 +3,7 @@
 //! limits, the promotion threshold factor and time-based escalation.
 //!
 //! Everything here is computed once, when a model is built. The figures come from
-//! `/work/shared/dotnet-gc-model.md` ("Gen0 budget", "Model"), which quotes dotnet/runtime
+//! `docs/dotnet-gc-model.md` ("Gen0 budget", "Model"), which quotes dotnet/runtime
 //! `init.cpp` (`get_gen0_min_size`, `init_static_data`) and the balanced latency row of
 //! `static_data_table`.
 

@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::{IntervalStats, LoadConfig};
-use crate::units::format_bytes;
+use crate::format::format_bytes;
 
 /// How often [`drive`] checks whether load ended or Ctrl-C arrived.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);

@@ -1,19 +1,18 @@
 //! Run results: what a run leaves behind and what people read from it.
 //!
 //! * [`samples_csv`] — `samples.csv`, one row per sampling interval, written and flushed
-//!   as the run goes (its module doc lists every column), and read back for `compare`.
+//!   as the run goes, and read back for `compare`; the columns are the fields of
+//!   [`crate::series::Sample`], documented there.
 //! * [`summary`] — `summary.json`: the run's facts, totals, means, memory at start, end
 //!   and peak, growth slopes.
-//! * [`trend`] — Theil–Sen slopes: growth that a sawtooth or a spike does not fake.
 //! * [`text`] — the short summary printed on stdout.
 //! * [`chart`] — the PNG/SVG chart in the style of the ASP.NET Core memory article, with
-//!   its embedded [`font`]; also several runs side by side or overlaid on one scale, and
-//!   the size-sweep chart.
+//!   its embedded [`font`]; also several runs side by side or overlaid on one scale (the
+//!   size-sweep chart lives in `sweep::chart` and draws with these pieces).
 //! * [`compare`](mod@compare) — saved runs read back for `membench compare`, and the
 //!   table of their numbers (text or Markdown).
 //! * [`comparison_files`] — the files `membench compare` writes: figure and `compare.md`.
 //! * [`machine`] — cores, memory and kernel of the machine the run was measured on.
-//! * [`format`](mod@format) — numbers for people (MB, ms, `18.2K`), shared by text and chart.
 //!
 //! Everything here works from a [`crate::series::Series`] and run facts; nothing here
 //! measures.
@@ -22,23 +21,20 @@ pub mod chart;
 pub mod compare;
 pub mod comparison_files;
 pub mod font;
-pub mod format;
 pub mod machine;
 pub mod samples_csv;
 pub mod summary;
 pub mod text;
-pub mod trend;
 
 pub use chart::{
-    CHART_SIZE_PX, ComparedRun, render_chart, render_overlay, render_side_by_side, render_sweep,
+    CHART_SIZE_PX, ComparedRun, render_chart, render_overlay, render_side_by_side,
     side_by_side_size_px,
 };
 pub use machine::MachineInfo;
 pub use samples_csv::{SAMPLE_COLUMNS, SamplesCsvWriter, read_samples};
 pub use summary::{
-    BYTES_PER_MB, LatencySummary, Level, LoadSummary, MODELLED_LABEL, MemorySummary,
-    ModelledGcSummary, ReclaimSummary, ResourcePeaks, RunEnd, RunInfo, Summary, Totals,
-    read_summary, summarize, write_summary,
+    LatencySummary, Level, LoadSummary, MODELLED_LABEL, MemorySummary, ModelledGcSummary,
+    ReclaimSummary, ResourcePeaks, RunEnd, RunInfo, Summary, Totals, read_summary, summarize,
+    write_summary,
 };
 pub use text::format_text;
-pub use trend::{Trend, theil_sen};

@@ -17,11 +17,12 @@
 //! ended      completed
 //! ```
 
-use super::format::{
+use super::summary::Summary;
+use crate::format::{
     format_count, format_error_kinds, format_latency_us, format_mb, format_params, format_seconds,
     format_slope, group_thousands,
 };
-use super::summary::Summary;
+use crate::series::allocator_name;
 
 /// Width of the label column.
 const LABEL_WIDTH: usize = 10;
@@ -38,7 +39,7 @@ pub fn format_text(summary: &Summary) -> String {
         format!("{} {params}", run.scenario)
     };
     lines.push(("scenario", format!("{scenario} (GET {})", run.path)));
-    lines.push(("allocator", run.allocator.clone()));
+    lines.push(("allocator", allocator_name(run.allocator).to_string()));
 
     let warmup = if run.warmup_s > 0.0 {
         format!(" after {} warm-up", format_seconds(run.warmup_s))
@@ -220,7 +221,7 @@ mod tests {
         Series {
             scenario: "loh".into(),
             params: [("size", "84976")].into_iter().collect(),
-            allocator: "jemalloc".into(),
+            allocator: Some(crate::memory::AllocatorKind::Jemalloc),
             load: "32 connections, closed loop".into(),
             samples,
             modelled_gc: None,

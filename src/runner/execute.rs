@@ -63,7 +63,7 @@ fn run_info(plan: &RunPlan, outcome: &RunOutcome) -> RunInfo {
         scenario: plan.scenario.clone(),
         params: plan.params.clone(),
         path: plan.path.clone(),
-        allocator: outcome.series.allocator.clone(),
+        allocator: outcome.series.allocator,
         target: format!("http://{}{}", outcome.server_addr, plan.path),
         pid: outcome.pid,
         machine: report::MachineInfo::detect(),

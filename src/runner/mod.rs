@@ -27,6 +27,5 @@ pub use child::{ChildServer, describe_exit, parse_listening_line};
 pub use execute::{Executed, execute};
 pub use gc_lens::{GcLens, GcLensPlan};
 pub use plan::{PlanError, RunPlan, ServerSpec, dir_name, plan, utc_stamp};
-pub use progress::format_count;
 pub use request::{DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_WARMUP, LensChoice, RunRequest};
 pub use sampler::{Probe, Reading, merge};

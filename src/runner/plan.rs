@@ -10,12 +10,13 @@ use std::time::{Duration, SystemTime};
 
 use super::gc_lens::GcLensPlan;
 use super::request::{DEFAULT_CONNECTIONS, DEFAULT_DURATION, LensChoice, RunRequest};
+use crate::format::format_bytes;
 use crate::gcmodel::{LensConfig, ModelledMachine, Preset};
 use crate::loadgen::{self, StopAt};
 use crate::memory::AllocatorKind;
 use crate::params::Params;
 use crate::scenario::{self, Scenario};
-use crate::units::{MAX_SIZE_BYTES, format_bytes};
+use crate::units::MAX_SIZE_BYTES;
 
 /// The server a run measures.
 #[derive(Debug, Clone)]
@@ -65,7 +66,7 @@ impl RunPlan {
             Some(rate) => format!(
                 "{} connections, open loop at {} RPS",
                 self.connections,
-                super::progress::format_count(rate)
+                crate::format::format_count(rate)
             ),
             None => format!("{} connections, closed loop", self.connections),
         }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::format::{format_bytes, format_count};
 use crate::series::Sample;
-use crate::units::format_bytes;
 
 /// A progress bar over the planned run length (seconds), or a spinner when the run ends by
 /// request count.
@@ -57,16 +57,5 @@ impl Progress {
 
     pub fn finish(&self) {
         self.bar.finish_and_clear();
-    }
-}
-
-/// 18234.0 → "18.2K", 950.0 → "950".
-pub fn format_count(value: f64) -> String {
-    if value >= 1_000_000.0 {
-        format!("{:.1}M", value / 1_000_000.0)
-    } else if value >= 1_000.0 {
-        format!("{:.1}K", value / 1_000.0)
-    } else {
-        format!("{value:.0}")
     }
 }

@@ -123,7 +123,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
     let mut series = Series {
         scenario: plan.scenario.clone(),
         params: plan.params.clone(),
-        allocator: allocator.map_or_else(|| "unknown".to_string(), |a| a.name().to_string()),
+        allocator,
         load: plan.load_label(),
         samples: Vec::new(),
         modelled_gc: plan

@@ -19,8 +19,8 @@ use super::error::AppError;
 use super::measurements::leaks;
 use super::state::{AppState, SharedState};
 use crate::diagnostics::Leaks;
+use crate::format::format_bytes;
 use crate::memory::{self, CollectOutcome};
-use crate::units::format_bytes;
 
 const COLLECT: &str = "/api/collect";
 const RESET: &str = "/api/reset";

@@ -42,7 +42,7 @@ use super::error::AppError;
 use super::managed::ManagedTally;
 use super::state::{Part, SharedState};
 use crate::diagnostics::Held;
-use crate::units::format_bytes;
+use crate::format::format_bytes;
 
 const LOH_DEFAULT: &str = "/api/loh";
 const LOH: &str = "/api/loh/{size}";
@@ -53,7 +53,7 @@ const POOLED_ARRAY: &str = "/api/pooledarray/{size}";
 pub(crate) const ROUTES: &[&str] = &[LOH_DEFAULT, LOH, ARRAY, POOLED_ARRAY];
 
 /// `size` of `GET /api/loh` without one: the .NET large-object threshold.
-pub(crate) const LOH_DEFAULT_BYTES: usize = 85_000;
+pub(crate) const LOH_DEFAULT_BYTES: usize = crate::gcmodel::LOH_THRESHOLD_BYTES as usize;
 
 /// Stride of the writes that touch every page of a `/api/loh` buffer. The smallest page
 /// size of Linux; with larger pages some writes land on the same page, which is harmless.
@@ -321,7 +321,7 @@ mod tests {
     use crate::memory::thread_heap_counters;
     use crate::server::test_support::{get, json, state};
 
-    const MAX: u64 = 64 << 20;
+    const MAX: u64 = crate::units::MAX_SIZE_BYTES;
 
     fn parse(input: &str) -> Result<usize, AppError> {
         parse_size(Ok(Path(input.to_string())), MAX)

@@ -6,8 +6,8 @@
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
+use crate::gcmodel::LOH_THRESHOLD_BYTES;
 use crate::gcmodel::LensConfig;
-use crate::gcmodel::layout::LARGE_OBJECT_SIZE_BYTES;
 use crate::memory::AllocatorKind;
 
 /// `127.0.0.1:5000`, where `membench serve` listens by default.
@@ -19,7 +19,7 @@ pub const DEFAULT_LEAK_CAP_TEXT: &str = "1GiB";
 /// Most connections `/api/clientleak` keeps open before 507.
 pub const DEFAULT_CLIENT_LEAK_CAP: usize = 2000;
 /// Largest `size` of the sized endpoints: 64 MiB.
-pub const DEFAULT_MAX_SIZE_BYTES: u64 = 64 << 20;
+pub const DEFAULT_MAX_SIZE_BYTES: u64 = crate::units::MAX_SIZE_BYTES;
 /// As typed in `--help`; a test checks it parses to [`DEFAULT_MAX_SIZE_BYTES`].
 pub const DEFAULT_MAX_SIZE_TEXT: &str = "64MiB";
 /// Absolute expiry of `/api/cache/expiring` entries.
@@ -27,7 +27,7 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(500);
 /// As typed in `--help`; a test checks it parses to [`DEFAULT_CACHE_TTL`].
 pub const DEFAULT_CACHE_TTL_TEXT: &str = "500ms";
 /// Allocations at or above this size count as large objects: the .NET LOH threshold.
-pub const DEFAULT_LARGE_OBJECT_BYTES: usize = LARGE_OBJECT_SIZE_BYTES as usize;
+pub const DEFAULT_LARGE_OBJECT_BYTES: usize = LOH_THRESHOLD_BYTES as usize;
 
 /// Limits and settings of one server, from `membench serve` flags.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use super::error::AppError;
 use crate::error_labels::LEAK_CAP_REACHED;
-use crate::units::format_bytes;
+use crate::format::format_bytes;
 
 /// The cap and the held-bytes counters of the endpoints under it. Cheap to clone: the
 /// counters are shared with the families that write them (`StaticStrings`, `Caches`).

@@ -1,7 +1,7 @@
 //! `membench sweep`: one short run per size of a sized scenario (e.g. `loh`), per allocator,
 //! and where throughput falls off a cliff. This module owns the sweep's saved result
 //! (`sweep.json`, read back by the gallery), the size list, and the cliff finder; the
-//! command itself lives in `commands::sweep`, the chart in `report::chart`.
+//! chart; the command itself lives in `commands::sweep`.
 //!
 //! A sweep directory holds `sweep.json` ([`SweepResult`]), `sweep.csv` (one row per point),
 //! `sweep.png`/`.svg`, and one ordinary `membench run` results directory per point
@@ -9,31 +9,37 @@
 //!
 //! * [`sizes`] — `--sizes` (a range in log steps or a list), checked before anything runs,
 //!   and sizes named for people.
+//! * [`chart`] — `sweep.png`/`.svg`: RPS against size, cliffs marked, drawn with the
+//!   run chart's pieces from `report::chart`.
 //! * [`cliff`] — the cliff finder: a drop of more than `cliff_drop` between neighbours.
 //! * [`point`] — a [`SweepPoint`] from a finished run's summary and samples.
 //! * [`save`] — `sweep.json` and `sweep.csv`, rewritten after every point.
 //! * [`table`] — the table and cliff lines printed on stdout.
 
+pub mod chart;
 pub mod cliff;
 pub mod point;
 pub mod save;
 pub mod sizes;
 pub mod table;
 
+pub(crate) use chart::render_sweep;
 pub use cliff::{find_cliffs, parse_cliff_drop};
 pub use point::{
     FRESH_PERCENT, fresh_page_onset, fresh_page_percent, minor_faults_per_s, point_from_run,
 };
 pub use save::{SWEEP_CSV_COLUMNS, read_sweep, write_sweep_files};
 pub use sizes::{
-    DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZE_BYTES, MAX_SWEEP_SIZES, SizeItem, SizeSpec,
-    SizesError, format_size, parse_size_spec, size_labels,
+    DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZES, SizeItem, SizeSpec, SizesError, format_size,
+    parse_size_spec, size_labels,
 };
 pub use table::{
     SweepTableFormat, describe_cliffs, format_sweep_table, size_alone_drop, spacing_warning,
 };
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Version of `sweep.json`; bumped when a field changes meaning.
 pub const SWEEP_FORMAT_VERSION: u32 = 1;
@@ -102,11 +108,112 @@ pub struct SweepResult {
     pub points: Vec<SweepPoint>,
     /// Cliffs found per allocator, ascending size.
     pub cliffs: Vec<Cliff>,
-    /// How the sweep ended: `completed`, `interrupted` or `server died: …` (also
-    /// `error at …` when membench itself failed). `running` in the copies written after
-    /// each point while the sweep goes on: a file that still says so after membench has
-    /// exited comes from a sweep that was killed.
-    pub end: String,
+    /// How the sweep ended (see [`SweepEnd`]).
+    pub end: SweepEnd,
     /// The command line that made the sweep.
     pub command_line: Vec<String>,
+}
+
+/// How a sweep ended, written in `sweep.json` as the text [`fmt::Display`] gives:
+/// `completed`, `interrupted`, `server died: …` or `error at …`. `running` in the copies
+/// written after each point while the sweep goes on: a file that still says so after
+/// membench has exited comes from a sweep that was killed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SweepEnd {
+    /// Points are still being measured.
+    Running,
+    /// Every point was measured.
+    Completed,
+    /// Ctrl-C: the points before it are kept.
+    Interrupted,
+    /// The server died at a point: `<allocator> <size>: the server <how>`.
+    ServerDied(String),
+    /// membench itself failed at a point: `<which point>: <error>`.
+    Error(String),
+}
+
+const SERVER_DIED_PREFIX: &str = "server died: ";
+const ERROR_PREFIX: &str = "error at ";
+
+impl fmt::Display for SweepEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SweepEnd::Running => f.write_str("running"),
+            SweepEnd::Completed => f.write_str("completed"),
+            SweepEnd::Interrupted => f.write_str("interrupted"),
+            SweepEnd::ServerDied(detail) => write!(f, "{SERVER_DIED_PREFIX}{detail}"),
+            SweepEnd::Error(detail) => write!(f, "{ERROR_PREFIX}{detail}"),
+        }
+    }
+}
+
+/// Compares with the written form, so a reader of `sweep.json` can test `end == "completed"`.
+impl PartialEq<&str> for SweepEnd {
+    fn eq(&self, text: &&str) -> bool {
+        text.parse::<SweepEnd>().is_ok_and(|end| end == *self)
+    }
+}
+
+impl std::str::FromStr for SweepEnd {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<SweepEnd, String> {
+        match text {
+            "running" => Ok(SweepEnd::Running),
+            "completed" => Ok(SweepEnd::Completed),
+            "interrupted" => Ok(SweepEnd::Interrupted),
+            _ => {
+                if let Some(detail) = text.strip_prefix(SERVER_DIED_PREFIX) {
+                    Ok(SweepEnd::ServerDied(detail.to_string()))
+                } else if let Some(detail) = text.strip_prefix(ERROR_PREFIX) {
+                    Ok(SweepEnd::Error(detail.to_string()))
+                } else {
+                    Err(format!(
+                        "unknown sweep end \"{text}\": expected completed, interrupted, running, \
+                         \"server died: …\" or \"error at …\""
+                    ))
+                }
+            }
+        }
+    }
+}
+
+impl Serialize for SweepEnd {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SweepEnd {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SweepEnd, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod end_tests {
+    use super::SweepEnd;
+
+    #[test]
+    fn sweep_ends_are_written_as_the_same_strings_and_read_back() {
+        for (end, text) in [
+            (SweepEnd::Running, "running"),
+            (SweepEnd::Completed, "completed"),
+            (SweepEnd::Interrupted, "interrupted"),
+            (
+                SweepEnd::ServerDied("system 1 MiB: the server was killed by signal 9".into()),
+                "server died: system 1 MiB: the server was killed by signal 9",
+            ),
+            (
+                SweepEnd::Error("sweep point 2 of 4: system 1 MiB: boom".into()),
+                "error at sweep point 2 of 4: system 1 MiB: boom",
+            ),
+        ] {
+            let json = serde_json::to_string(&end).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<SweepEnd>(&json).unwrap(), end);
+        }
+        assert!(serde_json::from_str::<SweepEnd>("\"exploded\"").is_err());
+    }
 }

@@ -123,7 +123,7 @@ pub(crate) mod tests {
             cliff_drop: 0.3,
             points,
             cliffs,
-            end: "completed".to_string(),
+            end: crate::sweep::SweepEnd::Completed,
             command_line: vec!["membench".to_string(), "sweep".to_string()],
         }
     }

@@ -6,11 +6,8 @@
 //! costs the first points of a long sweep. Also how sizes are named for people
 //! (`64 KiB`, `5.7 MiB`), shared by the table, the cliff lines and the chart's ticks.
 
-use crate::units::parse_byte_size;
+use crate::units::{MAX_SIZE_BYTES, parse_byte_size};
 
-/// Largest size a sweep may ask for: the child server's default `--max-size` (64 MiB);
-/// larger sizes would only be answered with 400s.
-pub const MAX_SWEEP_SIZE_BYTES: u64 = 64 << 20;
 /// Most sizes one sweep may measure per allocator: beyond this a sweep takes hours and
 /// the neighbours are too close for a 30 % drop to mean anything.
 pub const MAX_SWEEP_SIZES: usize = 100;
@@ -49,8 +46,9 @@ pub enum SizesError {
 }
 
 /// Parses `--sizes`: a comma list of sizes and ranges `A..B` (also `A..=B`); each size as
-/// [`parse_byte_size`] reads it and within 1 byte ..= [`MAX_SWEEP_SIZE_BYTES`]. Errors
-/// quote the input and say what is expected.
+/// [`parse_byte_size`] reads it and within 1 byte ..= [`MAX_SIZE_BYTES`] (the child server's
+/// default `--max-size`; larger sizes would only be answered with 400s). Errors quote the
+/// input and say what is expected.
 pub fn parse_size_spec(input: &str) -> Result<SizeSpec, String> {
     let expected = "expected a range such as 64KiB..64MiB, a list such as 64KiB,1MiB,8MiB, or both such as 64KiB..64MiB,84975,84976";
     if input.trim().is_empty() {
@@ -103,11 +101,11 @@ fn parse_range(from: &str, to: &str, input: &str, expected: &str) -> Result<Size
 /// One size of `--sizes`, within what the server accepts.
 fn checked_size(text: &str, input: &str) -> Result<u64, String> {
     let bytes = parse_byte_size(text).map_err(|err| format!("in sizes \"{input}\": {err}"))?;
-    if !(1..=MAX_SWEEP_SIZE_BYTES).contains(&bytes) {
+    if !(1..=MAX_SIZE_BYTES).contains(&bytes) {
         return Err(format!(
             "invalid size \"{}\" in sizes \"{input}\": the server accepts 1 byte to {} (its --max-size)",
             text.trim(),
-            format_size(MAX_SWEEP_SIZE_BYTES)
+            format_size(MAX_SIZE_BYTES)
         ));
     }
     Ok(bytes)
@@ -175,7 +173,7 @@ impl std::fmt::Display for SizeSpec {
     /// not whole KiB stay in bytes, so 84,975 does not read as "83 KiB").
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let exact = |bytes: u64| {
-            if bytes % 1024 == 0 {
+            if bytes.is_multiple_of(1024) {
                 format_size(bytes)
             } else {
                 bytes.to_string()
@@ -220,7 +218,7 @@ pub fn size_labels(sizes: &[u64]) -> Vec<String> {
         .zip(&short)
         .map(|(&bytes, label)| {
             if short.iter().filter(|other| *other == label).count() > 1 {
-                format!("{} B", crate::report::format::group_thousands(bytes))
+                format!("{} B", crate::format::group_thousands(bytes))
             } else {
                 label.clone()
             }
@@ -246,7 +244,7 @@ mod tests {
             ((64u64 << 10) as f64 * 2f64.sqrt()).round() as u64
         );
         assert_eq!(sizes[2], 128 << 10);
-        assert_eq!(*sizes.last().unwrap(), 64 << 20);
+        assert_eq!(*sizes.last().unwrap(), MAX_SIZE_BYTES);
         assert!(sizes.windows(2).all(|pair| pair[0] < pair[1]));
     }
 

@@ -5,7 +5,7 @@
 use super::point::{FRESH_PERCENT, fresh_page_percent};
 use super::sizes::{format_size, size_labels};
 use super::{Cliff, SweepResult};
-use crate::report::format::format_count;
+use crate::format::format_count;
 
 /// How the table is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

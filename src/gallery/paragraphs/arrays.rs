@@ -2,11 +2,10 @@
 //! measured claims: bytes allocated per second and per request, large allocations per
 //! second, the allocator's reclaim events, and how many times the pool cut the rate.
 
+use crate::format::{format_bytes, format_count, group_thousands};
 use crate::gallery::facts::{Relation, format_mb_per_s, relation, rps, times};
 use crate::report::compare::SavedRun;
-use crate::report::format::{format_count, group_thousands};
 use crate::report::summary::LoadSummary;
-use crate::units::format_bytes;
 
 /// The paragraph for the pair; `fresh` is the array run, `pooled` pooledarray.
 pub fn paragraph(fresh: &SavedRun, pooled: &SavedRun) -> String {
@@ -88,18 +87,21 @@ pub fn paragraph(fresh: &SavedRun, pooled: &SavedRun) -> String {
 mod tests {
     use super::*;
     use crate::gallery::paragraphs::fixtures::{saved, series, with_samples};
+    use crate::gcmodel::LOH_THRESHOLD_BYTES;
 
     fn run(scenario: &str, bytes_per_request: f64) -> SavedRun {
         let built = with_samples(
             series(scenario, &[("size", "100000")], false),
             |index, s| {
                 s.alloc_bytes_per_s = Some(s.rps * bytes_per_request);
-                s.large_allocs_per_s = Some(if bytes_per_request > 85_000.0 {
+                s.large_allocs_per_s = Some(if bytes_per_request > LOH_THRESHOLD_BYTES as f64 {
                     s.rps
                 } else {
                     0.0
                 });
-                s.reclaim_events = Some(u64::from(bytes_per_request > 85_000.0 && index % 2 == 0));
+                s.reclaim_events = Some(u64::from(
+                    bytes_per_request > LOH_THRESHOLD_BYTES as f64 && index % 2 == 0,
+                ));
             },
         );
         saved(built, &[], 1_000)

@@ -3,9 +3,9 @@
 //! the cache held at the end, peak RSS, answers refused at the leak cap.
 
 use super::words::pacing;
+use crate::format::format_mb;
 use crate::gallery::facts::{Relation, failures, peak_rss, relation, times, trend, unsuccessful};
 use crate::report::compare::SavedRun;
-use crate::report::format::format_mb;
 use crate::verdict::Metric;
 
 /// The paragraph for the pair.

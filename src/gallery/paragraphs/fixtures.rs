@@ -5,10 +5,11 @@
 
 use std::path::PathBuf;
 
+use crate::format::BYTES_PER_MB;
 use crate::report::chart::tests::run_like;
 use crate::report::compare::SavedRun;
 use crate::report::summary::tests::run_info;
-use crate::report::summary::{BYTES_PER_MB, LatencySummary, RunEnd, summarize};
+use crate::report::summary::{LatencySummary, RunEnd, summarize};
 use crate::series::{Sample, Series};
 use crate::verdict::{Expectation, Metric, Shape, check_all};
 
@@ -38,7 +39,10 @@ pub(crate) fn with_samples(mut series: Series, change: impl Fn(usize, &mut Sampl
 
 /// Summarises and checks a series as `membench run` would, with a p99 of `p99_us`.
 pub(crate) fn saved(series: Series, expectations: &[(Metric, Shape)], p99_us: u64) -> SavedRun {
-    let mut info = run_info(&series.allocator, RunEnd::Completed);
+    let mut info = run_info(
+        crate::series::allocator_name(series.allocator),
+        RunEnd::Completed,
+    );
     info.scenario = series.scenario.clone();
     info.params = series.params.clone();
     let latency = LatencySummary {

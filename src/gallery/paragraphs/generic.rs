@@ -1,9 +1,10 @@
 //! Any other run or comparison: what every run has (throughput, latency, heap shape, peak
 //! RSS, failures, how many expectations matched), and for several runs which was fastest.
 
+use crate::format::format_params;
 use crate::gallery::facts::{Relation, failures, p99, peak_rss, relation, rps, times, trend};
 use crate::report::compare::SavedRun;
-use crate::report::format::format_params;
+use crate::series::allocator_name;
 use crate::verdict::Metric;
 
 /// `loh size=1048576 (jemalloc)`: a run named for a sentence.
@@ -11,9 +12,13 @@ pub fn run_name(run: &SavedRun) -> String {
     let info = &run.summary.run;
     let params = format_params(&info.params);
     if params.is_empty() {
-        format!("{} ({})", info.scenario, info.allocator)
+        format!("{} ({})", info.scenario, allocator_name(info.allocator))
     } else {
-        format!("{} {params} ({})", info.scenario, info.allocator)
+        format!(
+            "{} {params} ({})",
+            info.scenario,
+            allocator_name(info.allocator)
+        )
     }
 }
 

@@ -1,9 +1,9 @@
 //! httpclient1 vs httpclient2: a new client per request or one shared client. The
 //! measured claims: TIME_WAIT sockets at their peak, throughput, and failures by kind.
 
+use crate::format::group_thousands;
 use crate::gallery::facts::{Relation, failures, relation, rps, times, unsuccessful};
 use crate::report::compare::SavedRun;
-use crate::report::format::group_thousands;
 
 /// The paragraph for the pair; `fresh` is httpclient1, `shared` httpclient2.
 pub fn paragraph(fresh: &SavedRun, shared: &SavedRun) -> String {

@@ -4,9 +4,9 @@
 //! trends, the live heap's shape, and the requests refused at a limit.
 
 use super::words::pacing;
+use crate::format::group_thousands;
 use crate::gallery::facts::{failures, first_and_last, trend, unsuccessful};
 use crate::report::compare::SavedRun;
-use crate::report::format::group_thousands;
 use crate::verdict::Metric;
 
 /// `from 12 to 140 (peak 150); it grew (+480 fds/min)`: a count through the run with its

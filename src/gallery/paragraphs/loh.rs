@@ -3,11 +3,11 @@
 //! RPS and p99 at each size, live heap shapes, peak RSS, whether the runs differ beyond
 //! run-to-run noise, and the modelled .NET GC's gen2 collections per second at each size.
 
+use crate::format::group_thousands;
 use crate::gallery::facts::{
     Relation, SAME_FRACTION, p99, peak_rss, percent_change, relation, rps, size_param, times, trend,
 };
 use crate::report::compare::SavedRun;
-use crate::report::format::group_thousands;
 use crate::series::Phase;
 use crate::verdict::Metric;
 

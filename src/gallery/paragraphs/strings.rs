@@ -3,11 +3,11 @@
 //! the end, peak RSS, and how the two heaps compare.
 
 use super::words::pacing;
+use crate::format::format_mb;
 use crate::gallery::facts::{
     Relation, failures, peak_rss, relation, rps, times, trend, unsuccessful,
 };
 use crate::report::compare::SavedRun;
-use crate::report::format::format_mb;
 use crate::verdict::Metric;
 
 /// The paragraph for the pair; `transient` is the bigstring run, `leak` staticstring.

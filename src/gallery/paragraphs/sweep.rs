@@ -4,13 +4,13 @@
 //! the points nearest 85,000 bytes on each side.
 
 use super::loh::DOTNET_LOH_ARRAY_BYTES;
+use crate::format::group_thousands;
 use crate::gallery::facts::{format_rps, percent_change};
-use crate::report::format::group_thousands;
-use crate::sweep::format_size;
 use crate::sweep::{
     Cliff, FRESH_PERCENT, SweepPoint, SweepResult, fresh_page_onset, fresh_page_percent,
     size_alone_drop,
 };
+use crate::sweep::{SweepEnd, format_size};
 
 /// `256 KiB (262,144 bytes)`: a swept size, exact where it matters (84,976).
 pub fn format_size_exact(bytes: u64) -> String {
@@ -150,7 +150,7 @@ pub fn sweep_paragraph(result: &SweepResult) -> String {
         result.duration_s,
         result.warmup_s,
     );
-    if result.end != "completed" {
+    if result.end != SweepEnd::Completed {
         text.push_str(&format!(
             "It did not complete ({}): what follows covers the points measured. ",
             result.end
@@ -304,7 +304,7 @@ pub(crate) mod tests {
             cliff_drop: 0.3,
             points,
             cliffs,
-            end: "completed".into(),
+            end: crate::sweep::SweepEnd::Completed,
             command_line: vec!["membench".into(), "sweep".into(), "loh".into()],
         }
     }

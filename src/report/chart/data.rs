@@ -5,10 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{DENSE_MIN_SAMPLES, MAX_SAMPLES_WITH_DOTS};
-use crate::report::format::format_params;
-use crate::report::summary::{
-    BYTES_PER_MB, cpu_percent, reclaim_source, rss_bytes, time_weighted_mean,
-};
+use crate::format::{BYTES_PER_MB, format_params};
+use crate::report::summary::{cpu_percent, reclaim_source, rss_bytes, time_weighted_mean};
 use crate::series::{Sample, Series};
 
 /// The time axis: seconds for short runs, minutes for long ones.
@@ -251,9 +249,9 @@ impl ChartData {
             format!("{} {params}", series.scenario)
         };
         // A foreign server's allocator is not known: say so rather than a bare "unknown".
-        let allocator = match series.allocator.as_str() {
-            "unknown" => "allocator unknown".to_string(),
-            name => name.to_string(),
+        let allocator = match series.allocator {
+            None => "allocator unknown".to_string(),
+            Some(kind) => kind.name().to_string(),
         };
         Ok(ChartData {
             title: format!("{scenario}  —  {allocator}  —  {}", series.load),
@@ -268,7 +266,7 @@ impl ChartData {
                 .any(|s| s.reclaim_events.is_some())
                 .then(|| samples.iter().filter_map(|s| s.reclaim_events).sum()),
             reclaims,
-            reclaim_source: reclaim_source(&series.allocator),
+            reclaim_source: reclaim_source(series.allocator),
             rps: finite(samples.iter().map(|s| (x(s), s.rps))),
             cpu_percent: runs(samples, |s| Some((x(s), cpu_percent(s)?))),
             errors: samples

@@ -12,11 +12,11 @@ use super::{
     ALLOCATED, ALLOCATOR_RESIDENT, CPU, ERRORS, FONT_FAMILY, MODELLED_GEN0, MODELLED_GEN1,
     MODELLED_GEN2, MODELLED_HEAP, MUTED, RECLAIM, RESIDENT, RPS, TEXT, WARMUP,
 };
-use crate::report::format::{format_count, format_error_kinds, group_thousands};
+use crate::format::{format_count, format_error_kinds, group_thousands};
 
 /// How a legend entry is drawn in front of its label.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Swatch {
+pub(crate) enum Swatch {
     Line(RGBColor),
     Dashed(RGBColor),
     Triangle(RGBColor),
@@ -27,10 +27,10 @@ pub(super) enum Swatch {
     None,
 }
 
-pub(super) struct LegendEntry {
-    pub(super) swatch: Swatch,
-    pub(super) label: String,
-    pub(super) color: RGBColor,
+pub(crate) struct LegendEntry {
+    pub(crate) swatch: Swatch,
+    pub(crate) label: String,
+    pub(crate) color: RGBColor,
 }
 
 pub(super) fn legend_entries(data: &ChartData) -> Vec<LegendEntry> {
@@ -135,7 +135,7 @@ pub(super) fn modelled_entries(data: &ChartData) -> Vec<LegendEntry> {
 }
 
 /// Draws the legend entries left to right, wrapping rows; returns the height used.
-pub(super) fn draw_legend<DB: DrawingBackend>(
+pub(crate) fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[LegendEntry],
 ) -> anyhow::Result<i32>

@@ -14,8 +14,8 @@
 //! scale.
 //!
 //! Files: `data` turns the series into what is drawn, `legend` and `panels` draw,
-//! `compare` lays several runs out side by side or overlaid on one scale, `sweep` draws
-//! a size sweep (RPS against size, cliffs marked).
+//! `compare` lays several runs out side by side or overlaid on one scale. The size-sweep
+//! chart (`sweep::chart`) draws with the same `legend` and `panels` pieces.
 //!
 //! Honesty rules: only samples that exist are drawn, as straight lines between them (no
 //! smoothing); a line breaks where a value is missing rather than bridging the gap; a
@@ -38,7 +38,6 @@ pub use compare::{ComparedRun, render_overlay, render_side_by_side, side_by_side
 use data::ChartData;
 use legend::{draw_legend, legend_entries};
 use panels::{draw_load_panel, draw_memory_panel};
-pub use sweep::{DOTNET_LOH_THRESHOLD_BYTES, allocator_colour, render_sweep};
 
 /// A chart's mesh in the house style (label and description fonts, white minor lines,
 /// faint major lines, grey axes): every panel of every figure starts from it, then adds
@@ -54,12 +53,12 @@ macro_rules! styled_mesh {
             .axis_style(BLACK.mix(0.5))
     };
 }
+pub(crate) use styled_mesh;
 
 mod compare;
 mod data;
-mod legend;
-mod panels;
-mod sweep;
+pub(crate) mod legend;
+pub(crate) mod panels;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -80,8 +79,8 @@ const MODELLED_GEN1: RGBColor = RGBColor(240, 130, 0);
 const MODELLED_GEN2: RGBColor = RGBColor(0, 0, 0);
 const MODELLED_HEAP: RGBColor = RGBColor(150, 50, 180);
 const WARMUP: RGBColor = RGBColor(150, 150, 150);
-const TEXT: RGBColor = RGBColor(30, 30, 30);
-const MUTED: RGBColor = RGBColor(110, 110, 110);
+pub(crate) const TEXT: RGBColor = RGBColor(30, 30, 30);
+pub(crate) const MUTED: RGBColor = RGBColor(110, 110, 110);
 
 const LINE_WIDTH_PX: u32 = 3;
 /// Above this many samples a series is "dense": plotters turns a thick polyline into one
@@ -113,7 +112,7 @@ pub fn render_chart(series: &Series, png: &Path, svg: Option<&Path>) -> anyhow::
     Ok(())
 }
 
-type DrawResult = anyhow::Result<()>;
+pub(crate) type DrawResult = anyhow::Result<()>;
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -> DrawResult
 where
@@ -156,7 +155,7 @@ where
 }
 
 /// The largest font up to `size` at which `text` fits in `max_width` pixels.
-fn fit_font<DB: DrawingBackend>(
+pub(crate) fn fit_font<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
     size: f64,

@@ -12,13 +12,13 @@ use super::{
     FONT_FAMILY, LINE_WIDTH_PX, MODELLED_GEN0, MODELLED_GEN1, MODELLED_GEN2, MODELLED_HEAP,
     RECLAIM, RESIDENT, RPS, TEXT, WARMUP,
 };
-use crate::report::format::group_thousands;
+use crate::format::group_thousands;
 
 /// Label areas shared by both panels, so their time axes line up.
-pub(super) const LEFT_LABELS_PX: u32 = 118;
-pub(super) const RIGHT_LABELS_PX: u32 = 92;
-pub(super) const LABEL_SIZE: f64 = 17.0;
-pub(super) const DESC_SIZE: f64 = 18.0;
+pub(crate) const LEFT_LABELS_PX: u32 = 118;
+pub(crate) const RIGHT_LABELS_PX: u32 = 92;
+pub(crate) const LABEL_SIZE: f64 = 17.0;
+pub(crate) const DESC_SIZE: f64 = 18.0;
 
 pub(super) fn draw_memory_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -258,12 +258,12 @@ where
 
 /// How a line is drawn.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Look {
-    pub(super) dashed: bool,
+pub(crate) struct Look {
+    pub(crate) dashed: bool,
     /// A dot at each sample.
-    pub(super) dots: bool,
+    pub(crate) dots: bool,
     /// Many samples: three 1 px lines instead of one thick polyline.
-    pub(super) dense: bool,
+    pub(crate) dense: bool,
 }
 
 impl Look {
@@ -279,7 +279,7 @@ impl Look {
 /// A hollow triangle pointing up, `size` pixels from its centre to each corner, as a
 /// closed path around `centre` (plotters' `TriangleMarker` is always filled, and hollow is
 /// what says "modelled").
-pub(super) fn hollow_triangle_px(size: i32, centre: (i32, i32)) -> Vec<(i32, i32)> {
+pub(crate) fn hollow_triangle_px(size: i32, centre: (i32, i32)) -> Vec<(i32, i32)> {
     let (x, y) = centre;
     let half_base = size * 87 / 100;
     let top = (x, y - size);
@@ -293,7 +293,7 @@ pub(super) fn hollow_triangle_px(size: i32, centre: (i32, i32)) -> Vec<(i32, i32
 
 /// Draws one unbroken run of points as a line, with a dot at each sample when there are
 /// few (so a reader sees where the samples are).
-pub(super) fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+pub(crate) fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     area: &DrawingArea<DB, CT>,
     points: &[(f64, f64)],
     color: RGBColor,
@@ -351,7 +351,7 @@ where
 }
 
 /// A tick value without useless decimals: `0`, `2.5`, `30`.
-pub(super) fn format_tick(value: f64) -> String {
+pub(crate) fn format_tick(value: f64) -> String {
     if (value - value.round()).abs() < 1e-9 {
         format!("{value:.0}")
     } else {
@@ -361,7 +361,7 @@ pub(super) fn format_tick(value: f64) -> String {
 }
 
 /// RPS ticks: `0`, `0.5`, `800`, `5K`, `17.5K`.
-pub(super) fn format_rps_tick(rps: f64) -> String {
+pub(crate) fn format_rps_tick(rps: f64) -> String {
     if rps >= 1_000.0 {
         format!("{}K", format_tick((rps / 100.0).round() / 10.0))
     } else {
@@ -370,7 +370,7 @@ pub(super) fn format_rps_tick(rps: f64) -> String {
 }
 
 /// Decimals of the MB ticks on an axis that goes up to `top_mb`.
-pub(super) fn mb_decimals(top_mb: f64) -> usize {
+pub(crate) fn mb_decimals(top_mb: f64) -> usize {
     if top_mb < 1.0 {
         2
     } else if top_mb < 10.0 {
@@ -380,7 +380,7 @@ pub(super) fn mb_decimals(top_mb: f64) -> usize {
     }
 }
 
-pub(super) fn format_mb_tick(mb: f64, decimals: usize) -> String {
+pub(crate) fn format_mb_tick(mb: f64, decimals: usize) -> String {
     if decimals == 0 && mb >= 1000.0 {
         group_thousands(mb.round() as u64)
     } else {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::data::{ChartData, TimeUnit};
 use super::legend::legend_entries;
 use super::*;
-use crate::report::summary::BYTES_PER_MB;
+use crate::format::BYTES_PER_MB;
 use crate::series::{Phase, Sample};
 
 const MB: u64 = BYTES_PER_MB as u64;
@@ -81,7 +81,7 @@ pub(crate) fn run_like(
     Series {
         scenario: scenario.into(),
         params: params.iter().copied().collect(),
-        allocator: "jemalloc".into(),
+        allocator: Some(crate::memory::AllocatorKind::Jemalloc),
         load: "32 connections, closed loop".into(),
         samples,
         modelled_gc: None,
@@ -149,7 +149,7 @@ pub(crate) fn foreign_series() -> Series {
     let mut series = run_like("target", &[], 30, 3, |second| {
         (None, 80 * MB + second * MB / 2, None)
     });
-    series.allocator = "unknown".into();
+    series.allocator = None;
     series
 }
 
@@ -245,7 +245,7 @@ fn a_long_run_is_drawn_in_minutes() {
             (Some(heap), 20 * MB + heap + heap / 8, None)
         },
     );
-    series.allocator = "mimalloc".into();
+    series.allocator = Some(crate::memory::AllocatorKind::Mimalloc);
     for sample in &mut series.samples {
         sample.reclaim_events = Some(u64::from((sample.elapsed_s as u64).is_multiple_of(97)));
     }
@@ -292,25 +292,35 @@ fn chart_data_breaks_lines_at_missing_values_and_keeps_means() {
 }
 
 /// The sawtooth run fed through the modelled .NET GC (server preset, a 10,240-char string
-/// per request, as bigstring declares), the way the runner feeds it.
+/// per request, as bigstring declares), interval by interval as the runner's lens feeds it
+/// (median latency as the request latency).
 fn with_modelled_lens(series: &Series) -> Series {
     use crate::gcmodel::{
-        GcOptions, Lifetime, MachineSpec, ManagedAllocation, ManagedKind, Preset,
+        GcModel, GcOptions, IntervalLoad, Lifetime, MachineSpec, ManagedAllocation, ManagedKind,
+        Preset,
     };
-    use crate::runner::{GcLens, GcLensPlan};
-    let mut lens = GcLens::new(&GcLensPlan {
-        preset: Preset::Server,
-        machine: MachineSpec::article(),
-        options: GcOptions::article(),
-        per_request: vec![ManagedAllocation {
-            kind: ManagedKind::String { chars: 10_240 },
-            lifetime: Lifetime::Request,
-        }],
-    });
+    let preset = Preset::Server;
+    let per_request = vec![ManagedAllocation {
+        kind: ManagedKind::String { chars: 10_240 },
+        lifetime: Lifetime::Request,
+    }];
+    let mut model = GcModel::new(preset, MachineSpec::article(), GcOptions::article());
     let mut modelled = series.clone();
-    modelled.modelled_gc = Some(lens.preset_name().to_string());
+    modelled.modelled_gc = Some(preset.name().to_string());
     for sample in &mut modelled.samples {
-        lens.observe(sample);
+        let latency_s = sample.latency_p50_us.map_or(0.0, |us| us as f64 / 1e6);
+        let load = IntervalLoad::new(
+            sample.interval_s.max(0.0),
+            sample.requests,
+            per_request.clone(),
+        )
+        .with_request_latency_s(latency_s);
+        let outcome = model.feed_interval(&load).unwrap();
+        sample.modelled_gen0 = Some(outcome.collections.gen0);
+        sample.modelled_gen1 = Some(outcome.collections.gen1);
+        sample.modelled_gen2 = Some(outcome.collections.gen2);
+        sample.modelled_managed_heap_bytes = Some(outcome.heap_bytes);
+        sample.modelled_managed_heap_peak_bytes = Some(outcome.peak_heap_bytes);
     }
     modelled
 }

@@ -1,10 +1,40 @@
-//! Numbers for people, shared by the text summary and the chart so both say the same thing
-//! the same way: MB (10^6 bytes, like the article's charts), latencies in µs or ms, slopes
-//! with their sign, counts as `18.2K`.
+//! Numbers for people, shared by the progress line, the text summary, the charts and the
+//! gallery so all say the same thing the same way: MB (10^6 bytes, like the article's
+//! charts), binary byte sizes (`83.0 KiB`), latencies in µs or ms, slopes with their sign,
+//! counts as `18.2K`.
+//!
+//! A leaf: pure functions of numbers, importing nothing from the crate. Parsing values with
+//! units lives in the `units` module.
 
-use super::summary::BYTES_PER_MB;
+/// Bytes in the MB that summaries and charts use (10^6, like the article's charts).
+pub const BYTES_PER_MB: f64 = 1_000_000.0;
 
-pub use crate::runner::format_count;
+/// 18234.0 → "18.2K", 950.0 → "950".
+pub fn format_count(value: f64) -> String {
+    if value >= 1_000_000.0 {
+        format!("{:.1}M", value / 1_000_000.0)
+    } else if value >= 1_000.0 {
+        format!("{:.1}K", value / 1_000.0)
+    } else {
+        format!("{value:.0}")
+    }
+}
+
+/// Formats a byte count for people: `84976 B`, `83.0 KiB`, `1.5 MiB`.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
 
 /// `0.8 MB`, `31.5 MB`, `457 MB`, `2,048 MB`: three significant digits up to 100 MB,
 /// whole MB above.
@@ -116,5 +146,13 @@ mod tests {
         assert_eq!(group_thousands(999), "999");
         assert_eq!(format_seconds(90.0), "1m30s");
         assert_eq!(format_seconds(3900.0), "1h05m");
+        assert_eq!(format_count(18_234.0), "18.2K");
+        assert_eq!(format_count(950.0), "950");
+    }
+
+    #[test]
+    fn bytes_are_formatted_for_people() {
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(1_572_864), "1.5 MiB");
     }
 }

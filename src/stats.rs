@@ -1,6 +1,12 @@
-//! Trend estimates: is memory growing, and how fast? Pure functions over `(x, y)` points.
+//! Statistics over series, shared by the summary's trend and the verdicts: is memory
+//! growing, and how fast? Pure functions over `(x, y)` points or sequences; a leaf that
+//! imports nothing from the crate.
 //!
-//! The estimator is Theil–Sen: the slope is the median of the slopes between every pair of
+//! * [`theil_sen`] — the slope estimator (below).
+//! * [`mann_kendall_z`] — the rank test that says an ordering is not chance.
+//! * [`median`].
+//!
+//! The slope estimator is Theil–Sen: the slope is the median of the slopes between every pair of
 //! points. A memory series is full of things a least-squares fit takes as signal — the
 //! sawtooth of a cache filling and being purged, a one-off spike when a large buffer is
 //! allocated, a sample taken during a reclaim — and Theil–Sen ignores up to ~29 % of wild
@@ -89,6 +95,53 @@ fn thin(points: &[(f64, f64)], limit: usize) -> Vec<(f64, f64)> {
     }
     let last = points.len() - 1;
     (0..limit).map(|k| points[k * last / (limit - 1)]).collect()
+}
+
+/// The Mann–Kendall z of a sequence taken in order (0 for fewer than 3 values). Variance
+/// corrected for ties, continuity-corrected S.
+pub fn mann_kendall_z(values: impl Iterator<Item = f64>) -> f64 {
+    let values: Vec<f64> = values.filter(|v| v.is_finite()).collect();
+    let n = values.len();
+    if n < 3 {
+        return 0.0;
+    }
+    let mut s: i64 = 0;
+    for i in 0..n {
+        for j in i + 1..n {
+            s += match values[j].total_cmp(&values[i]) {
+                std::cmp::Ordering::Greater => 1,
+                std::cmp::Ordering::Less => -1,
+                std::cmp::Ordering::Equal => 0,
+            };
+        }
+    }
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let mut tie_term = 0.0;
+    let mut run = 1usize;
+    for i in 1..=n {
+        if i < n && sorted[i] == sorted[i - 1] {
+            run += 1;
+        } else {
+            let t = run as f64;
+            tie_term += t * (t - 1.0) * (2.0 * t + 5.0);
+            run = 1;
+        }
+    }
+    let nf = n as f64;
+    let variance = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - tie_term) / 18.0;
+    if variance <= 0.0 {
+        return 0.0;
+    }
+    let s = s as f64;
+    let corrected = if s > 0.0 {
+        s - 1.0
+    } else if s < 0.0 {
+        s + 1.0
+    } else {
+        0.0
+    };
+    corrected / variance.sqrt()
 }
 
 #[cfg(test)]

@@ -29,14 +29,21 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::legend::{LegendEntry, Swatch, draw_legend};
-use super::panels::{DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_rps_tick};
-use super::{CHART_SIZE_PX, DrawResult, FONT_FAMILY, MUTED, TEXT, ensure_registered, fit_font};
-use crate::report::format::group_thousands;
-use crate::sweep::{SweepResult, format_size, fresh_page_percent};
+mod data;
+use data::{SweepChartData, log2_size, tick_label};
+#[cfg(test)]
+use data::{rps_ticks, size_ticks};
 
-/// The .NET large-object-heap threshold, bytes: objects of at least this size go to the LOH.
-pub const DOTNET_LOH_THRESHOLD_BYTES: u64 = 85_000;
+use super::{SweepEnd, SweepResult, format_size, fresh_page_percent};
+use crate::format::group_thousands;
+use crate::gcmodel::LOH_THRESHOLD_BYTES;
+use crate::report::chart::legend::{LegendEntry, Swatch, draw_legend};
+use crate::report::chart::panels::{
+    DESC_SIZE, LABEL_SIZE, LEFT_LABELS_PX, Look, draw_line, format_rps_tick,
+};
+use crate::report::chart::{CHART_SIZE_PX, DrawResult, MUTED, TEXT, fit_font, styled_mesh};
+use crate::report::font::{FONT_FAMILY, ensure_registered};
+
 /// Most tick labels on the size axis before every other power of two is skipped.
 const MAX_SIZE_TICKS: usize = 12;
 /// Padding on both sides of the size axis, in doublings, so end points sit off the axes.
@@ -49,7 +56,7 @@ const RPS_PANEL_PX: f64 = 330.0;
 
 /// The colour of an allocator's curve: Okabe–Ito blue, vermillion and green, as the
 /// first three runs of a comparison; anything else dark grey.
-pub fn allocator_colour(allocator: &str) -> RGBColor {
+pub(crate) fn allocator_colour(allocator: &str) -> RGBColor {
     match allocator {
         "system" => RGBColor(0, 114, 178),
         "jemalloc" => RGBColor(213, 94, 0),
@@ -59,7 +66,11 @@ pub fn allocator_colour(allocator: &str) -> RGBColor {
 }
 
 /// Draws the sweep chart as PNG (and SVG when asked). Needs at least one point.
-pub fn render_sweep(result: &SweepResult, png: &Path, svg: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) fn render_sweep(
+    result: &SweepResult,
+    png: &Path,
+    svg: Option<&Path>,
+) -> anyhow::Result<()> {
     anyhow::ensure!(
         !result.points.is_empty(),
         "a sweep without points has nothing to draw"
@@ -80,196 +91,6 @@ pub fn render_sweep(result: &SweepResult, png: &Path, svg: Option<&Path>) -> any
     Ok(())
 }
 
-/// What the chart draws, in chart coordinates: x = log2 of the size in bytes, RPS as
-/// log10 of requests per second.
-struct SweepChartData {
-    x_range: (f64, f64),
-    x_ticks: Vec<f64>,
-    /// log10 of the lowest and highest RPS on the axis.
-    y_range: (f64, f64),
-    y_ticks: Vec<f64>,
-    /// Per allocator: its colour, name and (x, log10 RPS) points.
-    rps: Vec<Curve>,
-    /// Per allocator: (x, % of the buffer's pages faulted per request).
-    fresh_pages_percent: Vec<Curve>,
-    /// Where each cliff lands: colour, x, log10 RPS of the lower point, label.
-    cliffs: Vec<(RGBColor, f64, f64, String)>,
-    fresh_max: f64,
-}
-
-/// One allocator's line in a panel.
-struct Curve {
-    colour: RGBColor,
-    allocator: String,
-    /// (x, y) in the panel's coordinates, ascending x.
-    points: Vec<(f64, f64)>,
-}
-
-fn log2_size(bytes: u64) -> f64 {
-    (bytes.max(1) as f64).log2()
-}
-
-impl SweepChartData {
-    fn from_result(result: &SweepResult, page_bytes: u64) -> SweepChartData {
-        // The planned sizes, so an interrupted sweep shows how far it got.
-        let sizes: Vec<u64> = result
-            .sizes_bytes
-            .iter()
-            .copied()
-            .chain(result.points.iter().map(|p| p.size_bytes))
-            .collect();
-        let min = sizes.iter().copied().min().unwrap_or(1);
-        let max = sizes.iter().copied().max().unwrap_or(1);
-        let pad = if min == max { 1.0 } else { SIZE_AXIS_PAD };
-        let x_range = (log2_size(min) - pad, log2_size(max) + pad);
-
-        let mut allocators: Vec<&str> = result.allocators.iter().map(String::as_str).collect();
-        for point in &result.points {
-            if !allocators.contains(&point.allocator.as_str()) {
-                allocators.push(&point.allocator);
-            }
-        }
-        // A log axis has no place for 0 RPS: such a point (nothing answered) is left out
-        // of the curve, which then breaks there.
-        let drawable = |rps: f64| rps.is_finite() && rps > 0.0;
-        let mut rps = Vec::new();
-        let mut fresh_pages_percent = Vec::new();
-        for allocator in allocators {
-            let colour = allocator_colour(allocator);
-            let mut points: Vec<_> = result
-                .points
-                .iter()
-                .filter(|p| p.allocator == allocator)
-                .collect();
-            if points.is_empty() {
-                continue;
-            }
-            points.sort_by_key(|p| p.size_bytes);
-            rps.push(Curve {
-                colour,
-                allocator: allocator.to_string(),
-                points: points
-                    .iter()
-                    .filter(|p| drawable(p.rps))
-                    .map(|p| (log2_size(p.size_bytes), p.rps.log10()))
-                    .collect(),
-            });
-            fresh_pages_percent.push(Curve {
-                colour,
-                allocator: allocator.to_string(),
-                points: points
-                    .iter()
-                    .filter_map(|p| {
-                        Some((log2_size(p.size_bytes), fresh_page_percent(p, page_bytes)?))
-                    })
-                    .collect(),
-            });
-        }
-        let cliffs = result
-            .cliffs
-            .iter()
-            .filter(|cliff| drawable(cliff.to_rps))
-            .map(|cliff| {
-                (
-                    allocator_colour(&cliff.allocator),
-                    log2_size(cliff.to_size_bytes),
-                    cliff.to_rps.log10(),
-                    format!("−{:.0} %", cliff.drop_fraction * 100.0),
-                )
-            })
-            .collect();
-        let measured: Vec<f64> = result
-            .points
-            .iter()
-            .map(|p| p.rps)
-            .filter(|rps| drawable(*rps))
-            .collect();
-        let low = measured.iter().copied().fold(f64::INFINITY, f64::min);
-        let high = measured.iter().copied().fold(0.0, f64::max);
-        let (low, high) = if high > 0.0 { (low, high) } else { (1.0, 10.0) };
-        // Room below the lowest point, and above the highest for the cliff labels: as
-        // many label rows as cliffs land on one size, out of the panel's height.
-        let bottom = (low / 1.6).log10();
-        let mut stacked = 0;
-        for cliff in &result.cliffs {
-            let same = result
-                .cliffs
-                .iter()
-                .filter(|other| other.to_size_bytes == cliff.to_size_bytes)
-                .count();
-            stacked = stacked.max(same);
-        }
-        let label_share = ((stacked as f64 * LABEL_ROW_PX + 12.0) / RPS_PANEL_PX).min(0.6);
-        let top = ((high * 1.3).log10() - label_share * bottom) / (1.0 - label_share);
-        let y_range = (bottom, top.max((high * 1.3).log10()));
-        let fresh_max = fresh_pages_percent
-            .iter()
-            .flat_map(|curve| &curve.points)
-            .map(|(_, y)| *y)
-            .filter(|y| y.is_finite())
-            .fold(0.0, f64::max);
-        SweepChartData {
-            x_range,
-            x_ticks: size_ticks(x_range, &sizes),
-            y_range,
-            y_ticks: rps_ticks(y_range),
-            rps,
-            fresh_pages_percent,
-            cliffs,
-            fresh_max,
-        }
-    }
-}
-
-/// Tick positions (log2 bytes): the powers of two inside the axis, every other one when
-/// there are too many; the measured sizes themselves when fewer than two powers fit.
-fn size_ticks(x_range: (f64, f64), sizes: &[u64]) -> Vec<f64> {
-    let first = x_range.0.ceil() as i64;
-    let last = x_range.1.floor() as i64;
-    let mut powers: Vec<i64> = (first..=last).collect();
-    if powers.len() > MAX_SIZE_TICKS {
-        // Keep the even exponents: 64 KiB, 256 KiB, 1 MiB, … (round numbers in KiB/MiB).
-        powers.retain(|power| power % 2 == 0);
-    }
-    if powers.len() >= 2 {
-        return powers.into_iter().map(|p| p as f64).collect();
-    }
-    let mut ticks: Vec<f64> = sizes.iter().map(|s| log2_size(*s)).collect();
-    ticks.sort_by(f64::total_cmp);
-    ticks.dedup();
-    ticks
-}
-
-/// RPS ticks (log10) at 1, 2 and 5 times the powers of ten inside the axis; only the
-/// powers of ten when that would be too many.
-fn rps_ticks(y_range: (f64, f64)) -> Vec<f64> {
-    let ticks = |multiples: &[f64]| -> Vec<f64> {
-        let mut ticks = Vec::new();
-        for decade in (y_range.0.floor() as i32)..=(y_range.1.ceil() as i32) {
-            for multiple in multiples {
-                let tick = (multiple * 10f64.powi(decade)).log10();
-                if (y_range.0..=y_range.1).contains(&tick) {
-                    ticks.push(tick);
-                }
-            }
-        }
-        ticks
-    };
-    let fine = ticks(&[1.0, 2.0, 5.0]);
-    if fine.len() <= 9 { fine } else { ticks(&[1.0]) }
-}
-
-/// A tick label: a power of two in binary units (`64 KiB`), another size in bytes with
-/// thousands separators (`84,976 B`), since rounding would give neighbours the same name.
-fn tick_label(log2_bytes: f64) -> String {
-    let bytes = log2_bytes.exp2().round() as u64;
-    if bytes.is_power_of_two() {
-        format_size(bytes)
-    } else {
-        format!("{} B", group_thousands(bytes))
-    }
-}
-
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, result: &SweepResult) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -280,11 +101,11 @@ where
     let mut title = format!(
         "{}: requests per second by size ({} s per point after {} s warm-up, {} connections)",
         result.scenario,
-        super::panels::format_tick(result.duration_s),
-        super::panels::format_tick(result.warmup_s),
+        crate::report::chart::panels::format_tick(result.duration_s),
+        crate::report::chart::panels::format_tick(result.warmup_s),
         result.connections
     );
-    if result.end != "completed" {
+    if result.end != SweepEnd::Completed {
         title.push_str(&format!(" — {}", result.end));
     }
     let title_font = fit_font(root, &title, 26.0, width as f64 - 40.0, FontStyle::Bold)?;
@@ -387,7 +208,7 @@ where
         if rps >= 999_999.0 {
             format!(
                 "{}M",
-                super::panels::format_tick((rps / 100_000.0).round() / 10.0)
+                crate::report::chart::panels::format_tick((rps / 100_000.0).round() / 10.0)
             )
         } else {
             format_rps_tick(rps)
@@ -507,7 +328,7 @@ fn draw_loh_line<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let x = log2_size(DOTNET_LOH_THRESHOLD_BYTES);
+    let x = log2_size(LOH_THRESHOLD_BYTES);
     if !(x_range.0..=x_range.1).contains(&x) {
         return Ok(());
     }
