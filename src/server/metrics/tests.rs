@@ -289,7 +289,9 @@ async fn openmetrics_when_asked_with_units_total_and_eof() {
         ),
         1.0
     );
-    assert!(value(&text, "process_cpu_seconds_total") > 0.0);
+    // Present as a counter sample; its value is this test process's CPU time, which
+    // can still read 0 in a process that has run for less than a clock tick.
+    assert!(value(&text, "process_cpu_seconds_total") >= 0.0);
 }
 
 #[test]
