@@ -524,10 +524,11 @@ mod tests {
     fn run_help_states_the_runners_defaults() {
         let mut command = Cli::command();
         let run = command.find_subcommand_mut("run").unwrap();
+        let defaults = crate::runner::RunRequest::default();
         for (flag, default) in [
-            ("timeout", crate::runner::DEFAULT_TIMEOUT),
-            ("warmup", crate::runner::DEFAULT_WARMUP),
-            ("interval", crate::runner::DEFAULT_INTERVAL),
+            ("timeout", defaults.timeout),
+            ("warmup", defaults.warmup),
+            ("interval", defaults.interval),
         ] {
             let arg = run.get_arguments().find(|a| a.get_id() == flag).unwrap();
             let help = arg.get_help().unwrap().to_string();

@@ -38,6 +38,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in a fixed order (tests and exhaustive reports use it).
+    #[cfg(test)]
     pub const ALL: [ErrorKind; 8] = [
         ErrorKind::ConnectionRefused,
         ErrorKind::AddressNotAvailable,

@@ -40,24 +40,24 @@
 //! `sweep` and `gallery` read `report`, never `runner` or `loadgen`.
 
 pub mod cli;
-pub mod commands;
-pub mod diagnostics;
-pub mod error_labels;
+pub(crate) mod commands;
+pub(crate) mod diagnostics;
+pub(crate) mod error_labels;
 pub(crate) mod format;
 pub mod gallery;
-pub mod gcmodel;
-pub mod loadgen;
-pub mod memory;
-pub mod params;
+pub(crate) mod gcmodel;
+pub(crate) mod loadgen;
+pub(crate) mod memory;
+pub(crate) mod params;
 pub mod report;
-pub mod runner;
-pub mod scenario;
-pub mod series;
-pub mod server;
+pub(crate) mod runner;
+pub(crate) mod scenario;
+pub(crate) mod series;
+pub(crate) mod server;
 pub(crate) mod stats;
 pub mod sweep;
-pub mod units;
-pub mod verdict;
+pub(crate) mod units;
+pub(crate) mod verdict;
 
 use std::process::ExitCode;
 

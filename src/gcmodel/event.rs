@@ -15,15 +15,6 @@ pub enum Generation {
 }
 
 impl Generation {
-    /// 0, 1 or 2.
-    pub fn number(self) -> u8 {
-        match self {
-            Generation::Gen0 => 0,
-            Generation::Gen1 => 1,
-            Generation::Gen2 => 2,
-        }
-    }
-
     pub(crate) fn from_number(n: usize) -> Self {
         match n {
             0 => Generation::Gen0,

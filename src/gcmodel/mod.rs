@@ -43,12 +43,12 @@ pub mod sim;
 #[cfg(test)]
 mod validation;
 
-pub use event::{CollectionCounts, GcEvent, GcReason, GenSizes, Generation};
-pub use layout::{LOH_THRESHOLD_BYTES, Lifetime, ManagedAllocation, ManagedKind, ManagedSize};
-pub use lens_config::{LensConfig, LensError, ResolvedLens};
-pub use machine::{DetectError, MachineSpec, ModelledMachine};
-pub use preset::{GcOptions, Preset, Tuning};
-pub use sim::{GcModel, IntervalLoad, IntervalOutcome, LoadError};
+pub use event::{CollectionCounts, GenSizes};
+pub use layout::{LOH_THRESHOLD_BYTES, Lifetime, ManagedAllocation, ManagedKind};
+pub use lens_config::{LensConfig, ResolvedLens};
+pub use machine::{MachineSpec, ModelledMachine};
+pub use preset::{GcOptions, Preset};
+pub use sim::{GcModel, IntervalLoad};
 
 /// The plain-text explanation of the model and every simplification it makes.
 pub fn explain() -> &'static str {

@@ -10,6 +10,8 @@
 
 use std::time::Duration;
 
+use super::event::{GcEvent, GcReason, Generation};
+use super::preset::Tuning;
 use super::*;
 
 const MIB: f64 = 1024.0 * 1024.0;

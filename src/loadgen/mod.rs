@@ -36,9 +36,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-pub use crate::error_labels::ErrorKind;
-pub use config::{ConfigError, LoadConfig, StopAt};
-pub use stats::{IntervalStats, LATENCY_MAX_US, new_latency_histogram};
+pub use config::{LoadConfig, StopAt};
+pub use stats::IntervalStats;
 pub use target::{Target, TargetError, parse_target};
 
 use control::Control;

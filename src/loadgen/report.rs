@@ -196,7 +196,8 @@ fn format_latency(latency_us: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loadgen::{ErrorKind, StopAt, Target};
+    use crate::error_labels::ErrorKind;
+    use crate::loadgen::{StopAt, Target};
 
     fn config(url: &str) -> LoadConfig {
         let target = Target::parse(url).unwrap();

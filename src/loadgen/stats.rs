@@ -69,6 +69,7 @@ impl IntervalStats {
     }
 
     /// Responses plus failed requests: every request that ended.
+    #[cfg(test)]
     pub fn completed(&self) -> u64 {
         self.requests + self.errors()
     }

@@ -8,8 +8,8 @@ mod process;
 
 pub use allocator_stats::{AllocatorStats, CollectOutcome, allocator_stats, collect};
 pub use counting::{
-    CountingAllocator, HeapCounters, active_allocator, counting_enabled, heap_counters,
-    large_object_threshold, set_large_object_threshold, thread_heap_counters,
+    HeapCounters, active_allocator, counting_enabled, heap_counters, large_object_threshold,
+    set_large_object_threshold, thread_heap_counters,
 };
 pub use kind::{ALLOCATOR_ENV, AllocatorKind, COUNTING_ENV};
-pub use process::{ProcessSnapshot, TcpStates, listening_ports, own_rss_bytes, read_process};
+pub use process::{ProcessSnapshot, listening_ports, own_rss_bytes, read_process};

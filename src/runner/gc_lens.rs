@@ -22,7 +22,6 @@ pub struct GcLensPlan {
 pub struct GcLens {
     model: GcModel,
     per_request: Vec<ManagedAllocation>,
-    preset: Preset,
 }
 
 impl GcLens {
@@ -30,7 +29,6 @@ impl GcLens {
         GcLens {
             model: GcModel::new(plan.preset, plan.machine, plan.options),
             per_request: plan.per_request.clone(),
-            preset: plan.preset,
         }
     }
 
@@ -39,12 +37,8 @@ impl GcLens {
         self.model.describe()
     }
 
-    /// `server` or `workstation`.
-    pub fn preset_name(&self) -> &'static str {
-        self.preset.name()
-    }
-
     /// The model itself (for totals).
+    #[cfg(test)]
     pub fn model(&self) -> &GcModel {
         &self.model
     }

@@ -23,9 +23,7 @@ mod request;
 mod sampler;
 mod session;
 
-pub use child::{ChildServer, describe_exit, parse_listening_line};
 pub use execute::{Executed, execute};
-pub use gc_lens::{GcLens, GcLensPlan};
-pub use plan::{PlanError, RunPlan, ServerSpec, dir_name, plan, utc_stamp};
-pub use request::{DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_WARMUP, LensChoice, RunRequest};
-pub use sampler::{Probe, Reading, merge};
+pub use gc_lens::GcLens;
+pub use plan::{PlanError, RunPlan, dir_name, plan, utc_stamp};
+pub use request::{LensChoice, RunRequest};

@@ -239,7 +239,7 @@ fn gc_lens_plan(
     scenario: Option<&Scenario>,
     params: &Params,
 ) -> Result<Option<GcLensPlan>, PlanError> {
-    let from_article = scenario.is_some_and(Scenario::from_article);
+    let from_article = scenario.is_some_and(Scenario::is_from_article);
     let preset = match request.gc_model {
         LensChoice::Off => return Ok(None),
         LensChoice::On(preset) => preset,

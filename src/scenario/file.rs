@@ -245,7 +245,7 @@ impl Scenario {
 
     /// Whether the scenario reproduces one of the article's endpoints (`[dotnet]
     /// from_article`): the modelled GC lens is then on by default.
-    pub fn from_article(&self) -> bool {
+    pub fn is_from_article(&self) -> bool {
         self.dotnet.as_ref().is_some_and(|d| d.from_article)
     }
 
@@ -379,7 +379,7 @@ duration = "5s"
             "{GOOD}\n[dotnet]\nfrom_article = true\nallocations = [{{ kind = \"byte_array\", len = \"{{size}}\", lifetime = \"request\" }}]\n"
         );
         let scenario = Scenario::parse("loh.toml", &text).unwrap();
-        assert!(scenario.from_article());
+        assert!(scenario.is_from_article());
         let params: Params = [("size", "84976")].into_iter().collect();
         let allocations = scenario.dotnet_allocations(&params).unwrap().unwrap();
         assert_eq!(

@@ -6,7 +6,6 @@ mod describe;
 mod dotnet;
 mod file;
 
-pub use catalog::{LookupError, ResolvedRequest, builtin, find, resolve};
+pub use catalog::{builtin, find, resolve};
 pub use describe::describe_long;
-pub use dotnet::{AllocationSpec, DotnetSection, KindSpec, parse_lifetime};
-pub use file::{ExpectSpec, LoadDefaults, Param, Scenario, ScenarioError, TomlValue};
+pub use file::Scenario;

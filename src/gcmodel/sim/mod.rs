@@ -151,11 +151,6 @@ impl GcModel {
         }
     }
 
-    /// The static tuning in use (heaps, minimum and maximum budgets, growth limits).
-    pub fn tuning(&self) -> &Tuning {
-        &self.tuning
-    }
-
     /// One line for the terminal: what is modelled, on which machine, with which budgets.
     pub fn describe(&self) -> String {
         let l3 = format_bytes(self.machine.l3_bytes);
