@@ -240,9 +240,23 @@ where
         .x_label_formatter(&time_label)
         .y_label_formatter(&count_label)
         .x_desc(first.time_unit.axis_label())
-        .y_desc(overlay_desc(charts))
+        .y_desc(
+            charts
+                .iter()
+                .find_map(|data| data.resources.as_ref())
+                .map_or_else(String::new, |panel| axis_desc(&panel.lines)),
+        )
         .draw()?;
     let area = chart.plotting_area();
+    // Which line is which resource, as a caption in the panel's top-left corner.
+    area.draw(&Text::new(
+        overlay_desc(charts),
+        (first.x_max * 0.01, top * 0.98),
+        (FONT_FAMILY, 15.0)
+            .into_font()
+            .color(&MUTED)
+            .pos(Pos::new(HPos::Left, VPos::Top)),
+    ))?;
     if let Some(limit) = charts
         .iter()
         .filter_map(|data| data.resources.as_ref())
