@@ -24,6 +24,8 @@
 //!   from the measured numbers, in one offline `index.html`.
 //! * [`server`] — the pattern server (axum): one file per pattern family, diagnostics,
 //!   Prometheus metrics, collect and reset.
+//! * [`resources`] — leaf: the process resources a chart's resource panel draws (sockets,
+//!   fds, threads) and the OS limits drawn against them (port range, inotify instances).
 //! * [`diagnostics`] — leaf: the `/api/diagnostics` JSON contract between a pattern server
 //!   and the sampler.
 //! * [`error_labels`] — leaf: the closed set of failure kinds (`connection refused`,
@@ -50,6 +52,7 @@ pub(crate) mod loadgen;
 pub(crate) mod memory;
 pub(crate) mod params;
 pub mod report;
+pub(crate) mod resources;
 pub(crate) mod runner;
 pub(crate) mod scenario;
 pub(crate) mod series;

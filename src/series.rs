@@ -380,6 +380,9 @@ pub struct Series {
     /// The modelled .NET GC preset (`server`, `workstation`) when the lens was on: the
     /// chart labels its markers "modelled .NET GC (server)".
     pub modelled_gc: Option<String>,
+    /// What the resource panel draws (the scenario's resources and the OS limits read
+    /// when the run started); empty: no resource panel.
+    pub resources: crate::resources::ChartResources,
 }
 
 impl Series {

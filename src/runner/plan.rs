@@ -57,6 +57,9 @@ pub struct RunPlan {
     pub expectations: Vec<crate::verdict::Expectation>,
     /// The modelled .NET GC lens, fed with each interval's requests; `None` when off.
     pub gc_lens: Option<GcLensPlan>,
+    /// The chart's resource panel: the scenario's resources and the OS limits of this
+    /// machine (empty without a scenario or when it has none).
+    pub chart_resources: crate::resources::ChartResources,
 }
 
 impl RunPlan {
@@ -206,6 +209,7 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
         out_dir,
         expectations: defaults.map(Scenario::expectations).unwrap_or_default(),
         gc_lens,
+        chart_resources: defaults.map(Scenario::chart_resources).unwrap_or_default(),
     })
 }
 

@@ -130,6 +130,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
             .gc_lens
             .as_ref()
             .map(|lens| lens.preset.name().to_string()),
+        resources: plan.chart_resources.clone(),
     };
     let mut gc_lens = plan.gc_lens.as_ref().map(GcLens::new);
     let mut record = |mut sample: Sample, series: &mut Series| -> anyhow::Result<()> {

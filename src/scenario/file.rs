@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::dotnet::DotnetSection;
 use crate::gcmodel::ManagedAllocation;
 use crate::params::Params;
+use crate::resources::{ChartResources, OsLimit, Resource};
 use crate::units::{parse_duration, parse_rate};
 use crate::verdict::{Expectation, Metric, Shape};
 
@@ -49,6 +50,24 @@ pub struct Scenario {
     /// scenarios with no .NET counterpart.
     #[serde(default)]
     pub dotnet: Option<DotnetSection>,
+    /// What the chart draws besides memory and load: `[chart] resources = ["tcp_time_wait"]`
+    /// and `limits = ["ephemeral_ports"]` (see [`ChartSection`]).
+    #[serde(default)]
+    pub chart: ChartSection,
+}
+
+/// `[chart]`: the resource panel of the scenario's chart.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChartSection {
+    /// Resources drawn in the resource panel (`tcp_time_wait`, `tcp_established`,
+    /// `tcp_close_wait`, `open_fds`, `threads`); the resources `[expect]` checks are drawn
+    /// too.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// OS limits drawn as dashed lines (`ephemeral_ports`, `inotify_instances`).
+    #[serde(default)]
+    pub limits: Vec<String>,
 }
 
 /// One `[expect]` entry: a shape, or a shape with the slope that separates it from flat
@@ -214,10 +233,54 @@ impl Scenario {
                 }
             }
         }
+        for name in &self.chart.resources {
+            Resource::parse(name).map_err(|err| invalid(format!("[chart] resources: {err}")))?;
+        }
+        for name in &self.chart.limits {
+            OsLimit::parse(name).map_err(|err| invalid(format!("[chart] limits: {err}")))?;
+        }
+        if !self.chart.limits.is_empty() && self.chart_series().is_empty() {
+            return Err(invalid(
+                "[chart] limits are drawn on the resource panel: name its resources too, e.g. resources = [\"tcp_time_wait\"]".to_string(),
+            ));
+        }
         if self.load.connections == Some(0) {
             return Err(invalid("[load] connections must be at least 1".to_string()));
         }
         Ok(())
+    }
+
+    /// The resources the chart's resource panel draws: `[chart] resources` and every
+    /// resource `[expect]` checks (heap, RSS and RPS have their own panels).
+    pub fn chart_series(&self) -> Vec<Resource> {
+        let declared = self
+            .chart
+            .resources
+            .iter()
+            .filter_map(|name| Resource::parse(name).ok());
+        let expected = self.expect.keys().filter_map(|metric| match metric {
+            Metric::OpenFds => Some(Resource::OpenFds),
+            Metric::Threads => Some(Resource::Threads),
+            Metric::TcpTimeWait => Some(Resource::TcpTimeWait),
+            Metric::TcpEstablished => Some(Resource::TcpEstablished),
+            Metric::HeapLive | Metric::Rss | Metric::AllocatorResident | Metric::Rps => None,
+        });
+        let mut series: Vec<Resource> = declared.chain(expected).collect();
+        series.sort();
+        series.dedup();
+        series
+    }
+
+    /// The resource panel of a run of this scenario on this machine: its resources and
+    /// its OS limits as `/proc` gives them now.
+    pub fn chart_resources(&self) -> ChartResources {
+        let limits: Vec<OsLimit> = self
+            .chart
+            .limits
+            .iter()
+            .filter_map(|name| OsLimit::parse(name).ok())
+            .collect();
+        ChartResources::read(self.chart_series(), &limits)
     }
 
     /// The expectations of `[expect]`, in metric order.
@@ -425,5 +488,26 @@ duration = "5s"
             err.contains("duration") && err.contains("\"five\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_chart_section_names_resources_and_limits() {
+        let text = format!(
+            "{GOOD}\n[expect]\nopen_fds = \"grows\"\n[chart]\nresources = [\"tcp_time_wait\"]\nlimits = [\"ephemeral_ports\"]\n"
+        );
+        let scenario = Scenario::parse("x.toml", &text).unwrap();
+        assert_eq!(
+            scenario.chart_series(),
+            vec![Resource::TcpTimeWait, Resource::OpenFds]
+        );
+        let bad = format!("{GOOD}\n[chart]\nresources = [\"sockets\"]\n");
+        let err = Scenario::parse("x.toml", &bad).unwrap_err().to_string();
+        assert!(
+            err.contains("[chart]") && err.contains("\"sockets\""),
+            "{err}"
+        );
+        let bad = format!("{GOOD}\n[chart]\nlimits = [\"ephemeral_ports\"]\n");
+        let err = Scenario::parse("x.toml", &bad).unwrap_err().to_string();
+        assert!(err.contains("name its resources"), "{err}");
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::resources::ResourcePanel;
 use super::{DENSE_MIN_SAMPLES, MAX_SAMPLES_WITH_DOTS};
 use crate::format::{BYTES_PER_MB, format_params};
 use crate::report::summary::{cpu_percent, reclaim_source, rss_bytes, time_weighted_mean};
@@ -70,6 +71,8 @@ pub(super) struct ChartData {
     pub(super) shared: Option<SharedScale>,
     /// The modelled .NET GC lens, when the run had it on.
     pub(super) modelled: Option<ModelledLens>,
+    /// The resource panel, when the run names resources to draw.
+    pub(super) resources: Option<ResourcePanel>,
 }
 
 /// The modelled .NET GC, as drawn: a model fed with the run's requests, never measured,
@@ -183,6 +186,8 @@ pub(super) struct SharedScale {
     pub(super) cpu_percent_max: f64,
     /// The modelled managed heap's own axis (0 when no chart has the lens).
     pub(super) modelled_heap_max_mb: f64,
+    /// The resource panel's axis (0 when no chart has the panel).
+    pub(super) resources_max: f64,
 }
 
 /// Puts charts on one scale: the largest memory, RPS and CPU of any of them, and one look. Their time
@@ -198,6 +203,11 @@ pub(super) fn share_scale(charts: &mut [ChartData]) {
             .iter()
             .filter_map(|chart| chart.modelled.as_ref())
             .map(ModelledLens::heap_max_mb)
+            .fold(0.0, f64::max),
+        resources_max: charts
+            .iter()
+            .filter_map(|chart| chart.resources.as_ref())
+            .map(ResourcePanel::max)
             .fold(0.0, f64::max),
     };
     // Dots at the samples in every column or in none, so a column does not look more
@@ -286,6 +296,7 @@ impl ChartData {
             dense: samples.len() > DENSE_MIN_SAMPLES,
             shared: None,
             modelled: ModelledLens::from_series(series, x, &measured, measured_s),
+            resources: ResourcePanel::from_series(series, time_unit),
         })
     }
 
@@ -329,6 +340,15 @@ impl ChartData {
         match (self.shared, &self.modelled) {
             (Some(shared), _) if shared.modelled_heap_max_mb > 0.0 => shared.modelled_heap_max_mb,
             (_, Some(lens)) => lens.heap_max_mb(),
+            _ => 1.0,
+        }
+    }
+
+    /// The top of the resource panel's axis before headroom (at least 1).
+    pub(super) fn resources_max(&self) -> f64 {
+        match (self.shared, &self.resources) {
+            (Some(shared), _) if shared.resources_max > 0.0 => shared.resources_max,
+            (_, Some(panel)) => panel.max(),
             _ => 1.0,
         }
     }

@@ -59,11 +59,14 @@ mod compare;
 mod data;
 pub(crate) mod legend;
 pub(crate) mod panels;
+mod resources;
 #[cfg(test)]
 pub(crate) mod tests;
 
 /// Chart size in pixels: 16:9-ish, readable on a projector.
 pub const CHART_SIZE_PX: (u32, u32) = (1200, 700);
+/// Chart size with the resource panel (a third panel under RPS/CPU).
+pub const CHART_WITH_RESOURCES_SIZE_PX: (u32, u32) = (1200, 920);
 
 const ALLOCATED: RGBColor = RGBColor(220, 0, 0);
 const RESIDENT: RGBColor = RGBColor(0, 60, 220);
@@ -97,14 +100,19 @@ const MAX_SAMPLES_WITH_DOTS: usize = 40;
 pub fn render_chart(series: &Series, png: &Path, svg: Option<&Path>) -> anyhow::Result<()> {
     ensure_registered()?;
     let data = ChartData::from_series(series)?;
+    // A third panel needs room: the chart grows rather than squeezing the other two.
+    let size = match data.resources {
+        Some(_) => CHART_WITH_RESOURCES_SIZE_PX,
+        None => CHART_SIZE_PX,
+    };
     {
-        let root = BitMapBackend::new(png, CHART_SIZE_PX).into_drawing_area();
+        let root = BitMapBackend::new(png, size).into_drawing_area();
         draw(&root, &data)
             .and_then(|()| Ok(root.present()?))
             .with_context(|| format!("cannot draw the chart {}", png.display()))?;
     }
     if let Some(svg) = svg {
-        let root = SVGBackend::new(svg, CHART_SIZE_PX).into_drawing_area();
+        let root = SVGBackend::new(svg, size).into_drawing_area();
         draw(&root, &data)
             .and_then(|()| Ok(root.present()?))
             .with_context(|| format!("cannot draw the chart {}", svg.display()))?;
@@ -136,7 +144,9 @@ where
     let title_h = 50;
 
     let (_, rest) = root.split_vertically(title_h);
-    let legend_h = draw_legend(&rest, &legend_entries(data))?;
+    let mut entries = legend_entries(data);
+    entries.extend(resources::legend_entries(data, true));
+    let legend_h = draw_legend(&rest, &entries)?;
     let (_, panels) = rest.split_vertically(legend_h);
     draw_panels(&panels, data)
 }
@@ -148,9 +158,17 @@ where
     DB::ErrorType: 'static,
 {
     let (_, height) = area.dim_in_pixel();
+    if data.resources.is_some() {
+        // Memory, load without its time labels, then resources with the time axis.
+        let (memory, rest) = area.split_vertically((height as f64 * 0.46) as i32);
+        let (load, resource) = rest.split_vertically((height as f64 * 0.24) as i32);
+        draw_memory_panel(&memory, data)?;
+        draw_load_panel(&load, data, false)?;
+        return resources::draw_resource_panel(&resource, data);
+    }
     let (memory, load) = area.split_vertically((height as f64 * 0.58) as i32);
     draw_memory_panel(&memory, data)?;
-    draw_load_panel(&load, data)?;
+    draw_load_panel(&load, data, true)?;
     Ok(())
 }
 

@@ -139,6 +139,7 @@ where
 pub(super) fn draw_load_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &ChartData,
+    time_axis: bool,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -152,17 +153,28 @@ where
         .margin_bottom(6)
         .y_label_area_size(LEFT_LABELS_PX)
         .right_y_label_area_size(RIGHT_LABELS_PX)
-        .x_label_area_size(58)
+        .x_label_area_size(if time_axis { 58 } else { 8 })
         .build_cartesian_2d(0.0..data.x_max, 0.0..top_rps)?
         .set_secondary_coord(0.0..data.x_max, 0.0..top_cpu);
     let rps_label = |rps: &f64| format_rps_tick(*rps);
-    let time_label = |x: &f64| format_tick(*x);
+    // Under it, the resource panel carries the time axis.
+    let time_label = |x: &f64| {
+        if time_axis {
+            format_tick(*x)
+        } else {
+            String::new()
+        }
+    };
     styled_mesh!(chart)
         .x_labels(10)
         .y_labels(5)
         .x_label_formatter(&time_label)
         .y_label_formatter(&rps_label)
-        .x_desc(data.time_unit.axis_label())
+        .x_desc(if time_axis {
+            data.time_unit.axis_label()
+        } else {
+            ""
+        })
         .y_desc("requests/s")
         .draw()?;
     let cpu_label = |cpu: &f64| format!("{cpu:.0} %");

@@ -101,6 +101,7 @@ impl SavedRun {
             load: summary.load_label.clone(),
             samples,
             modelled_gc: summary.modelled_gc.as_ref().map(|m| m.preset.clone()),
+            resources: summary.chart_resources.clone(),
         };
         Ok(SavedRun {
             dir: dir.to_path_buf(),

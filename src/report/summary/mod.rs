@@ -272,6 +272,13 @@ pub struct Summary {
     /// The modelled .NET GC lens; absent when it was off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modelled_gc: Option<ModelledGcSummary>,
+    /// The chart's resource panel: the resources the scenario draws and the OS limits
+    /// read when the run started; absent when the chart has no resource panel.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::resources::ChartResources::is_empty"
+    )]
+    pub chart_resources: crate::resources::ChartResources,
 }
 
 /// Writes `summary.json` (pretty-printed). Written to a temporary file and renamed, so a

@@ -306,6 +306,10 @@ fn shared_legend(charts: &[ChartData]) -> Vec<LegendEntry> {
     if any(|data| data.warmup_end.is_some()) {
         entries.push(entry(Swatch::Band(WARMUP), "warm-up"));
     }
+    // The resource panel's names (the numbers differ per run), from a run that has it.
+    if let Some(data) = charts.iter().find(|data| data.resources.is_some()) {
+        entries.extend(super::resources::legend_entries(data, false));
+    }
     entries
 }
 

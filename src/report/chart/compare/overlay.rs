@@ -41,9 +41,21 @@ where
         .collect();
     let panels = draw_header(root, &title, &entries)?;
     let (_, height) = panels.dim_in_pixel();
+    if charts.iter().any(|data| data.resources.is_some()) {
+        let (memory, rest) = panels.split_vertically((height as f64 * 0.48) as i32);
+        let (load, resources) = rest.split_vertically((height as f64 * 0.24) as i32);
+        overlay_memory(&memory, charts)?;
+        overlay_load(&load, charts, false)?;
+        return super::super::resources::overlay_resource_panel(
+            &resources,
+            charts,
+            &RUN_COLOURS,
+            OVERLAY_RIGHT_MARGIN_PX,
+        );
+    }
     let (memory, load) = panels.split_vertically((height as f64 * 0.62) as i32);
     overlay_memory(&memory, charts)?;
-    overlay_load(&load, charts)
+    overlay_load(&load, charts, true)
 }
 
 fn overlay_memory<DB: DrawingBackend>(
@@ -98,6 +110,7 @@ where
 fn overlay_load<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     charts: &[ChartData],
+    time_axis: bool,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -110,16 +123,27 @@ where
         .margin_left(8)
         .margin_bottom(6)
         .y_label_area_size(LEFT_LABELS_PX)
-        .x_label_area_size(58)
+        .x_label_area_size(if time_axis { 58 } else { 8 })
         .build_cartesian_2d(0.0..first.x_max, 0.0..top_rps)?;
     let rps_label = |rps: &f64| format_rps_tick(*rps);
-    let time_label = |x: &f64| format_tick(*x);
+    // With a resource panel under it, that panel carries the time axis.
+    let time_label = |x: &f64| {
+        if time_axis {
+            format_tick(*x)
+        } else {
+            String::new()
+        }
+    };
     styled_mesh!(chart)
         .x_labels(10)
         .y_labels(5)
         .x_label_formatter(&time_label)
         .y_label_formatter(&rps_label)
-        .x_desc(first.time_unit.axis_label())
+        .x_desc(if time_axis {
+            first.time_unit.axis_label()
+        } else {
+            ""
+        })
         .y_desc("requests/s")
         .draw()?;
     for (data, colour) in charts.iter().zip(RUN_COLOURS) {
