@@ -30,6 +30,7 @@ pub enum Command {
     /// Run the pattern server (http://127.0.0.1:5000 by default).
     Serve(ServeArgs),
     /// Start the pattern server as a child, drive it with load, sample it, write results.
+    #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Put 2 to 6 runs side by side on one memory scale, with a table of their numbers.
     #[command(after_help = COMPARE_EXAMPLES)]
@@ -118,6 +119,18 @@ impl From<GcMachineArg> for crate::gcmodel::ModelledMachine {
         }
     }
 }
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  membench run loh --size 84976                    # the article's large-object boundary
+  membench run staticstring --duration 30s         # a leak: the heap grows
+  membench run bigstring --rate 5000 --allocator mimalloc
+  membench run ./my-service.toml --target http://127.0.0.1:8080/ --pid 1234 --check
+
+Writes samples.csv (as the run goes), summary.json, chart.png and chart.svg into --out.
+Exit codes: 0 completed; 1 the server died or an error (what was sampled is written);
+2 bad arguments; 3 an expectation failed under --check; 130 interrupted (Ctrl-C, the
+results so far are written).";
 
 const COMPARE_EXAMPLES: &str = "\
 Examples:
