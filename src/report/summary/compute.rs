@@ -154,6 +154,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         memory,
         reclaim,
         resources,
+        cost: CostSummary::of(samples),
         verdict: Vec::new(),
         modelled_gc: summarize_modelled(series, &measured, measured_s),
     }
