@@ -2,10 +2,13 @@
 //! RSS, failures, how many expectations matched), and for several runs which was fastest.
 
 use crate::format::format_params;
-use crate::gallery::facts::{Relation, failures, p99, peak_rss, relation, rps, times, trend};
+use crate::gallery::facts::{
+    Relation, cpu_per_request, cpu_per_request_sentence, failures, p99, peak_rss, relation, rps,
+    times, trend,
+};
 use crate::report::compare::SavedRun;
 use crate::series::allocator_name;
-use crate::verdict::Metric;
+use crate::verdict::{Metric, Outcome};
 
 /// `loh size=1048576 (jemalloc)`: a run named for a sentence.
 pub fn run_name(run: &SavedRun) -> String {
@@ -34,13 +37,26 @@ pub fn run_paragraph(run: &SavedRun) -> String {
         peak_rss(run),
         failures(run),
     );
+    if let Some(cpu) = cpu_per_request(run) {
+        text.push_str(&format!(" It took {cpu}."));
+    }
     let checks = &run.summary.verdict;
     if !checks.is_empty() {
-        let matched = checks.iter().filter(|c| c.matches).count();
+        let count = |outcome: Outcome| checks.iter().filter(|c| c.outcome() == outcome).count();
         text.push_str(&format!(
-            " {matched} of {} expectations of the scenario matched.",
+            " {} of {} expectations of the scenario matched",
+            count(Outcome::Matches),
             checks.len()
         ));
+        if count(Outcome::NoLoad) > 0 {
+            text.push_str(": no load reached the target, so none can pass");
+        } else if count(Outcome::Inconclusive) > 0 {
+            text.push_str(&format!(
+                "; {} inconclusive (the run was too short or too noisy to tell)",
+                count(Outcome::Inconclusive)
+            ));
+        }
+        text.push('.');
     }
     text
 }
@@ -68,6 +84,13 @@ pub fn comparison_paragraph(runs: &[SavedRun]) -> String {
                     run_name(slowest)
                 ),
             });
+            // Throughput depends on how much CPU the server was given; the CPU time per
+            // request does not, so say whether it moved too.
+            if let Some(sentence) =
+                cpu_per_request_sentence(fastest, &run_name(fastest), slowest, &run_name(slowest))
+            {
+                text.push(sentence);
+            }
         }
     }
     text.join(" ")
