@@ -134,4 +134,57 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn cpu_per_request_is_an_effect_only_outside_both_spreads() {
+        // ping costs 10–12 µs per request; loh either the same give or take noise, or 40.
+        let cost = |base: f64| {
+            move |i: usize, s: &mut crate::series::Sample| {
+                s.cpu_us_per_request = Some(base + (i % 3) as f64)
+            }
+        };
+        let ping = saved(
+            with_samples(series("ping", &[], false), cost(10.0)),
+            &[],
+            800,
+        );
+        let same = saved(
+            with_samples(series("loh", &[], false), |i, s| {
+                s.rps /= 2.0;
+                s.requests /= 2;
+                cost(10.5)(i, s);
+            }),
+            &[],
+            900,
+        );
+        let text = comparison_paragraph(&[ping.clone(), same.clone()]);
+        assert!(text.contains("µs of server CPU per request (IQR"), "{text}");
+        assert!(
+            text.contains("the difference is within the runs' own spread, not an effect"),
+            "{text}"
+        );
+        let dear = saved(
+            with_samples(series("loh", &[], false), cost(40.0)),
+            &[],
+            900,
+        );
+        let text = comparison_paragraph(&[ping, dear]);
+        assert!(text.contains("the ranges do not overlap"), "{text}");
+        assert!(!text.contains("not an effect"), "{text}");
+    }
+
+    #[test]
+    fn inconclusive_and_no_load_are_said_not_counted_as_mismatches() {
+        let idle = saved(
+            with_samples(series("ping", &[], false), |_, s| {
+                s.errors = s.requests.max(1);
+                s.requests = 0;
+                s.rps = 0.0;
+            }),
+            &[(Metric::Rss, Shape::Flat)],
+            800,
+        );
+        let text = run_paragraph(&idle);
+        assert!(text.contains("no load reached the target"), "{text}");
+    }
 }

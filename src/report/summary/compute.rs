@@ -84,6 +84,13 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         } else {
             0.0
         },
+        rps_per_interval: Spread::of(
+            &samples
+                .iter()
+                .filter(|s| s.phase == Some(crate::series::Phase::Load))
+                .map(|s| s.rps)
+                .collect::<Vec<_>>(),
+        ),
         cpu_percent_mean: time_weighted_mean(&measured, cpu_percent).unwrap_or(0.0),
         cpu_percent_peak: measured
             .iter()

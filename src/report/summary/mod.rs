@@ -148,6 +148,10 @@ pub struct LoadSummary {
     pub measured_samples: usize,
     /// Responses per second over the measured part.
     pub rps_mean: f64,
+    /// Responses per second of the intervals under load: median and interquartile range,
+    /// how much throughput swung within the run (absent in older summaries).
+    #[serde(default)]
+    pub rps_per_interval: Option<Spread>,
     /// Server CPU, 100 = one core busy.
     pub cpu_percent_mean: f64,
     pub cpu_percent_peak: f64,
