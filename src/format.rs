@@ -20,6 +20,28 @@ pub fn format_count(value: f64) -> String {
     }
 }
 
+/// Three significant digits, thousands grouped above 1,000: `0.532`, `3.25`, `14.2`,
+/// `128`, `84,976` — for costs per request, which span µs to bytes.
+pub fn format_significant(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 1_000.0 {
+        let grouped = group_thousands(magnitude.round() as u64);
+        if value < 0.0 {
+            format!("-{grouped}")
+        } else {
+            grouped
+        }
+    } else if magnitude >= 100.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 10.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 1.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
 /// Formats a byte count for people: `84976 B`, `83.0 KiB`, `1.5 MiB`.
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -148,6 +170,11 @@ mod tests {
         assert_eq!(format_seconds(3900.0), "1h05m");
         assert_eq!(format_count(18_234.0), "18.2K");
         assert_eq!(format_count(950.0), "950");
+        assert_eq!(format_significant(0.5321), "0.532");
+        assert_eq!(format_significant(3.254), "3.25");
+        assert_eq!(format_significant(14.24), "14.2");
+        assert_eq!(format_significant(128.4), "128");
+        assert_eq!(format_significant(84_976.2), "84,976");
     }
 
     #[test]

@@ -258,6 +258,19 @@ sample_record! {
         /// bytes held by the leaking endpoints at the end of the interval
         pub leaked_bytes: Option<u64>,
 
+        // --- cost per request: the interval's work divided by its responses ---
+        // Empty when the interval had no responses; the allocation columns are empty for a
+        // foreign server (absent, never zero).
+        /// server CPU time (user + system) per response in the interval, microseconds:
+        /// unlike RPS it does not depend on how much CPU the server was given
+        pub cpu_us_per_request: Option<f64>,
+        /// allocations per response in the interval (membench servers only)
+        pub allocs_per_request: Option<f64>,
+        /// bytes allocated per response in the interval (membench servers only)
+        pub alloc_bytes_per_request: Option<f64>,
+        /// minor page faults of the server per response in the interval
+        pub minor_faults_per_request: Option<f64>,
+
         // --- the modelled .NET GC: a model fed with this interval's requests, NOT measured ---
         // Empty when the lens is off (`--gc-model none`); files written before these
         // columns existed read back with them empty.

@@ -4,7 +4,7 @@
 //!
 //! * [`theil_sen`] — the slope estimator (below).
 //! * [`mann_kendall_z`] — the rank test that says an ordering is not chance.
-//! * [`median`].
+//! * [`median`] and [`quartiles`] (the spread of a value over intervals).
 //!
 //! The slope estimator is Theil–Sen: the slope is the median of the slopes between every pair of
 //! points. A memory series is full of things a least-squares fit takes as signal — the
@@ -86,6 +86,23 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
         .max_by(f64::total_cmp)
         .unwrap_or(upper);
     Some((lower + upper) / 2.0)
+}
+
+/// The first quartile, median and third quartile of the finite values (linear
+/// interpolation between order statistics, as numpy's default); `None` when there are none.
+/// The interquartile range `q3 - q1` is the spread half of the values fall in.
+pub fn quartiles(values: &[f64]) -> Option<(f64, f64, f64)> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let position = q * (sorted.len() - 1) as f64;
+        let (low, high) = (position.floor() as usize, position.ceil() as usize);
+        sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
+    };
+    Some((at(0.25), at(0.5), at(0.75)))
 }
 
 /// Keeps at most `limit` points, evenly spaced by index, always including the first and last.
@@ -263,6 +280,18 @@ mod tests {
         assert_eq!(thinned.len(), MAX_TREND_POINTS);
         assert_eq!(thinned.first(), points.first());
         assert_eq!(thinned.last(), points.last());
+    }
+
+    #[test]
+    fn quartiles_interpolate_and_skip_non_finite_values() {
+        assert_eq!(quartiles(&[]), None);
+        assert_eq!(quartiles(&[f64::NAN]), None);
+        assert_eq!(quartiles(&[7.0]), Some((7.0, 7.0, 7.0)));
+        assert_eq!(
+            quartiles(&[5.0, 1.0, 4.0, 2.0, 3.0, f64::INFINITY]),
+            Some((2.0, 3.0, 4.0))
+        );
+        assert_eq!(quartiles(&[1.0, 2.0, 3.0, 4.0]), Some((1.75, 2.5, 3.25)));
     }
 
     #[test]

@@ -13,11 +13,22 @@
 //! A growth must also persist: the Theil–Sen slope of the second half of the samples must
 //! be above the threshold too. A cache that fills once in the warm-up and then stays (a
 //! step) is not a leak; a leak keeps growing until the end of the run.
+//!
+//! A verdict needs evidence, so a check has four outcomes ([`Outcome`]): **matches**,
+//! **does not match**, **inconclusive** — a slope beyond the threshold that Mann–Kendall
+//! does not yet call significant, fewer than [`MIN_SAMPLES`] measured samples, or halves
+//! that disagree (growth that slows without stopping, or starts late) — and **no load
+//! reached the target** (no response, or more than [`MAX_ERROR_SHARE`] of the requests got
+//! none: an idle process "matches" anything flat). Only *matches* passes `--check`; the
+//! others say what to do (`run longer (at least 16 s measured)`, see [`evidence`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::series::{Phase, Sample, Series};
 use crate::stats::{mann_kendall_z, median, theil_sen};
+
+mod evidence;
+pub use evidence::{MAX_ERROR_SHARE, Outcome, load_problem, load_problem_of};
 
 /// |z| above this is a significant Mann–Kendall trend (two-sided p < 0.01).
 pub const Z_CRITICAL: f64 = 2.576;
@@ -164,17 +175,33 @@ pub struct Check {
     /// The level the median had to reach, if the expectation sets one.
     #[serde(default)]
     pub at_least: Option<f64>,
+    /// True only when the outcome is [`Outcome::Matches`] (kept for readers of summaries
+    /// written before outcomes existed).
     pub matches: bool,
+    /// Matches, does not match, inconclusive or no load; absent in summaries written
+    /// before it existed (read [`Check::outcome`], which falls back on `matches`).
+    #[serde(default, rename = "outcome", skip_serializing_if = "Option::is_none")]
+    pub recorded_outcome: Option<Outcome>,
+    /// Why the outcome is inconclusive or no load, and what to do: `run longer (at least
+    /// 16 s measured; this run had 4.0 s)`, `no response came back (…)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Check {
-    /// `matches: live heap grows 36.2 MB/min (expected: grows)`.
-    pub fn line(&self) -> String {
-        let verdict = if self.matches {
-            "matches"
+    /// The check's outcome (from `matches` in summaries that predate outcomes).
+    pub fn outcome(&self) -> Outcome {
+        self.recorded_outcome.unwrap_or(if self.matches {
+            Outcome::Matches
         } else {
-            "does not match"
-        };
+            Outcome::DoesNotMatch
+        })
+    }
+
+    /// `matches: live heap grows 36.2 MB/min (expected: grows)`; an inconclusive or
+    /// no-load check ends with its reason.
+    pub fn line(&self) -> String {
+        let verdict = self.outcome().name();
         let mut observed = match (self.observed, self.slope_per_min) {
             (Some(shape), Some(slope)) => format!("{} {slope:.1} {}", shape.name(), self.unit),
             _ => "too few samples to tell".to_string(),
@@ -186,21 +213,38 @@ impl Check {
             }
             expected.push_str(&format!(" at {at_least} or more"));
         }
-        format!(
+        let line = format!(
             "{verdict}: {} {observed} (expected: {expected}, threshold {} {})",
             self.metric.label(),
             self.threshold_per_min,
             self.unit
-        )
+        );
+        match &self.reason {
+            Some(reason) => format!("{line}: {reason}"),
+            None => line,
+        }
     }
 }
 
 /// Fewest measured samples a verdict is given on (a 250 ms interval gives 4 a second).
 pub const MIN_SAMPLES: usize = 8;
 
-/// Checks every expectation against the measured (`load`) samples of the series.
+/// Checks every expectation against the measured (`load`) samples of the series; when
+/// no load reached the target ([`load_problem`]) every check says so.
 pub fn check_all(series: &Series, expectations: &[Expectation]) -> Vec<Check> {
-    expectations.iter().map(|e| check(series, e)).collect()
+    let no_load = load_problem(series);
+    expectations
+        .iter()
+        .map(|e| {
+            let mut check = check(series, e);
+            if let Some(problem) = &no_load {
+                check.matches = false;
+                check.recorded_outcome = Some(Outcome::NoLoad);
+                check.reason = Some(problem.clone());
+            }
+            check
+        })
+        .collect()
 }
 
 /// Checks one expectation.
@@ -226,6 +270,18 @@ pub fn check(series: &Series, expectation: &Expectation) -> Check {
         (Some(_), None) => false,
         (None, _) => true,
     };
+    let (outcome, reason) = match &classified {
+        None => (
+            Outcome::Inconclusive,
+            Some(evidence::run_longer(series, "too few measured samples")),
+        ),
+        Some(c) if c.evidence != Evidence::Clear => (
+            Outcome::Inconclusive,
+            Some(evidence::run_longer(series, c.evidence.describe())),
+        ),
+        Some(c) if c.shape == expectation.shape && level_reached => (Outcome::Matches, None),
+        Some(_) => (Outcome::DoesNotMatch, None),
+    };
     Check {
         metric,
         expected: expectation.shape,
@@ -237,7 +293,33 @@ pub fn check(series: &Series, expectation: &Expectation) -> Check {
         unit: metric.slope_unit().to_string(),
         median,
         at_least: expectation.at_least,
-        matches: observed == Some(expectation.shape) && level_reached,
+        matches: outcome == Outcome::Matches,
+        recorded_outcome: Some(outcome),
+        reason,
+    }
+}
+
+/// How firmly the samples support the shape they were given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// Both tests agree, and so do the halves.
+    Clear,
+    /// The slope is beyond the threshold but Mann–Kendall does not call it significant:
+    /// too few or too noisy samples to tell a trend from chance.
+    NotSignificant,
+    /// The whole run and its second half disagree: a trend that slows without stopping,
+    /// or one that starts only late in the run.
+    HalvesDisagree,
+}
+
+impl Evidence {
+    /// Why a verdict is inconclusive, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Evidence::Clear => "the evidence is clear",
+            Evidence::NotSignificant => "the slope is beyond the threshold but not significant",
+            Evidence::HalvesDisagree => "the two halves of the run disagree",
+        }
     }
 }
 
@@ -251,10 +333,13 @@ pub struct Classified {
     pub late_slope: f64,
     /// Mann–Kendall z.
     pub z: f64,
+    /// Whether the shape is a verdict or only a best guess.
+    pub evidence: Evidence,
 }
 
 /// Classifies `(x, y)` points as flat, growing or shrinking (see the module doc); `None`
-/// with fewer than [`MIN_SAMPLES`] points.
+/// with fewer than [`MIN_SAMPLES`] points. The shape is the best reading of the points;
+/// [`Classified::evidence`] says whether it is firm enough to be a verdict.
 pub fn classify(points: &[(f64, f64)], threshold: f64) -> Option<Classified> {
     if points.len() < MIN_SAMPLES {
         return None;
@@ -263,18 +348,39 @@ pub fn classify(points: &[(f64, f64)], threshold: f64) -> Option<Classified> {
     let late = &points[points.len() / 2..];
     let late_slope = theil_sen(late)?.slope;
     let z = mann_kendall_z(points.iter().map(|(_, y)| *y));
-    let shape = if z > Z_CRITICAL && slope > threshold && late_slope > threshold {
-        Shape::Grows
-    } else if z < -Z_CRITICAL && slope < -threshold && late_slope < -threshold {
-        Shape::Shrinks
-    } else {
-        Shape::Flat
+    let late_z = mann_kendall_z(late.iter().map(|(_, y)| *y));
+    // The direction the slope points in, if it is beyond the threshold.
+    let direction = |slope: f64| {
+        if slope > threshold {
+            Some(Shape::Grows)
+        } else if slope < -threshold {
+            Some(Shape::Shrinks)
+        } else {
+            None
+        }
+    };
+    let significant = |z: f64, shape: Shape| match shape {
+        Shape::Grows => z > Z_CRITICAL,
+        Shape::Shrinks => z < -Z_CRITICAL,
+        Shape::Flat => true,
+    };
+    let (shape, evidence) = match (direction(slope), direction(late_slope)) {
+        (Some(shape), _) if !significant(z, shape) => (shape, Evidence::NotSignificant),
+        (Some(shape), Some(late)) if late == shape => (shape, Evidence::Clear),
+        // A step (a cache warmed once, then flat) is not a trend; a trend that is still
+        // moving at half the threshold or more in the second half may be one.
+        (Some(_), _) if late_slope.abs() < threshold / 2.0 => (Shape::Flat, Evidence::Clear),
+        (Some(shape), _) => (shape, Evidence::HalvesDisagree),
+        // Flat over the whole run, but the second half moves, and significantly so.
+        (None, Some(late)) if significant(late_z, late) => (Shape::Flat, Evidence::HalvesDisagree),
+        (None, _) => (Shape::Flat, Evidence::Clear),
     };
     Some(Classified {
         shape,
         slope,
         late_slope,
         z,
+        evidence,
     })
 }
 

@@ -1,12 +1,14 @@
 //! `membench run`: the flags become a [`RunRequest`], the runner plans and executes it,
 //! this prints the summary. Exit codes: 0 completed, 1 the server died or an error,
-//! 2 unknown scenario or bad arguments, 3 an expectation failed under `--check`,
+//! 2 unknown scenario or bad arguments, 3 under `--check` when an expectation does not
+//! match or is inconclusive, or no load reached the target,
 //! 130 interrupted (results are written either way).
 
 use super::{Outcome, usage_or_error};
 use crate::cli::{OutputFormat, RunArgs};
 use crate::report::{self, RunEnd};
 use crate::runner::{self, Executed, RunRequest};
+use crate::verdict;
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let plan = match runner::plan(&request(&args)) {
@@ -26,18 +28,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         }
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
     }
-    let failed_checks = summary
-        .verdict
-        .iter()
-        .filter(|check| !check.matches)
-        .count();
     match &end {
-        RunEnd::Completed if args.check && failed_checks > 0 => {
-            eprintln!(
-                "membench: {failed_checks} of {} expectations do not match (--check)",
-                summary.verdict.len()
-            );
-            return Ok(Outcome::ChecksFailed);
+        RunEnd::Completed if args.check => {
+            if let Some(message) = check_failure(&summary) {
+                eprintln!("membench: {message} (--check)");
+                return Ok(Outcome::ChecksFailed);
+            }
         }
         RunEnd::Completed => {}
         RunEnd::Interrupted => eprintln!(
@@ -50,6 +46,46 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         ),
     }
     Ok(Outcome::of_run(&end))
+}
+
+/// Why `--check` fails a completed run, naming the outcome: no load reached the target
+/// (also when the scenario states no expectations), or how many expectations did not
+/// match or were inconclusive. `None` when every expectation matches.
+fn check_failure(summary: &report::Summary) -> Option<String> {
+    let totals = &summary.totals;
+    if let Some(problem) =
+        verdict::load_problem_of(totals.requests, totals.errors, &totals.errors_by_kind)
+    {
+        return Some(format!("no load reached the target: {problem}"));
+    }
+    let count = |outcome: verdict::Outcome| {
+        summary
+            .verdict
+            .iter()
+            .filter(|check| check.outcome() == outcome)
+            .count()
+    };
+    let failed: Vec<String> = [
+        verdict::Outcome::NoLoad,
+        verdict::Outcome::DoesNotMatch,
+        verdict::Outcome::Inconclusive,
+    ]
+    .into_iter()
+    .filter(|outcome| count(*outcome) > 0)
+    .map(|outcome| format!("{} {}", count(outcome), outcome.name()))
+    .collect();
+    (!failed.is_empty()).then(|| {
+        let mut message = format!(
+            "{} of {} expectations do not pass: {}",
+            summary.verdict.len() - count(verdict::Outcome::Matches),
+            summary.verdict.len(),
+            failed.join(", ")
+        );
+        if count(verdict::Outcome::Inconclusive) > 0 {
+            message.push_str("; inconclusive: run longer (the verdict lines say how long)");
+        }
+        message
+    })
 }
 
 /// The flags as the runner's request; flags left out take the scenario's or the

@@ -7,11 +7,13 @@
 //! has one for that metric, so a paragraph never contradicts the verdict line above it.
 
 use crate::format::{
-    format_error_kinds, format_latency_us, format_mb, format_slope, group_thousands,
+    format_error_kinds, format_latency_us, format_mb, format_significant, format_slope,
+    group_thousands,
 };
+use crate::report::Spread;
 use crate::report::compare::SavedRun;
 use crate::series::Sample;
-use crate::verdict::{Check, Expectation, Metric, Shape, check};
+use crate::verdict::{Check, Expectation, Metric, Outcome, Shape, check};
 
 /// Two values closer than this fraction of the larger are "about the same": the spread
 /// of repeated short runs on a shared two-core machine (a judgment, stated on the page).
@@ -25,6 +27,9 @@ pub struct Trend {
     pub shape: Option<Shape>,
     /// Theil–Sen slope over the measured samples, in [`Metric::slope_unit`].
     pub slope_per_min: Option<f64>,
+    /// True when the check could not tell (the slope is not significant, the halves
+    /// disagree): the shape is then only the best reading, and says so.
+    pub inconclusive: bool,
 }
 
 impl Trend {
@@ -42,8 +47,16 @@ impl Trend {
             Some(Shape::Shrinks) => "shrank",
             None => return "had too few samples to tell".to_string(),
         };
+        let hedge = if self.inconclusive {
+            ", inconclusive: the run was too short or too noisy to be sure"
+        } else {
+            ""
+        };
         match self.slope_per_min {
-            Some(slope) => format!("{word} ({})", format_rate_per_min(self.metric, slope)),
+            Some(slope) => format!(
+                "{word} ({}{hedge})",
+                format_rate_per_min(self.metric, slope)
+            ),
             None => word.to_string(),
         }
     }
@@ -56,6 +69,7 @@ pub fn trend(run: &SavedRun, metric: Metric) -> Trend {
         metric,
         shape: check.observed,
         slope_per_min: check.slope_per_min,
+        inconclusive: check.outcome() == Outcome::Inconclusive,
     };
     if let Some(existing) = run.summary.verdict.iter().find(|c| c.metric == metric) {
         return from_check(existing);
@@ -117,6 +131,61 @@ pub fn format_rps(rps: f64) -> String {
 /// The run's measured mean RPS, formatted with [`format_rps`].
 pub fn rps(run: &SavedRun) -> String {
     format_rps(run.summary.load.rps_mean)
+}
+
+/// `14.2 µs of server CPU per request (IQR 13.8–14.9)`: the median over the run's
+/// intervals with its spread; `None` when the run measured none.
+pub fn cpu_per_request(run: &SavedRun) -> Option<String> {
+    let cpu = run.summary.cost.cpu_us_per_request?;
+    Some(format!(
+        "{} µs of server CPU per request (IQR {}–{})",
+        format_significant(cpu.median),
+        format_significant(cpu.q1),
+        format_significant(cpu.q3)
+    ))
+}
+
+/// How the CPU time per request of `a` relates to `b`'s: the same when their
+/// interquartile ranges overlap (a difference within the spread is not an effect), else
+/// more or less. `None` when either run measured none.
+pub fn cpu_per_request_relation(a: &SavedRun, b: &SavedRun) -> Option<Relation> {
+    let (a, b): (Spread, Spread) = (
+        a.summary.cost.cpu_us_per_request?,
+        b.summary.cost.cpu_us_per_request?,
+    );
+    Some(if a.overlaps(&b) {
+        Relation::Same
+    } else if a.median > b.median {
+        Relation::More
+    } else {
+        Relation::Less
+    })
+}
+
+/// A sentence comparing the CPU time per request of two runs, with both spreads:
+/// "within the spread" when the ranges overlap, never an effect. `None` without figures.
+pub fn cpu_per_request_sentence(
+    a: &SavedRun,
+    a_name: &str,
+    b: &SavedRun,
+    b_name: &str,
+) -> Option<String> {
+    let (a_cpu, b_cpu) = (cpu_per_request(a)?, cpu_per_request(b)?);
+    let (a_median, b_median) = (
+        a.summary.cost.cpu_us_per_request?.median,
+        b.summary.cost.cpu_us_per_request?.median,
+    );
+    Some(match cpu_per_request_relation(a, b)? {
+        Relation::Same => format!(
+            "Per request, {a_name} cost {a_cpu} and {b_name} {b_cpu}: the ranges overlap, so \
+             the difference is within the runs' own spread, not an effect."
+        ),
+        _ => format!(
+            "Per request, {a_name} cost {a_cpu} and {b_name} {b_cpu}: {} as much, and the \
+             ranges do not overlap.",
+            times(a_median, b_median).unwrap_or_else(|| "not comparable".to_string())
+        ),
+    })
 }
 
 /// `p99 1.21 ms`, or `no latency` when nothing came back.

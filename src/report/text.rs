@@ -5,7 +5,7 @@
 //! scenario   loh size=84976 (GET /api/loh/84976)
 //! allocator  jemalloc
 //! load       32 connections, closed loop · 30.0 s measured after 5.0 s warm-up
-//! requests   547,012 · 18.2K RPS mean · 5xx 10
+//! requests   547,012 · 18.2K RPS mean (IQR 17.9K–18.6K per interval) · 5xx 10
 //! latency    p50 1.21 ms · p99 9.10 ms · max 31.0 ms
 //! errors     none
 //! heap       1.00 MB → 21.0 MB (peak 100 MB) · slope +0.02 MB/min
@@ -13,6 +13,8 @@
 //! reclaim    1,204 events (jemalloc purge) · 40.1 events/min
 //! allocs     36.5K allocations/s mean · 1,550 MB/s allocated
 //! CPU        71 % mean · peak 98 % (100 % = one core)
+//! cost       CPU 14.2 µs/request, IQR 13.8–14.9 · 0.120 minor faults/request, IQR 0.100–0.150
+//! alloc/req  3.00 allocations, IQR 3.00–3.00 · 83.0 KiB, IQR 83.0 KiB–83.0 KiB
 //! modelled   .NET GC (server): gen0 0.50/s · gen1 0.10/s · gen2 0.00/s — a model, not a measurement
 //! ended      completed
 //! ```
@@ -61,6 +63,13 @@ pub fn format_text(summary: &Summary) -> String {
         group_thousands(totals.requests),
         format_count(summary.load.rps_mean)
     );
+    if let Some(rps) = summary.load.rps_per_interval {
+        requests.push_str(&format!(
+            " (IQR {}–{} per interval)",
+            format_count(rps.q1),
+            format_count(rps.q3)
+        ));
+    }
     for (class, count) in [
         ("3xx", totals.status_3xx),
         ("4xx", totals.status_4xx),
@@ -162,6 +171,7 @@ pub fn format_text(summary: &Summary) -> String {
             summary.load.cpu_percent_mean, summary.load.cpu_percent_peak
         ),
     ));
+    lines.extend(summary.cost.lines());
     if let Some(modelled) = &summary.modelled_gc {
         lines.push((
             "modelled",

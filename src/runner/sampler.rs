@@ -1,7 +1,9 @@
 //! The sampler: every interval it reads the server twice — from outside (`/proc/<pid>`, by
 //! this process) and from inside (`GET /api/diagnostics` on its own keep-alive connection,
 //! membench servers only) — and merges both with the load generator's interval stats into
-//! one [`Sample`]. Rates (CPU %, allocations/s, reclaim events) are deltas between readings.
+//! one [`Sample`]. Rates (CPU %, allocations/s, reclaim events) are deltas between readings;
+//! costs per request (CPU µs, allocations, bytes, faults) are those deltas divided by the
+//! interval's responses.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -141,6 +143,9 @@ pub fn merge(
                 - (before.cpu_user_seconds + before.cpu_system_seconds);
             sample.cpu_percent = (cpu_s / interval_s * 100.0).max(0.0);
             sample.minor_faults = process.minor_faults.saturating_sub(before.minor_faults);
+            sample.cpu_us_per_request = per_request(cpu_s.max(0.0) * 1e6, load.requests);
+            sample.minor_faults_per_request =
+                per_request(sample.minor_faults as f64, load.requests);
         }
     }
     if let Some(now) = &current.diagnostics {
@@ -155,9 +160,24 @@ pub fn merge(
             sample.large_allocs_per_s =
                 per_s(now.heap.large_alloc_count, before.heap.large_alloc_count);
             sample.reclaim_events = Some(reclaims(now).saturating_sub(reclaims(before)));
+            let delta = |now: u64, before: u64| now.saturating_sub(before) as f64;
+            sample.allocs_per_request = per_request(
+                delta(now.heap.alloc_count, before.heap.alloc_count),
+                load.requests,
+            );
+            sample.alloc_bytes_per_request = per_request(
+                delta(now.heap.alloc_bytes, before.heap.alloc_bytes),
+                load.requests,
+            );
         }
     }
     sample
+}
+
+/// An interval's amount per response; `None` without responses (a cost per request of
+/// no requests is not a number).
+fn per_request(amount: f64, requests: u64) -> Option<f64> {
+    (requests > 0).then(|| amount / requests as f64)
 }
 
 /// Returns of memory to the OS so far: the allocator's own purges plus explicit collects.

@@ -283,6 +283,7 @@ ul.verdicts li { padding: 6px 12px; margin: 4px 0; border-radius: 4px; border-le
 li.match { background: #e6f4ea; border-color: #2f855a; }
 li.miss { background: #fde8e8; border-color: #c53030; font-weight: 600; }
 li.none { background: #edf2f7; border-color: #a0aec0; }
+li.unsure { background: #fefcbf; border-color: #b7791f; font-weight: 600; }
 .reading { background: #ebf4ff; border-radius: 6px; padding: 4px 20px 8px; margin: 20px 0; }
 .reading p { font-size: 20px; margin: 8px 0; }
 .missing, .empty { color: #c53030; font-weight: 600; }

@@ -2,6 +2,7 @@
 //! a single run, a sweep (chart, cliff lines, the table of points).
 
 use super::*;
+use crate::verdict::Outcome;
 
 /// `<figure>` with the image, or a note when the file is missing (a crashed step).
 fn figure(root: &Path, image: &Path, alt: &str) -> String {
@@ -83,7 +84,12 @@ fn verdicts(runs: &[SavedRun]) -> String {
             );
         }
         for check in &run.summary.verdict {
-            let class = if check.matches { "match" } else { "miss" };
+            // Inconclusive is neither a pass nor a failure: it asks for a longer run.
+            let class = match check.outcome() {
+                Outcome::Matches => "match",
+                Outcome::Inconclusive => "unsure",
+                Outcome::DoesNotMatch | Outcome::NoLoad => "miss",
+            };
             let _ = writeln!(
                 html,
                 "<li class=\"{class}\"><b>{}</b>: {}</li>",

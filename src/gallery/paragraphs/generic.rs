@@ -2,10 +2,13 @@
 //! RSS, failures, how many expectations matched), and for several runs which was fastest.
 
 use crate::format::format_params;
-use crate::gallery::facts::{Relation, failures, p99, peak_rss, relation, rps, times, trend};
+use crate::gallery::facts::{
+    Relation, cpu_per_request, cpu_per_request_sentence, failures, p99, peak_rss, relation, rps,
+    times, trend,
+};
 use crate::report::compare::SavedRun;
 use crate::series::allocator_name;
-use crate::verdict::Metric;
+use crate::verdict::{Metric, Outcome};
 
 /// `loh size=1048576 (jemalloc)`: a run named for a sentence.
 pub fn run_name(run: &SavedRun) -> String {
@@ -34,13 +37,26 @@ pub fn run_paragraph(run: &SavedRun) -> String {
         peak_rss(run),
         failures(run),
     );
+    if let Some(cpu) = cpu_per_request(run) {
+        text.push_str(&format!(" It took {cpu}."));
+    }
     let checks = &run.summary.verdict;
     if !checks.is_empty() {
-        let matched = checks.iter().filter(|c| c.matches).count();
+        let count = |outcome: Outcome| checks.iter().filter(|c| c.outcome() == outcome).count();
         text.push_str(&format!(
-            " {matched} of {} expectations of the scenario matched.",
+            " {} of {} expectations of the scenario matched",
+            count(Outcome::Matches),
             checks.len()
         ));
+        if count(Outcome::NoLoad) > 0 {
+            text.push_str(": no load reached the target, so none can pass");
+        } else if count(Outcome::Inconclusive) > 0 {
+            text.push_str(&format!(
+                "; {} inconclusive (the run was too short or too noisy to tell)",
+                count(Outcome::Inconclusive)
+            ));
+        }
+        text.push('.');
     }
     text
 }
@@ -68,6 +84,13 @@ pub fn comparison_paragraph(runs: &[SavedRun]) -> String {
                     run_name(slowest)
                 ),
             });
+            // Throughput depends on how much CPU the server was given; the CPU time per
+            // request does not, so say whether it moved too.
+            if let Some(sentence) =
+                cpu_per_request_sentence(fastest, &run_name(fastest), slowest, &run_name(slowest))
+            {
+                text.push(sentence);
+            }
         }
     }
     text.join(" ")
@@ -110,5 +133,58 @@ mod tests {
             )),
             "{text}"
         );
+    }
+
+    #[test]
+    fn cpu_per_request_is_an_effect_only_outside_both_spreads() {
+        // ping costs 10–12 µs per request; loh either the same give or take noise, or 40.
+        let cost = |base: f64| {
+            move |i: usize, s: &mut crate::series::Sample| {
+                s.cpu_us_per_request = Some(base + (i % 3) as f64)
+            }
+        };
+        let ping = saved(
+            with_samples(series("ping", &[], false), cost(10.0)),
+            &[],
+            800,
+        );
+        let same = saved(
+            with_samples(series("loh", &[], false), |i, s| {
+                s.rps /= 2.0;
+                s.requests /= 2;
+                cost(10.5)(i, s);
+            }),
+            &[],
+            900,
+        );
+        let text = comparison_paragraph(&[ping.clone(), same.clone()]);
+        assert!(text.contains("µs of server CPU per request (IQR"), "{text}");
+        assert!(
+            text.contains("the difference is within the runs' own spread, not an effect"),
+            "{text}"
+        );
+        let dear = saved(
+            with_samples(series("loh", &[], false), cost(40.0)),
+            &[],
+            900,
+        );
+        let text = comparison_paragraph(&[ping, dear]);
+        assert!(text.contains("the ranges do not overlap"), "{text}");
+        assert!(!text.contains("not an effect"), "{text}");
+    }
+
+    #[test]
+    fn inconclusive_and_no_load_are_said_not_counted_as_mismatches() {
+        let idle = saved(
+            with_samples(series("ping", &[], false), |_, s| {
+                s.errors = s.requests.max(1);
+                s.requests = 0;
+                s.rps = 0.0;
+            }),
+            &[(Metric::Rss, Shape::Flat)],
+            800,
+        );
+        let text = run_paragraph(&idle);
+        assert!(text.contains("no load reached the target"), "{text}");
     }
 }

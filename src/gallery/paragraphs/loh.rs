@@ -5,7 +5,8 @@
 
 use crate::format::group_thousands;
 use crate::gallery::facts::{
-    Relation, SAME_FRACTION, p99, peak_rss, percent_change, relation, rps, size_param, times, trend,
+    Relation, SAME_FRACTION, cpu_per_request_relation, cpu_per_request_sentence, p99, peak_rss,
+    percent_change, relation, rps, size_param, times, trend,
 };
 use crate::report::compare::SavedRun;
 use crate::series::Phase;
@@ -92,6 +93,8 @@ pub fn paragraph(a: &SavedRun, b: &SavedRun) -> String {
     let same_rss = relation(small_rss, large_rss) == Relation::Same
         || (small_rss - large_rss).abs() <= SAME_RSS_BYTES;
     let same_heap = small_heap.shape == large_heap.shape;
+    // CPU time per request is the same unless the two runs' interquartile ranges are apart.
+    let same_cpu = cpu_per_request_relation(small, large).is_none_or(|r| r == Relation::Same);
     let percent = (SAME_FRACTION * 100.0).round();
     let boundary = if straddles {
         "at the 85,000-byte boundary"
@@ -106,7 +109,12 @@ pub fn paragraph(a: &SavedRun, b: &SavedRun) -> String {
              RPS is up to ±{swing_percent} % of the median)"
         )
     };
-    if same_rps && same_rss && same_heap {
+    if let Some(sentence) = cpu_per_request_sentence(small, "the smaller size", large, "the larger")
+    {
+        text.push_str(&sentence);
+        text.push(' ');
+    }
+    if same_rps && same_rss && same_heap && same_cpu {
         text.push_str(&format!(
             "Nothing changes {boundary} in Rust: throughput differs by {rps_change}, {within}; \
              the heap has the same shape and RSS the same level. No Rust allocator treats \
@@ -126,6 +134,9 @@ pub fn paragraph(a: &SavedRun, b: &SavedRun) -> String {
         }
         if !same_heap {
             differences.push("in the shape of the live heap".to_string());
+        }
+        if !same_cpu {
+            differences.push("in CPU time per request, beyond both runs' spread".to_string());
         }
         text.push_str(&format!(
             "The two runs differ {boundary}: {}. ",

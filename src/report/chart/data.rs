@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use super::resources::ResourcePanel;
 use super::{DENSE_MIN_SAMPLES, MAX_SAMPLES_WITH_DOTS};
 use crate::format::{BYTES_PER_MB, format_params};
-use crate::report::summary::{cpu_percent, reclaim_source, rss_bytes, time_weighted_mean};
+use crate::report::summary::{
+    CostSummary, cpu_percent, reclaim_source, rss_bytes, time_weighted_mean,
+};
 use crate::series::{Sample, Series};
 
 /// The time axis: seconds for short runs, minutes for long ones.
@@ -58,7 +60,11 @@ pub(super) struct ChartData {
     pub(super) reclaim_total: Option<u64>,
     pub(super) reclaim_source: String,
     pub(super) rps: Vec<(f64, f64)>,
-    pub(super) cpu_percent: Vec<Vec<(f64, f64)>>,
+    /// Server CPU µs per response, per interval (the load panel's second axis: unlike
+    /// RPS it does not depend on how much CPU the server was given).
+    pub(super) cpu_us_per_request: Vec<Vec<(f64, f64)>>,
+    /// Its median over the intervals under load, for the legend.
+    pub(super) cpu_us_per_request_median: Option<f64>,
     /// Intervals with errors: x and count.
     pub(super) errors: Vec<(f64, u64)>,
     pub(super) errors_total: u64,
@@ -183,14 +189,14 @@ impl ModelledLens {
 pub(super) struct SharedScale {
     pub(super) memory_max_mb: f64,
     pub(super) rps_max: f64,
-    pub(super) cpu_percent_max: f64,
+    pub(super) cpu_us_per_request_max: f64,
     /// The modelled managed heap's own axis (0 when no chart has the lens).
     pub(super) modelled_heap_max_mb: f64,
     /// The resource panel's axis (0 when no chart has the panel).
     pub(super) resources_max: f64,
 }
 
-/// Puts charts on one scale: the largest memory, RPS and CPU of any of them, and one look. Their time
+/// Puts charts on one scale: the largest memory, RPS and CPU per request of any of them, and one look. Their time
 /// axes are shared by building them over the longest span (see
 /// [`ChartData::from_series_over`]).
 pub(super) fn share_scale(charts: &mut [ChartData]) {
@@ -198,7 +204,7 @@ pub(super) fn share_scale(charts: &mut [ChartData]) {
     let scale = SharedScale {
         memory_max_mb: fold(ChartData::memory_max_mb),
         rps_max: fold(ChartData::rps_max),
-        cpu_percent_max: fold(ChartData::cpu_percent_max),
+        cpu_us_per_request_max: fold(ChartData::cpu_us_per_request_max),
         modelled_heap_max_mb: charts
             .iter()
             .filter_map(|chart| chart.modelled.as_ref())
@@ -278,7 +284,10 @@ impl ChartData {
             reclaims,
             reclaim_source: reclaim_source(series.allocator),
             rps: finite(samples.iter().map(|s| (x(s), s.rps))),
-            cpu_percent: runs(samples, |s| Some((x(s), cpu_percent(s)?))),
+            cpu_us_per_request: runs(samples, |s| Some((x(s), s.cpu_us_per_request?))),
+            cpu_us_per_request_median: CostSummary::of(samples)
+                .cpu_us_per_request
+                .map(|cpu| cpu.median),
             errors: samples
                 .iter()
                 .filter(|s| s.errors > 0)
@@ -322,12 +331,12 @@ impl ChartData {
         }
     }
 
-    /// The highest CPU % drawn (0 without CPU samples).
-    pub(super) fn cpu_percent_max(&self) -> f64 {
+    /// The highest CPU µs per request drawn (0 without any).
+    pub(super) fn cpu_us_per_request_max(&self) -> f64 {
         match self.shared {
-            Some(shared) => shared.cpu_percent_max,
+            Some(shared) => shared.cpu_us_per_request_max,
             None => self
-                .cpu_percent
+                .cpu_us_per_request
                 .iter()
                 .flatten()
                 .map(|(_, y)| *y)

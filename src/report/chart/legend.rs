@@ -12,6 +12,7 @@ use super::{
     ALLOCATED, ALLOCATOR_RESIDENT, CPU, ERRORS, FONT_FAMILY, MODELLED_GEN0, MODELLED_GEN1,
     MODELLED_GEN2, MODELLED_HEAP, MUTED, RECLAIM, RESIDENT, RPS, TEXT, WARMUP,
 };
+use crate::format::format_significant as format_tick_significant;
 use crate::format::{format_count, format_error_kinds, group_thousands};
 
 /// How a legend entry is drawn in front of its label.
@@ -81,7 +82,17 @@ pub(super) fn legend_entries(data: &ChartData) -> Vec<LegendEntry> {
     ));
     entries.push(entry(
         Swatch::Line(CPU),
-        format!("CPU ({:.0}%)", data.cpu_percent_mean),
+        match data.cpu_us_per_request_median {
+            Some(cpu) => format!(
+                "CPU/request ({} µs median; {:.0}% of a core)",
+                format_tick_significant(cpu),
+                data.cpu_percent_mean
+            ),
+            None => format!(
+                "CPU/request (none: no responses; {:.0}%)",
+                data.cpu_percent_mean
+            ),
+        },
         TEXT,
     ));
     if data.errors_total > 0 {

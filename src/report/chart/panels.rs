@@ -145,7 +145,7 @@ where
     DB::ErrorType: 'static,
 {
     let top_rps = data.rps_max() * 1.15;
-    let top_cpu = (data.cpu_percent_max() * 1.15).max(100.0);
+    let top_cpu = (data.cpu_us_per_request_max() * 1.15).max(1.0);
     let mut chart = ChartBuilder::on(area)
         .margin_top(14)
         .margin_right(16)
@@ -177,12 +177,12 @@ where
         })
         .y_desc("requests/s")
         .draw()?;
-    let cpu_label = |cpu: &f64| format!("{cpu:.0} %");
+    let cpu_label = |cpu: &f64| format_tick(*cpu);
     chart
         .configure_secondary_axes()
         .y_labels(5)
         .y_label_formatter(&cpu_label)
-        .y_desc("CPU (100 % = 1 core)")
+        .y_desc("server CPU µs per request")
         .label_style((FONT_FAMILY, LABEL_SIZE).into_font().color(&CPU))
         .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&CPU))
         .axis_style(BLACK.mix(0.5))
@@ -191,12 +191,14 @@ where
     if let Some(end) = data.warmup_end {
         draw_warmup_band(&mut chart, end, top_rps)?;
     }
-    // CPU without dots: two dotted lines in one panel are hard to tell apart.
+    // CPU per request without dots: two dotted lines in one panel are hard to tell apart.
+    // It is drawn rather than CPU %: when RPS drops, this line says whether each request
+    // got dearer (it rises) or the server just got less CPU (it stays).
     let cpu_look = Look {
         dots: false,
         ..Look::of(data)
     };
-    for run in &data.cpu_percent {
+    for run in &data.cpu_us_per_request {
         draw_line(chart.secondary_plotting_area(), run, CPU, cpu_look)?;
     }
     draw_line(chart.plotting_area(), &data.rps, RPS, Look::of(data))?;

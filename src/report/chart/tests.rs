@@ -74,6 +74,7 @@ pub(crate) fn run_like(
                 rss_bytes: rss,
                 heap_live_bytes: heap,
                 allocator_resident_bytes: allocator,
+                cpu_us_per_request: (second != 0).then(|| 40.0 + 4.0 * noise(&mut state)),
                 ..Sample::default()
             }
         })

@@ -1,7 +1,9 @@
-//! The comparison table (text or Markdown): one row per run with its throughput, latency,
+//! The comparison table (text or Markdown): one row per run with its throughput, CPU time
+//! per request (median and IQR), latency,
 //! peak RSS, heap slope, allocation rate, reclaims, errors, modelled GCs and verdict.
 
 use super::*;
+use crate::verdict::Outcome;
 
 /// How the table is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,10 +14,14 @@ pub enum TableFormat {
     Markdown,
 }
 
+/// Columns of the table.
+const COLUMNS: usize = 12;
+
 /// Column headers with their units; the cells are bare numbers in those units.
-const HEADERS: [&str; 11] = [
+const HEADERS: [&str; COLUMNS] = [
     "run",
     "RPS",
+    "CPU µs/req (IQR)",
     "p99 (ms)",
     "peak RSS (MB)",
     "heap slope (MB/min)",
@@ -30,7 +36,7 @@ const HEADERS: [&str; 11] = [
 /// The comparison table, one row per run in the given order; every line ends with `\n`.
 /// Cells the run has no value for (a foreign server has no heap) read `—`.
 pub fn format_table(runs: &[SavedRun], labels: &[String], format: TableFormat) -> String {
-    let rows: Vec<[String; 11]> = runs
+    let rows: Vec<[String; COLUMNS]> = runs
         .iter()
         .zip(labels)
         .map(|(run, label)| row(&run.summary, label))
@@ -41,12 +47,25 @@ pub fn format_table(runs: &[SavedRun], labels: &[String], format: TableFormat) -
     }
 }
 
-fn row(summary: &Summary, label: &str) -> [String; 11] {
+fn row(summary: &Summary, label: &str) -> [String; COLUMNS] {
     const NONE: &str = "—";
     let memory = &summary.memory;
     [
         label.to_string(),
         format_count(summary.load.rps_mean),
+        // The cost that does not depend on how much CPU the server was given, with its
+        // spread over the intervals so a reader sees whether two runs differ.
+        summary
+            .cost
+            .cpu_us_per_request
+            .map_or(NONE.to_string(), |cpu| {
+                format!(
+                    "{} ({}–{})",
+                    three_digits(cpu.median),
+                    three_digits(cpu.q1),
+                    three_digits(cpu.q3)
+                )
+            }),
         summary
             .latency
             .p99_us
@@ -90,21 +109,29 @@ fn verdict_cell(summary: &Summary) -> String {
     if !checks.is_empty() {
         let matched = checks.iter().filter(|check| check.matches).count();
         let mut verdict = format!("{matched}/{} match", checks.len());
-        let misses: Vec<String> = checks
+        let mut misses: Vec<String> = checks
             .iter()
             .filter(|check| !check.matches)
-            .map(|check| match (check.observed, check.slope_per_min) {
-                (Some(shape), Some(slope)) => format!(
-                    "{} {} {} {}, expected {}",
-                    check.metric.label(),
-                    shape.name(),
-                    signed_three_digits(slope),
-                    check.unit,
-                    check.expected.name()
-                ),
-                _ => format!("{} too few samples", check.metric.label()),
-            })
+            .map(
+                |check| match (check.outcome(), check.observed, check.slope_per_min) {
+                    (Outcome::NoLoad, _, _) => "no load reached the target".to_string(),
+                    (Outcome::Inconclusive, _, _) => {
+                        format!("{} inconclusive (run longer)", check.metric.label())
+                    }
+                    (_, Some(shape), Some(slope)) => format!(
+                        "{} {} {} {}, expected {}",
+                        check.metric.label(),
+                        shape.name(),
+                        signed_three_digits(slope),
+                        check.unit,
+                        check.expected.name()
+                    ),
+                    _ => format!("{} too few samples", check.metric.label()),
+                },
+            )
             .collect();
+        // No load is said once, not once per expectation.
+        misses.dedup();
         if !misses.is_empty() {
             verdict.push_str(": ");
             verdict.push_str(&misses.join("; "));
@@ -144,7 +171,7 @@ pub(super) fn signed_three_digits(value: f64) -> String {
     }
 }
 
-fn text_table(rows: &[[String; 11]]) -> String {
+fn text_table(rows: &[[String; COLUMNS]]) -> String {
     let width = |column: usize| {
         rows.iter()
             .map(|row| row[column].chars().count())
@@ -182,7 +209,7 @@ fn text_table(rows: &[[String; 11]]) -> String {
     text
 }
 
-fn markdown_table(rows: &[[String; 11]]) -> String {
+fn markdown_table(rows: &[[String; COLUMNS]]) -> String {
     // A `|` inside a cell would end it early.
     let cell = |text: &str| text.replace('|', "\\|");
     let mut text = format!("| {} |\n", HEADERS.join(" | "));

@@ -179,18 +179,29 @@ fn text_and_markdown_tables_show_each_run_and_its_numbers() {
         let reclaims = summaries[1].reclaim.events_total.unwrap();
         assert!(sawtooth.contains(&group_thousands(reclaims)), "{sawtooth}");
         // A foreign server has no heap slope, allocations or reclaims, and these runs had
-        // no modelled lens (two cells): dashes, not zeros.
+        // no modelled lens (two cells): dashes, not zeros. Its CPU per request is measured
+        // from /proc like any server's, with its spread.
         let foreign = row_of(&table, &labels[2]);
         assert_eq!(foreign.matches('—').count(), 6, "{foreign}");
+        let cpu = summaries[2].cost.cpu_us_per_request.unwrap();
+        assert!(
+            foreign.contains(&format!(
+                "{} ({}–{})",
+                three_digits(cpu.median),
+                three_digits(cpu.q1),
+                three_digits(cpu.q3)
+            )),
+            "{foreign}"
+        );
     }
     let markdown = format_table(&runs, &labels, TableFormat::Markdown);
     assert!(
-        markdown.starts_with("| run | RPS | p99 (ms) |"),
+        markdown.starts_with("| run | RPS | CPU µs/req (IQR) | p99 (ms) |"),
         "{markdown}"
     );
     assert_eq!(
         markdown.lines().nth(1).unwrap(),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     );
 }
 
@@ -202,7 +213,8 @@ fn text_table_columns_line_up() {
     let table = format_table(&runs, &run_labels(&runs), TableFormat::Text);
     // Numbers are right-aligned: every row's errors cell ends at the header's end.
     let header = table.lines().next().unwrap();
-    let errors_end = header.find("errors").unwrap() + "errors".len();
+    let errors_at = header.find("errors").unwrap();
+    let errors_end = header[..errors_at].chars().count() + "errors".len();
     for line in table.lines().skip(1) {
         let prefix: String = line.chars().take(errors_end).collect();
         assert!(prefix.ends_with(|c: char| c.is_ascii_digit()), "{line}");

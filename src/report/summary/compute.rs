@@ -84,6 +84,13 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         } else {
             0.0
         },
+        rps_per_interval: Spread::of(
+            &samples
+                .iter()
+                .filter(|s| s.phase == Some(crate::series::Phase::Load))
+                .map(|s| s.rps)
+                .collect::<Vec<_>>(),
+        ),
         cpu_percent_mean: time_weighted_mean(&measured, cpu_percent).unwrap_or(0.0),
         cpu_percent_peak: measured
             .iter()
@@ -154,6 +161,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         memory,
         reclaim,
         resources,
+        cost: CostSummary::of(samples),
         verdict: Vec::new(),
         modelled_gc: summarize_modelled(series, &measured, measured_s),
         chart_resources: series.resources.clone(),

@@ -10,6 +10,8 @@
 //!   its length, not as one sample.
 //! * Slopes are Theil–Sen (see [`crate::stats`]) over those samples, in MB per minute,
 //!   MB = 1,000,000 bytes (the unit of the charts).
+//! * Costs per request (`cost`) are medians with their interquartile range over the
+//!   intervals under load: the spread says how sure the figure is.
 //! * Optional values (heap, allocator) are absent for a server that is not membench.
 //! * Samples taken after the server process ended (`/proc` gone, RSS 0) do not count for
 //!   RSS or CPU: their zeros are not measurements.
@@ -25,8 +27,10 @@ use super::machine::MachineInfo;
 use crate::memory::AllocatorKind;
 
 mod compute;
+mod cost;
 pub use compute::summarize;
 pub(crate) use compute::{cpu_percent, reclaim_source, rss_bytes, time_weighted_mean};
+pub use cost::{CostSummary, Spread};
 
 /// Version of the `summary.json` layout; bumped when a field changes meaning.
 pub const SUMMARY_FORMAT_VERSION: u32 = 1;
@@ -144,6 +148,10 @@ pub struct LoadSummary {
     pub measured_samples: usize,
     /// Responses per second over the measured part.
     pub rps_mean: f64,
+    /// Responses per second of the intervals under load: median and interquartile range,
+    /// how much throughput swung within the run (absent in older summaries).
+    #[serde(default)]
+    pub rps_per_interval: Option<Spread>,
     /// Server CPU, 100 = one core busy.
     pub cpu_percent_mean: f64,
     pub cpu_percent_peak: f64,
@@ -265,6 +273,10 @@ pub struct Summary {
     pub memory: MemorySummary,
     pub reclaim: ReclaimSummary,
     pub resources: ResourcePeaks,
+    /// What one response cost the server (median and IQR over the measured intervals);
+    /// empty in summaries written before it existed.
+    #[serde(default)]
+    pub cost: CostSummary,
     /// The scenario's expectations checked against the run (empty without a scenario or
     /// when it states none).
     #[serde(default)]
