@@ -28,7 +28,7 @@ use crate::series::{Phase, Sample, Series};
 use crate::stats::{mann_kendall_z, median, theil_sen};
 
 mod evidence;
-pub use evidence::{MAX_ERROR_SHARE, Outcome, load_problem, load_problem_of};
+pub use evidence::{Outcome, load_problem, load_problem_of};
 
 /// |z| above this is a significant Mann–Kendall trend (two-sided p < 0.01).
 pub const Z_CRITICAL: f64 = 2.576;
