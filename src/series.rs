@@ -258,6 +258,19 @@ sample_record! {
         /// bytes held by the leaking endpoints at the end of the interval
         pub leaked_bytes: Option<u64>,
 
+        // --- measured GC, from a garbage-collected runtime's /api/diagnostics (contract v2) ---
+        /// MEASURED by the runtime: its collections in the interval (the contract's
+        /// `collections_total` delta); empty for a server without a collector
+        pub measured_collections: Option<u64>,
+        /// the same by the runtime's own kind names (`gen0`/`gen1` Mono, `young`/`old` JVM,
+        /// `minor`/`major`/… Node, `cycles`/… Go): `kind=count` joined by `;`; empty when
+        /// none
+        #[cell(ErrorsByKind)]
+        pub measured_collections_by_kind: BTreeMap<String, u64>,
+        /// the runtime's managed heap in use at the end of the interval, garbage not yet
+        /// collected included where the runtime counts it so
+        pub measured_heap_bytes: Option<u64>,
+
         // --- the modelled .NET GC: a model fed with this interval's requests, NOT measured ---
         // Empty when the lens is off (`--gc-model none`); files written before these
         // columns existed read back with them empty.
@@ -380,6 +393,9 @@ pub struct Series {
     /// The modelled .NET GC preset (`server`, `workstation`) when the lens was on: the
     /// chart labels its markers "modelled .NET GC (server)".
     pub modelled_gc: Option<String>,
+    /// The runtime and collector whose collections were measured, e.g. `Mono 6.8.0.105,
+    /// SGen`; `None` for a server without a collector (Rust).
+    pub measured_gc: Option<String>,
 }
 
 impl Series {

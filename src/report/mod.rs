@@ -33,7 +33,8 @@ pub use chart::{
 pub use machine::MachineInfo;
 pub use samples_csv::{SAMPLE_COLUMNS, SamplesCsvWriter, read_samples};
 pub use summary::{
-    LatencySummary, Level, LoadSummary, MODELLED_LABEL, MemorySummary, ModelledGcSummary,
+    LatencySummary, Level, LoadSummary, MODELLED_LABEL, MeasuredGcSummary, MemorySummary,
+    ModelledGcSummary, measured_gc_label,
     ReclaimSummary, ResourcePeaks, RunEnd, RunInfo, Summary, Totals, read_summary, summarize,
     write_summary,
 };

@@ -225,6 +225,7 @@ mod tests {
             load: "32 connections, closed loop".into(),
             samples,
             modelled_gc: None,
+            measured_gc: None,
         }
     }
 

@@ -98,7 +98,12 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
     let mut csv = SamplesCsvWriter::create(&plan.out_dir.join("samples.csv"))?;
     let mut server = Attached::new(plan)?;
     let (probe, mut previous) = first_reading(plan, &server)?;
-    let allocator = previous.diagnostics.as_ref().map(|d| d.allocator);
+    let allocator = previous.diagnostics.as_ref().and_then(|d| d.allocator);
+    let measured_gc = previous
+        .diagnostics
+        .as_ref()
+        .and_then(|d| d.runtime.as_ref())
+        .map(crate::report::measured_gc_label);
 
     let load_stop = match plan.stop {
         StopAt::Duration(duration) => StopAt::Duration(plan.warmup + duration),
@@ -130,6 +135,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
             .gc_lens
             .as_ref()
             .map(|lens| lens.preset.name().to_string()),
+        measured_gc,
     };
     let mut gc_lens = plan.gc_lens.as_ref().map(GcLens::new);
     let mut record = |mut sample: Sample, series: &mut Series| -> anyhow::Result<()> {

@@ -85,6 +85,7 @@ pub(crate) fn run_like(
         load: "32 connections, closed loop".into(),
         samples,
         modelled_gc: None,
+        measured_gc: None,
     }
 }
 

@@ -101,6 +101,7 @@ impl SavedRun {
             load: summary.load_label.clone(),
             samples,
             modelled_gc: summary.modelled_gc.as_ref().map(|m| m.preset.clone()),
+            measured_gc: summary.measured_gc.as_ref().map(|m| m.label.clone()),
         };
         Ok(SavedRun {
             dir: dir.to_path_buf(),

@@ -156,6 +156,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         resources,
         verdict: Vec::new(),
         modelled_gc: summarize_modelled(series, &measured, measured_s),
+        measured_gc: measured::summarize_measured(series, &measured, measured_s),
     }
 }
 

@@ -25,7 +25,9 @@ use super::machine::MachineInfo;
 use crate::memory::AllocatorKind;
 
 mod compute;
+mod measured;
 pub use compute::summarize;
+pub use measured::{KindRate, MeasuredGcSummary, measured_gc_label};
 pub(crate) use compute::{cpu_percent, reclaim_source, rss_bytes, time_weighted_mean};
 
 /// Version of the `summary.json` layout; bumped when a field changes meaning.
@@ -272,6 +274,10 @@ pub struct Summary {
     /// The modelled .NET GC lens; absent when it was off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modelled_gc: Option<ModelledGcSummary>,
+    /// The runtime's own collections, measured (a garbage-collected runtime's server);
+    /// absent for a server without a collector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_gc: Option<MeasuredGcSummary>,
 }
 
 /// Writes `summary.json` (pretty-printed). Written to a temporary file and renamed, so a

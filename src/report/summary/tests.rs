@@ -110,6 +110,7 @@ fn hand_made_series() -> Series {
         load: "32 connections, closed loop".into(),
         samples,
         modelled_gc: None,
+        measured_gc: None,
     }
 }
 
