@@ -20,6 +20,7 @@ pub mod interrupt;
 mod plan;
 mod progress;
 mod request;
+mod runtime;
 mod sampler;
 mod session;
 
@@ -28,4 +29,5 @@ pub use execute::{Executed, execute};
 pub use gc_lens::{GcLens, GcLensPlan};
 pub use plan::{PlanError, RunPlan, ServerSpec, dir_name, plan, utc_stamp};
 pub use request::{DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_WARMUP, LensChoice, RunRequest};
+pub use runtime::Runtime;
 pub use sampler::{Probe, Reading, merge};

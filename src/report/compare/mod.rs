@@ -114,9 +114,11 @@ impl SavedRun {
     fn base_label(&self) -> String {
         let run = &self.summary.run;
         let params = format_params(&run.params);
-        let allocator = match run.allocator {
-            None => "allocator unknown",
-            Some(kind) => kind.name(),
+        let measured = self.summary.measured_gc.as_ref();
+        let allocator = match (run.allocator, measured) {
+            (_, Some(gc)) => gc.runtime.as_ref().map_or(gc.label.as_str(), |r| r.name.as_str()),
+            (None, None) => "allocator unknown",
+            (Some(kind), None) => kind.name(),
         };
         if params.is_empty() {
             format!("{} · {allocator}", run.scenario)
