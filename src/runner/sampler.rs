@@ -188,9 +188,10 @@ fn measured_collections(sample: &mut Sample, now: &MeasuredGc, before: &Measured
         .iter()
         .map(|(kind, count)| {
             let earlier = before.collections.get(kind).copied().unwrap_or(0);
+            // Kinds with none stay (in memory: the summary says `old 0/s`); the CSV cell
+            // leaves zeros out.
             (kind.clone(), count - earlier)
         })
-        .filter(|(_, count)| *count > 0)
         .collect();
 }
 

@@ -9,5 +9,6 @@ mod dashboard;
 mod gallery;
 mod promtool;
 mod run;
+mod runtimes;
 mod serve;
 mod sweep;
