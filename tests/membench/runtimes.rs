@@ -70,16 +70,25 @@ fn measures_collections_rejects_bad_sizes_and_stops_on_ctrl_c(runtime: &str) {
     let mut run = membench()
         .env("XDG_CACHE_HOME", cache_dir())
         .args(["run", "staticstring", "--runtime", runtime, "--duration", "60s"])
-        .args(["--warmup", "0s", "--connections", "4", "--rate", "500"])
+        .args(["--warmup", "250ms", "--connections", "4", "--rate", "500"])
         .args(["--out", out.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Read stderr to its end on a thread: a closed pipe would make membench's own
+    // messages fail.
     let stderr = run.stderr.take().unwrap();
-    let first = std::io::BufRead::lines(std::io::BufReader::new(stderr))
-        .map_while(Result::ok)
-        .find(|line| line.contains("listening on http://"))
+    let (line_tx, line_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            if line.contains("listening on http://") {
+                let _ = line_tx.send(line);
+            }
+        }
+    });
+    let first = line_rx
+        .recv_timeout(Duration::from_secs(60))
         .expect("the run names its server");
     let pid: i32 = first.split_whitespace().nth(3).unwrap().parse().unwrap();
     let addr = first
