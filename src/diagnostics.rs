@@ -138,8 +138,18 @@ impl MeasuredGc {
     /// The contract's kind order for a runtime (youngest first), then any other keys.
     pub fn kinds_in_order(kinds: impl IntoIterator<Item = String>) -> Vec<String> {
         const ORDER: &[&str] = &[
-            "gen0", "gen1", "gen2", "young", "old", "minor", "major", "incremental", "weakcb",
-            "cycles", "automatic", "forced",
+            "gen0",
+            "gen1",
+            "gen2",
+            "young",
+            "old",
+            "minor",
+            "major",
+            "incremental",
+            "weakcb",
+            "cycles",
+            "automatic",
+            "forced",
         ];
         let mut kinds: Vec<String> = kinds.into_iter().collect();
         kinds.sort_by_key(|kind| {
@@ -257,7 +267,10 @@ mod tests {
                 "heap_in_use_bytes": 1000, "pause_seconds_total": null, "threads": 9}}"#;
         let d: Diagnostics = serde_json::from_str(json).unwrap();
         assert_eq!(d.contract_version, 2);
-        assert_eq!((d.allocator, d.heap, d.process.is_none()), (None, None, true));
+        assert_eq!(
+            (d.allocator, d.heap, d.process.is_none()),
+            (None, None, true)
+        );
         assert_eq!(d.leaks.staticstring.bytes, 20480);
         let gc = d.measured_gc.unwrap();
         assert_eq!(gc.collections["gen1"], 1);

@@ -37,7 +37,10 @@ fn list_runtimes() -> Outcome {
     for runtime in Runtime::ALL {
         match runtime.check() {
             Ok(version) if runtime == Runtime::Rust => {
-                println!("{:<7}  yes: membench serve {version} (counting allocator, modelled .NET GC)", runtime.name());
+                println!(
+                    "{:<7}  yes: membench serve {version} (counting allocator, modelled .NET GC)",
+                    runtime.name()
+                );
             }
             Ok(version) => println!("{:<7}  yes: {version}", runtime.name()),
             Err(_) => println!(
@@ -47,7 +50,9 @@ fn list_runtimes() -> Outcome {
             ),
         }
     }
-    println!("Run one with `membench run bigstring --runtime mono`; pass flags with --runtime-arg (e.g. -Xmx512m, GOGC=50).");
+    println!(
+        "Run one with `membench run bigstring --runtime mono`; pass flags with --runtime-arg (e.g. -Xmx512m, GOGC=50)."
+    );
     Outcome::Success
 }
 

@@ -34,8 +34,7 @@ pub use machine::MachineInfo;
 pub use samples_csv::{SAMPLE_COLUMNS, SamplesCsvWriter, read_samples};
 pub use summary::{
     LatencySummary, Level, LoadSummary, MODELLED_LABEL, MeasuredGcSummary, MemorySummary,
-    ModelledGcSummary, measured_gc_label,
-    ReclaimSummary, ResourcePeaks, RunEnd, RunInfo, Summary, Totals, read_summary, summarize,
-    write_summary,
+    ModelledGcSummary, ReclaimSummary, ResourcePeaks, RunEnd, RunInfo, Summary, Totals,
+    measured_gc_label, read_summary, summarize, write_summary,
 };
 pub use text::format_text;

@@ -41,10 +41,13 @@ pub fn format_text(summary: &Summary) -> String {
     lines.push(("scenario", format!("{scenario} (GET {})", run.path)));
     match &summary.measured_gc {
         Some(gc) => {
-            let flags = gc.runtime.as_ref().map_or(String::new(), |r| match r.flags.len() {
-                0 => " · default flags".to_string(),
-                _ => format!(" · {}", r.flags.join(" ")),
-            });
+            let flags = gc
+                .runtime
+                .as_ref()
+                .map_or(String::new(), |r| match r.flags.len() {
+                    0 => " · default flags".to_string(),
+                    _ => format!(" · {}", r.flags.join(" ")),
+                });
             lines.push(("runtime", format!("{}{flags}", gc.label)));
             lines.push(("GC", format!("measured: {}", gc.rates_text())));
         }
@@ -130,7 +133,11 @@ pub fn format_text(summary: &Summary) -> String {
                 format_mb(heap.peak_bytes),
                 slope(memory.heap_live_slope_mb_per_min)
             ),
-            None => match summary.measured_gc.as_ref().and_then(|gc| gc.heap_peak_bytes) {
+            None => match summary
+                .measured_gc
+                .as_ref()
+                .and_then(|gc| gc.heap_peak_bytes)
+            {
                 Some(peak) => format!("managed heap in use peak {} (measured)", format_mb(peak)),
                 None => "not reported (not a membench server)".to_string(),
             },

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use super::gc_lens::GcLensPlan;
-use super::runtime::Runtime;
 use super::request::{DEFAULT_CONNECTIONS, DEFAULT_DURATION, LensChoice, RunRequest};
+use super::runtime::Runtime;
 use crate::format::format_bytes;
 use crate::gcmodel::{LensConfig, ModelledMachine, Preset};
 use crate::loadgen::{self, StopAt};

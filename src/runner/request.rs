@@ -9,8 +9,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::gcmodel::{ModelledMachine, Preset};
 use super::runtime::Runtime;
+use crate::gcmodel::{ModelledMachine, Preset};
 use crate::memory::AllocatorKind;
 
 /// Connections when neither the request nor the scenario says.

@@ -95,7 +95,11 @@ impl Runtime {
         if self == Runtime::Rust {
             return Ok(env!("CARGO_PKG_VERSION").to_string());
         }
-        if let Some(missing) = self.tools().iter().find(|tool| find_program(tool).is_none()) {
+        if let Some(missing) = self
+            .tools()
+            .iter()
+            .find(|tool| find_program(tool).is_none())
+        {
             return Err(format!(
                 "--runtime {} needs `{missing}`, which is not on PATH: install it with `sudo apt-get install {}`",
                 self.name(),
@@ -225,7 +229,12 @@ fn is_env_assignment(arg: &str) -> bool {
 
 /// Compiles into `<output>.partial` in `dir` and renames it to `output`, once: a built
 /// output is reused (its directory's name is the source's hash).
-fn build(dir: &Path, output: &Path, compiler: &str, args: impl FnOnce(&mut Command)) -> anyhow::Result<()> {
+fn build(
+    dir: &Path,
+    output: &Path,
+    compiler: &str,
+    args: impl FnOnce(&mut Command),
+) -> anyhow::Result<()> {
     if output.exists() {
         return Ok(());
     }
@@ -298,7 +307,10 @@ mod tests {
         assert!(Runtime::Jvm.check_args(&["-Xmx512m".into()]).is_ok());
         assert!(Runtime::Go.check_args(&["GOGC=50".into()]).is_ok());
         let err = Runtime::Go.check_args(&["-gcflags".into()]).unwrap_err();
-        assert!(err.contains("\"-gcflags\"") && err.contains("GOGC"), "{err}");
+        assert!(
+            err.contains("\"-gcflags\"") && err.contains("GOGC"),
+            "{err}"
+        );
         assert!(Runtime::Rust.check_args(&["-Xmx1g".into()]).is_err());
     }
 }

@@ -148,10 +148,7 @@ mod tests {
         assert_eq!(diagnostics.errors["bad request"], 1);
         assert_eq!(diagnostics.leaks.staticstring.items, 3);
         assert_eq!(diagnostics.leaks.staticstring, state.strings.held());
-        assert_eq!(
-            diagnostics.allocator_stats.allocator,
-            diagnostics.allocator
-        );
+        assert_eq!(diagnostics.allocator_stats.allocator, diagnostics.allocator);
         if diagnostics.counting_enabled {
             assert!(diagnostics.heap.unwrap().live_bytes >= diagnostics.leaks.staticstring.bytes);
         }

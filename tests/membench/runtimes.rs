@@ -69,7 +69,14 @@ fn measures_collections_rejects_bad_sizes_and_stops_on_ctrl_c(runtime: &str) {
     let out = dir.path().join("staticstring");
     let mut run = membench()
         .env("XDG_CACHE_HOME", cache_dir())
-        .args(["run", "staticstring", "--runtime", runtime, "--duration", "60s"])
+        .args([
+            "run",
+            "staticstring",
+            "--runtime",
+            runtime,
+            "--duration",
+            "60s",
+        ])
         .args(["--warmup", "250ms", "--connections", "4", "--rate", "500"])
         .args(["--out", out.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -100,7 +107,12 @@ fn measures_collections_rejects_bad_sizes_and_stops_on_ctrl_c(runtime: &str) {
         .unwrap()
         .parse()
         .unwrap();
-    for bad in ["/api/loh/abc", "/api/loh/0", "/api/loh/99999999999", "/api/array/abc"] {
+    for bad in [
+        "/api/loh/abc",
+        "/api/loh/0",
+        "/api/loh/99999999999",
+        "/api/array/abc",
+    ] {
         let (status, body) = http(addr, "GET", bad);
         assert_eq!(status, 400, "{runtime} {bad}: {body}");
     }
@@ -171,10 +183,20 @@ fn go() {
 
 #[test]
 fn a_missing_runtime_argument_style_is_a_usage_error() {
-    let output = membench_output(&["run", "bigstring", "--runtime", "go", "--runtime-arg", "-Xmx1g"]);
+    let output = membench_output(&[
+        "run",
+        "bigstring",
+        "--runtime",
+        "go",
+        "--runtime-arg",
+        "-Xmx1g",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("\"-Xmx1g\"") && stderr.contains("GOGC"), "{stderr}");
+    assert!(
+        stderr.contains("\"-Xmx1g\"") && stderr.contains("GOGC"),
+        "{stderr}"
+    );
     let output = membench_output(&["run", "bigstring", "--runtime", "dotnet"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("\"dotnet\""));

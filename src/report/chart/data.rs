@@ -288,7 +288,7 @@ impl ChartData {
             dots: samples.len() <= MAX_SAMPLES_WITH_DOTS,
             dense: samples.len() > DENSE_MIN_SAMPLES,
             shared: None,
-            modelled: ModelledLens::from_series(series, &x, &measured, measured_s),
+            modelled: ModelledLens::from_series(series, x, &measured, measured_s),
             measured: super::measured::MeasuredDrawn::from_series(series, x, &measured, measured_s),
         })
     }
@@ -345,7 +345,10 @@ impl ChartData {
 
 /// Splits the samples into unbroken runs of points: a sample without the value (or with
 /// a non-finite one) ends a run, so lines never bridge a gap.
-pub(super) fn runs(samples: &[Sample], point: impl Fn(&Sample) -> Option<(f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+pub(super) fn runs(
+    samples: &[Sample],
+    point: impl Fn(&Sample) -> Option<(f64, f64)>,
+) -> Vec<Vec<(f64, f64)>> {
     let mut runs = Vec::new();
     let mut current = Vec::new();
     for sample in samples {

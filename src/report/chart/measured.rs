@@ -30,6 +30,10 @@ const MEASURED_HEAP: RGBColor = RGBColor(0, 120, 140);
 /// Each kind's row, as a fraction of the memory maximum.
 const ROW_MB: f64 = 0.15;
 
+/// One kind of collection as drawn: its name, the intervals with collections (x, count)
+/// and its rate over the measured part.
+pub(super) type KindMarkers = (String, Vec<(f64, u64)>, f64);
+
 /// The measured collections as drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct MeasuredDrawn {
@@ -37,7 +41,7 @@ pub(super) struct MeasuredDrawn {
     pub(super) label: String,
     /// Per kind, youngest first: name, intervals with collections (x, count), rate over
     /// the measured part.
-    pub(super) kinds: Vec<(String, Vec<(f64, u64)>, f64)>,
+    pub(super) kinds: Vec<KindMarkers>,
     /// The managed heap in use, MB, per unbroken run of samples.
     pub(super) heap_mb: Vec<Vec<(f64, f64)>>,
 }
@@ -82,7 +86,11 @@ impl MeasuredDrawn {
 
     /// The highest heap value drawn, MB (0 without one).
     pub(super) fn heap_max_mb(&self) -> f64 {
-        self.heap_mb.iter().flatten().map(|(_, y)| *y).fold(0.0, f64::max)
+        self.heap_mb
+            .iter()
+            .flatten()
+            .map(|(_, y)| *y)
+            .fold(0.0, f64::max)
     }
 }
 

@@ -96,7 +96,13 @@ where
     )?;
     draw_counts(&mut chart, &data.reclaims, triangle_mb, RECLAIM, 11)?;
     if let Some(measured) = &data.measured {
-        super::measured::draw_measured(&mut chart, measured, Look::of(data), measured_rows_mb, max_mb)?;
+        super::measured::draw_measured(
+            &mut chart,
+            measured,
+            Look::of(data),
+            measured_rows_mb,
+            max_mb,
+        )?;
     }
 
     if let Some(lens) = &data.modelled {

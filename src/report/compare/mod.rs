@@ -116,7 +116,10 @@ impl SavedRun {
         let params = format_params(&run.params);
         let measured = self.summary.measured_gc.as_ref();
         let allocator = match (run.allocator, measured) {
-            (_, Some(gc)) => gc.runtime.as_ref().map_or(gc.label.as_str(), |r| r.name.as_str()),
+            (_, Some(gc)) => gc
+                .runtime
+                .as_ref()
+                .map_or(gc.label.as_str(), |r| r.name.as_str()),
             (None, None) => "allocator unknown",
             (Some(kind), None) => kind.name(),
         };

@@ -181,7 +181,11 @@ mod tests {
         let summary = summarize_measured(&series, &measured, 2.0).unwrap();
         assert_eq!(summary.collections_total, 12);
         assert_eq!(summary.collections_per_s, 3.5);
-        let kinds: Vec<_> = summary.by_kind.iter().map(|k| (k.kind.as_str(), k.total)).collect();
+        let kinds: Vec<_> = summary
+            .by_kind
+            .iter()
+            .map(|k| (k.kind.as_str(), k.total))
+            .collect();
         assert_eq!(kinds, [("young", 11), ("old", 1)]);
         assert_eq!(summary.rates_text(), "young 3.0/s, old 0.5/s");
     }

@@ -27,8 +27,8 @@ use crate::memory::AllocatorKind;
 mod compute;
 mod measured;
 pub use compute::summarize;
-pub use measured::{KindRate, MeasuredGcSummary, measured_gc_label};
 pub(crate) use compute::{cpu_percent, reclaim_source, rss_bytes, time_weighted_mean};
+pub use measured::{KindRate, MeasuredGcSummary, measured_gc_label};
 
 /// Version of the `summary.json` layout; bumped when a field changes meaning.
 pub const SUMMARY_FORMAT_VERSION: u32 = 1;
