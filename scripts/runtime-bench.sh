@@ -17,11 +17,13 @@ MEMBENCH=${MEMBENCH:-$ROOT/target/release/membench}
 [[ -x $MEMBENCH ]] || (cd "$ROOT" && cargo build --release)
 
 runtimes=rust
+available=$("$MEMBENCH" list --runtimes)
 for r in mono jvm node go; do
-    if "$MEMBENCH" list --runtimes | grep -q "^$r .*yes:"; then
+    line=$(grep "^$r " <<<"$available")
+    if [[ $line == *yes:* ]]; then
         runtimes+=",$r"
     else
-        echo "runtime-bench: $r skipped ($("$MEMBENCH" list --runtimes | grep "^$r " | sed 's/^[a-z]* *//'))" >&2
+        echo "runtime-bench: $r skipped (${line#$r })" >&2
     fi
 done
 OUT=$ROOT/results/runtime-bench-$(date -u +%Y%m%dT%H%M%SZ)

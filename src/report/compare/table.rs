@@ -1,5 +1,5 @@
 //! The comparison table (text or Markdown): one row per run with its throughput, latency,
-//! peak RSS, heap slope, allocation rate, reclaims, errors, modelled GCs and verdict.
+//! peak RSS, heap slope, allocation rate, reclaims, errors, modelled GCs, measured GCs and verdict.
 
 use super::*;
 
@@ -13,7 +13,7 @@ pub enum TableFormat {
 }
 
 /// Column headers with their units; the cells are bare numbers in those units.
-const HEADERS: [&str; 11] = [
+const HEADERS: [&str; 12] = [
     "run",
     "RPS",
     "p99 (ms)",
@@ -24,13 +24,14 @@ const HEADERS: [&str; 11] = [
     "errors",
     "modelled gen0/s",
     "modelled gen2/s",
+    "measured GC",
     "verdict",
 ];
 
 /// The comparison table, one row per run in the given order; every line ends with `\n`.
 /// Cells the run has no value for (a foreign server has no heap) read `—`.
 pub fn format_table(runs: &[SavedRun], labels: &[String], format: TableFormat) -> String {
-    let rows: Vec<[String; 11]> = runs
+    let rows: Vec<[String; 12]> = runs
         .iter()
         .zip(labels)
         .map(|(run, label)| row(&run.summary, label))
@@ -41,7 +42,7 @@ pub fn format_table(runs: &[SavedRun], labels: &[String], format: TableFormat) -
     }
 }
 
-fn row(summary: &Summary, label: &str) -> [String; 11] {
+fn row(summary: &Summary, label: &str) -> [String; 12] {
     const NONE: &str = "—";
     let memory = &summary.memory;
     [
@@ -73,6 +74,11 @@ fn row(summary: &Summary, label: &str) -> [String; 11] {
             .modelled_gc
             .as_ref()
             .map_or(NONE.to_string(), |m| format!("{:.2}", m.gen2_per_s)),
+        // A garbage-collected runtime's own collections per second, by kind: measured.
+        summary
+            .measured_gc
+            .as_ref()
+            .map_or(NONE.to_string(), |m| m.rates_text()),
         verdict_cell(summary),
     ]
 }
@@ -144,7 +150,7 @@ pub(super) fn signed_three_digits(value: f64) -> String {
     }
 }
 
-fn text_table(rows: &[[String; 11]]) -> String {
+fn text_table(rows: &[[String; 12]]) -> String {
     let width = |column: usize| {
         rows.iter()
             .map(|row| row[column].chars().count())
@@ -182,7 +188,7 @@ fn text_table(rows: &[[String; 11]]) -> String {
     text
 }
 
-fn markdown_table(rows: &[[String; 11]]) -> String {
+fn markdown_table(rows: &[[String; 12]]) -> String {
     // A `|` inside a cell would end it early.
     let cell = |text: &str| text.replace('|', "\\|");
     let mut text = format!("| {} |\n", HEADERS.join(" | "));
