@@ -242,7 +242,12 @@ fn first_reading(plan: &RunPlan, server: &Attached) -> anyhow::Result<(Probe, Re
     let pid = server.pid;
     let diagnostics_timeout = plan.interval.max(Duration::from_secs(1));
     let mut probe = Probe::new(pid, Some(server.addr), diagnostics_timeout)?;
-    let reading = probe.read();
+    let mut reading = probe.read();
+    if reading.diagnostics.is_none() && server.child.is_some() {
+        // A runtime's first answer can be slow (a JVM loading its management beans and
+        // compiling on a busy machine): ask once more, patiently.
+        reading = Probe::new(pid, Some(server.addr), Duration::from_secs(15))?.read();
+    }
     reading.process.as_ref().with_context(|| {
         format!("cannot read /proc/{pid}: is the server's process id right and is it running?")
     })?;
