@@ -72,6 +72,21 @@ pub struct ListArgs {
     /// default load, its expectations and whether it feeds the modelled .NET GC.
     #[arg(long, short = 'l')]
     pub long: bool,
+
+    /// List the runtimes `--runtime` can start instead (with their versions, or the Debian
+    /// package that is missing).
+    #[arg(long, conflicts_with = "long")]
+    pub runtimes: bool,
+}
+
+/// Flags for a runtime's launcher or environment.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RuntimeArgs {
+    /// A flag for the runtime's launcher (repeatable), e.g. --runtime-arg -Xmx512m
+    /// --runtime-arg -XX:G1HeapRegionSize=1m; `NAME=VALUE` sets the server's environment
+    /// instead (GOGC=50, MONO_GC_PARAMS=…). The server reports the settings it runs with.
+    #[arg(long = "runtime-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub runtime_arg: Vec<String>,
 }
 
 /// What `membench explain` can explain.
@@ -341,6 +356,15 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = AllocatorKind::DEFAULT)]
     pub allocator: AllocatorKind,
 
+    /// Language runtime of the child server: rust (membench serve), or a reference
+    /// server whose garbage collector is measured: mono, jvm, node, go (see `membench
+    /// list --runtimes`).
+    #[arg(long, value_parser = crate::runner::Runtime::parse, default_value = "rust")]
+    pub runtime: crate::runner::Runtime,
+
+    #[command(flatten)]
+    pub runtime_args: RuntimeArgs,
+
     /// Output directory (default: results/<scenario>[-<params>]-<UTC timestamp>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -410,6 +434,14 @@ pub struct CompareArgs {
         requires = "scenarios"
     )]
     pub allocator: Vec<AllocatorKind>,
+
+    /// Runtimes for the runs of --run (e.g. rust,mono,jvm,node,go); default rust. The
+    /// allocators apply to the Rust server only.
+    #[arg(long, value_name = "RUNTIME[,RUNTIME…]", value_delimiter = ',', value_parser = crate::runner::Runtime::parse, requires = "scenarios")]
+    pub runtime: Vec<crate::runner::Runtime>,
+
+    #[command(flatten)]
+    pub runtime_args: RuntimeArgs,
 
     /// Load duration of each run of --run (e.g. 30s); the scenario's default without it.
     #[arg(long, value_parser = parse_duration, requires = "scenarios")]

@@ -6,6 +6,10 @@
 //! cumulative since the process started (callers take deltas), gauges are "now".
 //! `modelled_gc` is the one block that is not a measurement: the modelled .NET GC lens,
 //! null when it is off; everything else is read from the process.
+//!
+//! Contract version 2 (docs/diagnostics-contract.md): `runtime` and `measured_gc` let a
+//! garbage-collected runtime (the reference servers under `runtimes/`) report its own
+//! collector, measured; the counting-allocator fields are then absent (`None`), never zero.
 
 use std::collections::BTreeMap;
 
@@ -17,20 +21,32 @@ use crate::memory::{AllocatorKind, AllocatorStats, HeapCounters, ProcessSnapshot
 /// A snapshot of the server: heap, process, allocator, requests, errors and leaks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnostics {
+    /// The contract's version: 2 for documents that say so; absent means 1.
+    #[serde(default = "version_one")]
+    pub contract_version: u32,
     pub pid: u32,
     /// Seconds since the server started.
     pub uptime_s: f64,
-    /// The allocator under the counting wrapper.
-    pub allocator: AllocatorKind,
+    /// The allocator under the counting wrapper; `None` for a server without one (another
+    /// runtime).
+    #[serde(default)]
+    pub allocator: Option<AllocatorKind>,
     /// False when the server runs with `--no-counting` (heap counters then read zero).
+    #[serde(default)]
     pub counting_enabled: bool,
-    /// Allocations at or above this many bytes are counted as large objects.
-    pub large_object_threshold_bytes: u64,
-    /// The counting allocator's cumulative counters and live heap bytes.
-    pub heap: HeapCounters,
-    /// `/proc/self`: RSS, anonymous RSS, CPU seconds, faults, threads, fds, TCP states.
-    pub process: ProcessSnapshot,
+    /// Allocations at or above this many bytes are counted as large objects (the counting
+    /// allocator's threshold; `None` without one).
+    #[serde(default)]
+    pub large_object_threshold_bytes: Option<u64>,
+    /// The counting allocator's cumulative counters and live heap bytes; `None` without one.
+    #[serde(default)]
+    pub heap: Option<HeapCounters>,
+    /// `/proc/self`: RSS, anonymous RSS, CPU seconds, faults, threads, fds, TCP states;
+    /// `None` when the server does not read it (membench reads `/proc` itself anyway).
+    #[serde(default)]
+    pub process: Option<ProcessSnapshot>,
     /// The allocator's own statistics (fields it does not have are null).
+    #[serde(default)]
     pub allocator_stats: AllocatorStats,
     /// Requests answered since start, by endpoint (the route template, e.g.
     /// `/api/loh/{size}`); requests to no route are counted under `unmatched`.
@@ -41,6 +57,7 @@ pub struct Diagnostics {
     /// `too many open files`), counted where they happen.
     pub errors: BTreeMap<String, u64>,
     /// What each leaking (or caching) endpoint holds now.
+    #[serde(default)]
     pub leaks: Leaks,
     /// Allocations made by the server's own snapshots (`/api/diagnostics`, `/metrics`:
     /// reading `/proc`, the allocator's statistics) and by the modelled GC lens's ticks
@@ -57,6 +74,93 @@ pub struct Diagnostics {
     /// comes from this process's memory.
     #[serde(default)]
     pub modelled_gc: Option<ModelledGc>,
+    /// Version 2: which runtime and collector serve (absent for the Rust server).
+    #[serde(default)]
+    pub runtime: Option<RuntimeInfo>,
+    /// Version 2: the runtime's own collections, measured by the runtime (never a model).
+    #[serde(default)]
+    pub measured_gc: Option<MeasuredGc>,
+}
+
+fn version_one() -> u32 {
+    1
+}
+
+/// The runtime serving the patterns, as it describes itself (contract version 2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeInfo {
+    /// `rust`, `mono`, `jvm`, `node`, `go`, …
+    pub name: String,
+    /// As the runtime reports it, e.g. `Debian 17.0.15+6-Debian-1deb12u1`.
+    pub version: String,
+    /// The collector in words, for chart titles, e.g. `G1 (G1 Young Generation + …)`.
+    pub collector: String,
+    /// The settings that change the collector (`-Xmx512m`, `GOGC=50`, …).
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// The runtime's own large-object boundary in bytes, where it has one.
+    #[serde(default)]
+    pub large_object_threshold_bytes: Option<u64>,
+    /// That rule in one sentence.
+    #[serde(default)]
+    pub large_object_rule: Option<String>,
+}
+
+/// Collections as the runtime counts them (contract version 2). Counters are cumulative.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeasuredGc {
+    /// Which runtime APIs the numbers come from.
+    #[serde(default)]
+    pub source: String,
+    /// Cumulative collections by the runtime's own kind names (`gen0`/`gen1`,
+    /// `young`/`old`, `minor`/`major`/…, `cycles`/…).
+    pub collections: BTreeMap<String, u64>,
+    /// Distinct collections so far.
+    pub collections_total: u64,
+    /// The managed heap now, garbage not yet collected included where the runtime counts it.
+    #[serde(default)]
+    pub heap_in_use_bytes: Option<u64>,
+    /// Cumulative stop-the-world seconds; `None` where the runtime cannot say (Mono).
+    #[serde(default)]
+    pub pause_seconds_total: Option<f64>,
+    /// OS threads of the process.
+    #[serde(default)]
+    pub threads: Option<u64>,
+    /// Go: goroutines now.
+    #[serde(default)]
+    pub goroutines: Option<u64>,
+    /// Node: memory outside the V8 heap (Buffers).
+    #[serde(default)]
+    pub external_bytes: Option<u64>,
+}
+
+impl MeasuredGc {
+    /// The contract's kind order for a runtime (youngest first), then any other keys.
+    pub fn kinds_in_order(kinds: impl IntoIterator<Item = String>) -> Vec<String> {
+        const ORDER: &[&str] = &[
+            "gen0",
+            "gen1",
+            "gen2",
+            "young",
+            "old",
+            "minor",
+            "major",
+            "incremental",
+            "weakcb",
+            "cycles",
+            "automatic",
+            "forced",
+        ];
+        let mut kinds: Vec<String> = kinds.into_iter().collect();
+        kinds.sort_by_key(|kind| {
+            (
+                ORDER.iter().position(|k| k == kind).unwrap_or(ORDER.len()),
+                kind.clone(),
+            )
+        });
+        kinds.dedup();
+        kinds
+    }
 }
 
 /// The modelled .NET GC lens of the server (see `membench explain gc-model`): every 250 ms
@@ -110,8 +214,10 @@ pub struct ModelledTick {
     pub managed_heap_peak_bytes: u64,
 }
 
-/// What the pattern endpoints hold right now.
+/// What the pattern endpoints hold right now; a family a server does not report reads as
+/// nothing held.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Leaks {
     /// `/api/staticstring`: the strings kept in the process-wide list.
     pub staticstring: Held,
@@ -145,4 +251,39 @@ impl Leaks {
 pub struct Held {
     pub items: u64,
     pub bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_two_document_from_another_runtime_parses_with_no_allocator_fields() {
+        let json = r#"{"contract_version": 2, "pid": 7, "uptime_s": 1.5,
+            "requests": {"/api/bigstring": 3}, "requests_total": 3, "errors": {},
+            "leaks": {"staticstring": {"items": 1, "bytes": 20480}},
+            "runtime": {"name": "mono", "version": "6.8", "collector": "SGen", "flags": []},
+            "measured_gc": {"collections": {"gen0": 4, "gen1": 1}, "collections_total": 4,
+                "heap_in_use_bytes": 1000, "pause_seconds_total": null, "threads": 9}}"#;
+        let d: Diagnostics = serde_json::from_str(json).unwrap();
+        assert_eq!(d.contract_version, 2);
+        assert_eq!(
+            (d.allocator, d.heap, d.process.is_none()),
+            (None, None, true)
+        );
+        assert_eq!(d.leaks.staticstring.bytes, 20480);
+        let gc = d.measured_gc.unwrap();
+        assert_eq!(gc.collections["gen1"], 1);
+        assert_eq!(gc.heap_in_use_bytes, Some(1000));
+        assert_eq!(d.runtime.unwrap().name, "mono");
+    }
+
+    #[test]
+    fn kinds_follow_the_contract_order() {
+        let kinds = ["old", "young", "zzz", "gen1", "gen0"].map(String::from);
+        assert_eq!(
+            MeasuredGc::kinds_in_order(kinds),
+            ["gen0", "gen1", "young", "old", "zzz"]
+        );
+    }
 }

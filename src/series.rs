@@ -270,6 +270,18 @@ sample_record! {
         pub alloc_bytes_per_request: Option<f64>,
         /// minor page faults of the server per response in the interval
         pub minor_faults_per_request: Option<f64>,
+        // --- measured GC, from a garbage-collected runtime's /api/diagnostics (contract v2) ---
+        /// MEASURED by the runtime: its collections in the interval (the contract's
+        /// `collections_total` delta); empty for a server without a collector
+        pub measured_collections: Option<u64>,
+        /// the same by the runtime's own kind names (`gen0`/`gen1` Mono, `young`/`old` JVM,
+        /// `minor`/`major`/… Node, `cycles`/… Go): `kind=count` joined by `;`; empty when
+        /// none
+        #[cell(ErrorsByKind)]
+        pub measured_collections_by_kind: BTreeMap<String, u64>,
+        /// the runtime's managed heap in use at the end of the interval, garbage not yet
+        /// collected included where the runtime counts it so
+        pub measured_heap_bytes: Option<u64>,
 
         // --- the modelled .NET GC: a model fed with this interval's requests, NOT measured ---
         // Empty when the lens is off (`--gc-model none`); files written before these
@@ -396,6 +408,9 @@ pub struct Series {
     /// What the resource panel draws (the scenario's resources and the OS limits read
     /// when the run started); empty: no resource panel.
     pub resources: crate::resources::ChartResources,
+    /// The runtime and collector whose collections were measured, e.g. `Mono 6.8.0.105,
+    /// SGen`; `None` for a server without a collector (Rust).
+    pub measured_gc: Option<String>,
 }
 
 impl Series {

@@ -18,7 +18,9 @@ use crate::report::compare::{
     CompareError, SavedRun, TableFormat, check_run_count, format_table, run_labels,
 };
 use crate::report::comparison_files::{Layout, write_comparison};
-use crate::runner::{self, Executed, PlanError, RunPlan, RunRequest, dir_name, utc_stamp};
+use crate::runner::{
+    self, Executed, PlanError, RunPlan, RunRequest, Runtime, ServerSpec, dir_name, utc_stamp,
+};
 
 /// Runs `membench compare`; usage errors ([`CompareError`], a bad `--run`) print one line
 /// and exit 2.
@@ -76,7 +78,7 @@ fn compare_checked(args: &CompareArgs) -> anyhow::Result<Outcome> {
             plans.len(),
             plan.scenario,
             plan.params.display(),
-            plan.allocator().map_or("target", AllocatorKind::name),
+            server_name(plan),
             plan.out_dir.display()
         );
         let Executed {
@@ -116,10 +118,24 @@ fn compare_checked(args: &CompareArgs) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// One run `--run` asks for: a scenario with one size and one allocator.
+/// `jemalloc` for the Rust server, the runtime's name for another.
+fn server_name(plan: &RunPlan) -> &'static str {
+    match &plan.server {
+        ServerSpec::Child {
+            runtime: Runtime::Rust,
+            allocator,
+            ..
+        } => allocator.name(),
+        ServerSpec::Child { runtime, .. } => runtime.name(),
+        ServerSpec::Target { .. } => "target",
+    }
+}
+
+/// One run `--run` asks for: a scenario with one size, one runtime and one allocator.
 struct WantedRun {
     scenario: String,
     size: Option<u64>,
+    runtime: Runtime,
     allocator: AllocatorKind,
 }
 
@@ -135,15 +151,29 @@ fn wanted_runs(args: &CompareArgs) -> Vec<WantedRun> {
     } else {
         args.allocator.clone()
     };
+    let runtimes = if args.runtime.is_empty() {
+        vec![Runtime::Rust]
+    } else {
+        args.runtime.clone()
+    };
     let mut wanted = Vec::new();
     for scenario in &args.scenarios {
         for size in &sizes {
-            for allocator in &allocators {
-                wanted.push(WantedRun {
-                    scenario: scenario.clone(),
-                    size: *size,
-                    allocator: *allocator,
-                });
+            for &runtime in &runtimes {
+                // Allocators are the Rust server's; another runtime runs once.
+                let allocators = if runtime == Runtime::Rust {
+                    &allocators[..]
+                } else {
+                    &allocators[..1]
+                };
+                for allocator in allocators {
+                    wanted.push(WantedRun {
+                        scenario: scenario.clone(),
+                        size: *size,
+                        runtime,
+                        allocator: *allocator,
+                    });
+                }
             }
         }
     }
@@ -157,7 +187,10 @@ impl WantedRun {
         if let Some(size) = self.size {
             text.push_str(&format!(" --size {size}"));
         }
-        text.push_str(&format!(" --allocator {}", self.allocator.name()));
+        match self.runtime {
+            Runtime::Rust => text.push_str(&format!(" --allocator {}", self.allocator.name())),
+            runtime => text.push_str(&format!(" --runtime {}", runtime.name())),
+        }
         text
     }
 
@@ -168,6 +201,12 @@ impl WantedRun {
         let mut plan = runner::plan(&RunRequest {
             size_bytes: self.size,
             allocator: self.allocator,
+            runtime: self.runtime,
+            // The launcher flags are the other runtimes'; the Rust server takes none.
+            runtime_args: match self.runtime {
+                Runtime::Rust => Vec::new(),
+                _ => args.runtime_args.runtime_arg.clone(),
+            },
             duration: args.duration,
             connections: args.connections,
             rate_per_s: args.rate,
@@ -181,7 +220,7 @@ impl WantedRun {
         plan.out_dir = out_dir.join(format!(
             "{}-{}",
             dir_name(&plan.scenario, &plan.params),
-            self.allocator.name()
+            server_name(&plan)
         ));
         Ok(plan)
     }

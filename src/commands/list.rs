@@ -5,10 +5,14 @@
 
 use super::Outcome;
 use crate::cli::ListArgs;
+use crate::runner::Runtime;
 use crate::scenario::{self, Scenario};
 
 /// Prints every built-in scenario, short or long.
 pub fn list(args: &ListArgs) -> anyhow::Result<Outcome> {
+    if args.runtimes {
+        return Ok(list_runtimes());
+    }
     let scenarios = scenario::builtin();
     if args.long {
         for scenario in &scenarios {
@@ -25,6 +29,31 @@ pub fn list(args: &ListArgs) -> anyhow::Result<Outcome> {
         println!("`membench list --long` says what each one teaches and expects.");
     }
     Ok(Outcome::Success)
+}
+
+/// Each `--runtime`, with its toolchain's version or the package that is missing.
+fn list_runtimes() -> Outcome {
+    println!("RUNTIME  AVAILABLE");
+    for runtime in Runtime::ALL {
+        match runtime.check() {
+            Ok(version) if runtime == Runtime::Rust => {
+                println!(
+                    "{:<7}  yes: membench serve {version} (counting allocator, modelled .NET GC)",
+                    runtime.name()
+                );
+            }
+            Ok(version) => println!("{:<7}  yes: {version}", runtime.name()),
+            Err(_) => println!(
+                "{:<7}  no: install it with `sudo apt-get install {}`",
+                runtime.name(),
+                runtime.packages()
+            ),
+        }
+    }
+    println!(
+        "Run one with `membench run bigstring --runtime mono`; pass flags with --runtime-arg (e.g. -Xmx512m, GOGC=50)."
+    );
+    Outcome::Success
 }
 
 /// Name, aliases and description, one scenario a line, columns aligned.

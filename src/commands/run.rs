@@ -105,6 +105,8 @@ fn request(args: &RunArgs) -> RunRequest {
         warmup: args.warmup.unwrap_or(defaults.warmup),
         interval: args.interval.unwrap_or(defaults.interval),
         allocator: args.allocator,
+        runtime: args.runtime,
+        runtime_args: args.runtime_args.runtime_arg.clone(),
         target: args.target.clone(),
         pid: args.pid,
         skip_pid_check: args.skip_pid_check,

@@ -41,7 +41,20 @@ pub fn format_text(summary: &Summary) -> String {
         format!("{} {params}", run.scenario)
     };
     lines.push(("scenario", format!("{scenario} (GET {})", run.path)));
-    lines.push(("allocator", allocator_name(run.allocator).to_string()));
+    match &summary.measured_gc {
+        Some(gc) => {
+            let flags = gc
+                .runtime
+                .as_ref()
+                .map_or(String::new(), |r| match r.flags.len() {
+                    0 => " · default flags".to_string(),
+                    _ => format!(" · {}", r.flags.join(" ")),
+                });
+            lines.push(("runtime", format!("{}{flags}", gc.label)));
+            lines.push(("GC", format!("measured: {}", gc.rates_text())));
+        }
+        None => lines.push(("allocator", allocator_name(run.allocator).to_string())),
+    }
 
     let warmup = if run.warmup_s > 0.0 {
         format!(" after {} warm-up", format_seconds(run.warmup_s))
@@ -129,7 +142,14 @@ pub fn format_text(summary: &Summary) -> String {
                 format_mb(heap.peak_bytes),
                 slope(memory.heap_live_slope_mb_per_min)
             ),
-            None => "not reported (not a membench server)".to_string(),
+            None => match summary
+                .measured_gc
+                .as_ref()
+                .and_then(|gc| gc.heap_peak_bytes)
+            {
+                Some(peak) => format!("managed heap in use peak {} (measured)", format_mb(peak)),
+                None => "not reported (not a membench server)".to_string(),
+            },
         },
     ));
     lines.push((
@@ -236,6 +256,7 @@ mod tests {
             samples,
             modelled_gc: None,
             resources: Default::default(),
+            measured_gc: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The child server: `membench serve --addr 127.0.0.1:0 --allocator X` started from the
 //! current executable, so every byte measured is the server's and none is the load
-//! generator's.
+//! generator's — or a reference server of another runtime (`--runtime`, see
+//! [`Runtime`]), started the same way.
 //!
 //! Never an orphan: the child asks the kernel for SIGTERM when its parent dies
 //! (`PR_SET_PDEATHSIG`, which also covers the parent being SIGKILLed), and dropping
@@ -19,10 +20,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use super::runtime::Runtime;
 use crate::memory::{ALLOCATOR_ENV, AllocatorKind};
 
 /// How long the child may take to print its listening line.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
+/// The same for a reference server of another runtime (a JVM, Mono).
+const RUNTIME_STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the child may take to stop after SIGTERM before it is killed.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -44,8 +48,6 @@ impl ChildServer {
         log_path: &Path,
     ) -> anyhow::Result<ChildServer> {
         let exe = std::env::current_exe().context("cannot find the membench executable")?;
-        let log = std::fs::File::create(log_path)
-            .with_context(|| format!("cannot create the server log {}", log_path.display()))?;
         let mut command = Command::new(&exe);
         command.args([
             "serve",
@@ -65,7 +67,35 @@ impl ChildServer {
         command
             .args(extra_args)
             // Set before the child's first allocation: no re-exec needed.
-            .env(ALLOCATOR_ENV, allocator.name())
+            .env(ALLOCATOR_ENV, allocator.name());
+        ChildServer::start(command, log_path, STARTUP_TIMEOUT)
+    }
+
+    /// Starts a reference pattern server of another runtime (compiled into the cache
+    /// first when needed), with its `--runtime-arg`s. Returns once it listens.
+    pub fn spawn_runtime(
+        runtime: Runtime,
+        runtime_args: &[String],
+        log_path: &Path,
+    ) -> anyhow::Result<ChildServer> {
+        let mut command = runtime
+            .command(runtime_args)
+            .with_context(|| format!("cannot prepare the {} server", runtime.name()))?;
+        command.args(["--addr", "127.0.0.1:0"]);
+        // A JVM or Mono start on a busy machine takes seconds, not milliseconds.
+        ChildServer::start(command, log_path, RUNTIME_STARTUP_TIMEOUT)
+    }
+
+    /// Starts `command` as the child server and waits for its listening line.
+    fn start(
+        mut command: Command,
+        log_path: &Path,
+        startup_timeout: Duration,
+    ) -> anyhow::Result<ChildServer> {
+        let log = std::fs::File::create(log_path)
+            .with_context(|| format!("cannot create the server log {}", log_path.display()))?;
+        let program = command.get_program().to_string_lossy().into_owned();
+        command
             // Its own process group: a Ctrl-C at the terminal reaches the runner only, which
             // then takes the last sample and stops the child itself.
             .process_group(0)
@@ -84,7 +114,7 @@ impl ChildServer {
         }
         let mut child = command
             .spawn()
-            .with_context(|| format!("cannot start the server {}", exe.display()))?;
+            .with_context(|| format!("cannot start the server {program}"))?;
         let stdout = child
             .stdout
             .take()
@@ -108,7 +138,7 @@ impl ChildServer {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             exit: None,
         };
-        let first_line = match line_rx.recv_timeout(STARTUP_TIMEOUT) {
+        let first_line = match line_rx.recv_timeout(startup_timeout) {
             Ok(Some(Ok(line))) => line,
             Ok(_) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let how = server
@@ -122,7 +152,7 @@ impl ChildServer {
             }
             Err(mpsc::RecvTimeoutError::Timeout) => bail!(
                 "the server printed no `listening on` line within {}s; its log is in {}",
-                STARTUP_TIMEOUT.as_secs(),
+                startup_timeout.as_secs(),
                 log_path.display()
             ),
         };

@@ -41,6 +41,9 @@ pub fn execute(plan: &RunPlan) -> anyhow::Result<Executed> {
     if let (Some(modelled), Some(lens)) = (summary.modelled_gc.as_mut(), &outcome.gc_lens) {
         modelled.description = lens.describe();
     }
+    if let Some(measured) = summary.measured_gc.as_mut() {
+        measured.runtime = outcome.runtime.clone();
+    }
     report::write_summary(&plan.out_dir.join("summary.json"), &summary)?;
     let png = plan.out_dir.join("chart.png");
     let svg = plan.out_dir.join("chart.svg");

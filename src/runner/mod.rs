@@ -20,10 +20,12 @@ pub mod interrupt;
 mod plan;
 mod progress;
 mod request;
+mod runtime;
 mod sampler;
 mod session;
 
 pub use execute::{Executed, execute};
 pub use gc_lens::GcLens;
-pub use plan::{PlanError, RunPlan, dir_name, plan, utc_stamp};
+pub use plan::{PlanError, RunPlan, ServerSpec, dir_name, plan, utc_stamp};
 pub use request::{LensChoice, RunRequest};
+pub use runtime::Runtime;

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use super::gc_lens::GcLensPlan;
 use super::request::{DEFAULT_CONNECTIONS, DEFAULT_DURATION, LensChoice, RunRequest};
+use super::runtime::Runtime;
 use crate::format::format_bytes;
 use crate::gcmodel::{LensConfig, ModelledMachine, Preset};
 use crate::loadgen::{self, StopAt};
@@ -21,10 +22,13 @@ use crate::units::MAX_SIZE_BYTES;
 /// The server a run measures.
 #[derive(Debug, Clone)]
 pub enum ServerSpec {
-    /// Start `membench serve` as a child with this allocator and extra `serve` flags.
+    /// Start `membench serve` as a child with this allocator and extra `serve` flags, or
+    /// (another `runtime`) that runtime's reference server with its `runtime_args`.
     Child {
         allocator: AllocatorKind,
         serve_args: Vec<String>,
+        runtime: Runtime,
+        runtime_args: Vec<String>,
     },
     /// A server someone else started: where to send load and which process to sample.
     Target {
@@ -74,13 +78,6 @@ impl RunPlan {
             None => format!("{} connections, closed loop", self.connections),
         }
     }
-
-    /// The child server's allocator, or `None` for a target membench did not start.
-    pub fn allocator(&self) -> Option<AllocatorKind> {
-        match &self.server {
-            ServerSpec::Child { allocator, .. } => Some(*allocator),
-            ServerSpec::Target { .. } => None,
-        }
     }
 }
 
@@ -143,6 +140,12 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
     };
     let defaults = found.as_ref();
     let server = match (&target, request.pid) {
+        (Some(_), _) if request.runtime != Runtime::Rust => {
+            return Err(usage(format!(
+                "--runtime {} starts that runtime's server; with --target, membench drives a server you started (leave --runtime out)",
+                request.runtime.name()
+            )));
+        }
         (Some((addr, host, _)), Some(pid)) => {
             if !request.skip_pid_check {
                 check_pid_serves(pid, addr.port())?;
@@ -153,10 +156,19 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
                 pid,
             }
         }
-        _ => ServerSpec::Child {
-            allocator: request.allocator,
-            serve_args: child_lens_args(request),
-        },
+        _ => {
+            let runtime = request.runtime;
+            if runtime != Runtime::Rust {
+                runtime.check().map_err(usage)?;
+            }
+            runtime.check_args(&request.runtime_args).map_err(usage)?;
+            ServerSpec::Child {
+                allocator: request.allocator,
+                serve_args: child_lens_args(request),
+                runtime,
+                runtime_args: request.runtime_args.clone(),
+            }
+        }
     };
     let connections = request
         .connections
@@ -243,7 +255,10 @@ fn gc_lens_plan(
     scenario: Option<&Scenario>,
     params: &Params,
 ) -> Result<Option<GcLensPlan>, PlanError> {
-    let from_article = scenario.is_some_and(Scenario::is_from_article);
+    // A runtime whose collector is measured draws its own collections; the modelled .NET
+    // lens is added only when asked for.
+    let from_article =
+        scenario.is_some_and(Scenario::is_from_article) && request.runtime == Runtime::Rust;
     let preset = match request.gc_model {
         LensChoice::Off => return Ok(None),
         LensChoice::On(preset) => preset,

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::runtime::Runtime;
 use crate::gcmodel::{ModelledMachine, Preset};
 use crate::memory::AllocatorKind;
 
@@ -56,8 +57,13 @@ pub struct RunRequest {
     pub timeout: Duration,
     pub warmup: Duration,
     pub interval: Duration,
-    /// Allocator of the child server.
+    /// Allocator of the child server (Rust only).
     pub allocator: AllocatorKind,
+    /// The language runtime of the child server: Rust, or a reference server whose
+    /// collector is measured.
+    pub runtime: Runtime,
+    /// `--runtime-arg`s: launcher flags (`-Xmx512m`) or environment (`GOGC=50`).
+    pub runtime_args: Vec<String>,
     /// A server membench did not start (`http://…`), with the `pid` to sample.
     pub target: Option<String>,
     pub pid: Option<u32>,
@@ -92,6 +98,8 @@ impl Default for RunRequest {
             warmup: DEFAULT_WARMUP,
             interval: DEFAULT_INTERVAL,
             allocator: AllocatorKind::DEFAULT,
+            runtime: Runtime::Rust,
+            runtime_args: Vec::new(),
             target: None,
             pid: None,
             skip_pid_check: false,

@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
 
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostics, MeasuredGc};
 use crate::loadgen::IntervalStats;
 use crate::memory::{ProcessSnapshot, read_process};
 use crate::series::{Phase, Sample};
@@ -149,26 +149,33 @@ pub fn merge(
         }
     }
     if let Some(now) = &current.diagnostics {
-        sample.heap_live_bytes = Some(now.heap.live_bytes);
         sample.allocator_resident_bytes = now.allocator_stats.resident_bytes;
         sample.leaked_bytes = Some(now.leaks.total_bytes());
-        if let Some(before) = &previous.diagnostics {
-            let per_s =
-                |now: u64, before: u64| Some(now.saturating_sub(before) as f64 / interval_s);
-            sample.allocs_per_s = per_s(now.heap.alloc_count, before.heap.alloc_count);
-            sample.alloc_bytes_per_s = per_s(now.heap.alloc_bytes, before.heap.alloc_bytes);
-            sample.large_allocs_per_s =
-                per_s(now.heap.large_alloc_count, before.heap.large_alloc_count);
-            sample.reclaim_events = Some(reclaims(now).saturating_sub(reclaims(before)));
-            let delta = |now: u64, before: u64| now.saturating_sub(before) as f64;
-            sample.allocs_per_request = per_request(
-                delta(now.heap.alloc_count, before.heap.alloc_count),
-                load.requests,
-            );
-            sample.alloc_bytes_per_request = per_request(
-                delta(now.heap.alloc_bytes, before.heap.alloc_bytes),
-                load.requests,
-            );
+        let before = previous.diagnostics.as_ref();
+        if let Some(heap) = &now.heap {
+            sample.heap_live_bytes = Some(heap.live_bytes);
+            if let Some(earlier) = before.and_then(|before| before.heap.as_ref()) {
+                let per_s =
+                    |now: u64, before: u64| Some(now.saturating_sub(before) as f64 / interval_s);
+                sample.allocs_per_s = per_s(heap.alloc_count, earlier.alloc_count);
+                sample.alloc_bytes_per_s = per_s(heap.alloc_bytes, earlier.alloc_bytes);
+                sample.large_allocs_per_s =
+                    per_s(heap.large_alloc_count, earlier.large_alloc_count);
+                let delta = |now: u64, before: u64| now.saturating_sub(before) as f64;
+                sample.allocs_per_request =
+                    per_request(delta(heap.alloc_count, earlier.alloc_count), load.requests);
+                sample.alloc_bytes_per_request =
+                    per_request(delta(heap.alloc_bytes, earlier.alloc_bytes), load.requests);
+            }
+            if let Some(before) = before {
+                sample.reclaim_events = Some(reclaims(now).saturating_sub(reclaims(before)));
+            }
+        }
+        if let Some(gc) = &now.measured_gc {
+            sample.measured_heap_bytes = gc.heap_in_use_bytes;
+            if let Some(earlier) = before.and_then(|before| before.measured_gc.as_ref()) {
+                measured_collections(&mut sample, gc, earlier);
+            }
         }
     }
     sample
@@ -178,6 +185,30 @@ pub fn merge(
 /// no requests is not a number).
 fn per_request(amount: f64, requests: u64) -> Option<f64> {
     (requests > 0).then(|| amount / requests as f64)
+}
+
+/// The runtime's collections between two readings, in total and by kind. A counter that
+/// went down means another server answered (a restart): that interval gets none.
+fn measured_collections(sample: &mut Sample, now: &MeasuredGc, before: &MeasuredGc) {
+    let went_down = now.collections_total < before.collections_total
+        || now
+            .collections
+            .iter()
+            .any(|(kind, count)| before.collections.get(kind).is_some_and(|b| b > count));
+    if went_down {
+        return;
+    }
+    sample.measured_collections = Some(now.collections_total - before.collections_total);
+    sample.measured_collections_by_kind = now
+        .collections
+        .iter()
+        .map(|(kind, count)| {
+            let earlier = before.collections.get(kind).copied().unwrap_or(0);
+            // Kinds with none stay (in memory: the summary says `old 0/s`); the CSV cell
+            // leaves zeros out.
+            (kind.clone(), count - earlier)
+        })
+        .collect();
 }
 
 /// Returns of memory to the OS so far: the allocator's own purges plus explicit collects.

@@ -13,6 +13,7 @@ use anyhow::Context;
 use super::child::{ChildServer, describe_exit};
 use super::gc_lens::GcLens;
 use super::plan::{RunPlan, ServerSpec};
+use super::runtime::Runtime;
 use super::sampler::{Probe, Reading, merge};
 use super::{interrupt, progress};
 use crate::loadgen::{self, IntervalStats, LoadConfig, LoadHandle, StopAt};
@@ -32,6 +33,9 @@ pub struct RunOutcome {
     pub server_addr: SocketAddr,
     /// The modelled .NET GC after the last interval, when the lens was on.
     pub gc_lens: Option<GcLens>,
+    /// The runtime as its server described itself (contract version 2); `None` for the
+    /// Rust server and servers that do not say.
+    pub runtime: Option<crate::diagnostics::RuntimeInfo>,
 }
 
 /// The server under measurement: where it listens, which process to sample, and the
@@ -50,9 +54,14 @@ impl Attached {
             ServerSpec::Child {
                 allocator,
                 serve_args,
+                runtime,
+                runtime_args,
             } => {
                 let log = plan.out_dir.join("server.log");
-                let child = ChildServer::spawn(*allocator, serve_args, &log)?;
+                let child = match runtime {
+                    Runtime::Rust => ChildServer::spawn(*allocator, serve_args, &log)?,
+                    _ => ChildServer::spawn_runtime(*runtime, runtime_args, &log)?,
+                };
                 let (addr, pid) = (child.addr, child.pid());
                 eprintln!(
                     "membench: server pid {pid} listening on http://{addr}/ (its log: {})",
@@ -98,7 +107,13 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
     let mut csv = SamplesCsvWriter::create(&plan.out_dir.join("samples.csv"))?;
     let mut server = Attached::new(plan)?;
     let (probe, mut previous) = first_reading(plan, &server)?;
-    let allocator = previous.diagnostics.as_ref().map(|d| d.allocator);
+    let allocator = previous.diagnostics.as_ref().and_then(|d| d.allocator);
+    let runtime = previous
+        .diagnostics
+        .as_ref()
+        .filter(|d| d.measured_gc.is_some())
+        .and_then(|d| d.runtime.clone());
+    let measured_gc = runtime.as_ref().map(crate::report::measured_gc_label);
 
     let load_stop = match plan.stop {
         StopAt::Duration(duration) => StopAt::Duration(plan.warmup + duration),
@@ -131,6 +146,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
             .as_ref()
             .map(|lens| lens.preset.name().to_string()),
         resources: plan.chart_resources.clone(),
+        measured_gc,
     };
     let mut gc_lens = plan.gc_lens.as_ref().map(GcLens::new);
     let mut record = |mut sample: Sample, series: &mut Series| -> anyhow::Result<()> {
@@ -209,6 +225,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         child.shutdown();
     }
     Ok(RunOutcome {
+        runtime,
         series,
         end,
         load_total,
@@ -226,7 +243,12 @@ fn first_reading(plan: &RunPlan, server: &Attached) -> anyhow::Result<(Probe, Re
     let pid = server.pid;
     let diagnostics_timeout = plan.interval.max(Duration::from_secs(1));
     let mut probe = Probe::new(pid, Some(server.addr), diagnostics_timeout)?;
-    let reading = probe.read();
+    let mut reading = probe.read();
+    if reading.diagnostics.is_none() && server.child.is_some() {
+        // A runtime's first answer can be slow (a JVM loading its management beans and
+        // compiling on a busy machine): ask once more, patiently.
+        reading = Probe::new(pid, Some(server.addr), Duration::from_secs(15))?.read();
+    }
     reading.process.as_ref().with_context(|| {
         format!("cannot read /proc/{pid}: is the server's process id right and is it running?")
     })?;

@@ -10,5 +10,6 @@ mod dashboard;
 mod gallery;
 mod promtool;
 mod run;
+mod runtimes;
 mod serve;
 mod sweep;

@@ -79,6 +79,8 @@ pub(super) struct ChartData {
     pub(super) modelled: Option<ModelledLens>,
     /// The resource panel, when the run names resources to draw.
     pub(super) resources: Option<ResourcePanel>,
+    /// A garbage-collected runtime's measured collections and heap.
+    pub(super) measured: Option<super::measured::MeasuredDrawn>,
 }
 
 /// The modelled .NET GC, as drawn: a model fed with the run's requests, never measured,
@@ -265,9 +267,10 @@ impl ChartData {
             format!("{} {params}", series.scenario)
         };
         // A foreign server's allocator is not known: say so rather than a bare "unknown".
-        let allocator = match series.allocator {
-            None => "allocator unknown".to_string(),
-            Some(kind) => kind.name().to_string(),
+        let allocator = match (series.allocator, &series.measured_gc) {
+            (_, Some(runtime)) => runtime.clone(),
+            (None, None) => "allocator unknown".to_string(),
+            (Some(kind), None) => kind.name().to_string(),
         };
         Ok(ChartData {
             title: format!("{scenario}  —  {allocator}  —  {}", series.load),
@@ -306,6 +309,7 @@ impl ChartData {
             shared: None,
             modelled: ModelledLens::from_series(series, x, &measured, measured_s),
             resources: ResourcePanel::from_series(series, time_unit),
+            measured: super::measured::MeasuredDrawn::from_series(series, x, &measured, measured_s),
         })
     }
 
@@ -321,6 +325,7 @@ impl ChartData {
             .flatten()
             .map(|(_, y)| *y)
             .fold(1.0, f64::max)
+            .max(self.measured.as_ref().map_or(0.0, |m| m.heap_max_mb()))
     }
 
     /// The top of the RPS axis before headroom (at least 1).
@@ -369,7 +374,10 @@ impl ChartData {
 
 /// Splits the samples into unbroken runs of points: a sample without the value (or with
 /// a non-finite one) ends a run, so lines never bridge a gap.
-fn runs(samples: &[Sample], point: impl Fn(&Sample) -> Option<(f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+pub(super) fn runs(
+    samples: &[Sample],
+    point: impl Fn(&Sample) -> Option<(f64, f64)>,
+) -> Vec<Vec<(f64, f64)>> {
     let mut runs = Vec::new();
     let mut current = Vec::new();
     for sample in samples {

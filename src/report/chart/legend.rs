@@ -23,6 +23,8 @@ pub(crate) enum Swatch {
     Triangle(RGBColor),
     /// A hollow triangle: something modelled, not measured.
     HollowTriangle(RGBColor),
+    /// A filled circle: a garbage collector's measured collection.
+    Dot(RGBColor),
     Cross(RGBColor),
     Band(RGBColor),
     None,
@@ -68,7 +70,8 @@ pub(super) fn legend_entries(data: &ChartData) -> Vec<LegendEntry> {
         ));
     }
     entries.extend(modelled_entries(data));
-    if !data.has_heap() {
+    entries.extend(super::measured::measured_entries(data.measured.as_ref()));
+    if !data.has_heap() && data.measured.is_none() {
         entries.push(entry(
             Swatch::None,
             "no heap data: not a membench server".into(),
@@ -192,6 +195,9 @@ where
                         color.filled(),
                     ))?;
                 }
+            }
+            Swatch::Dot(color) => {
+                area.draw(&Circle::new((x + SWATCH_W / 2, mid), 6, color.filled()))?;
             }
             Swatch::Triangle(color) => {
                 area.draw(&TriangleMarker::new(

@@ -36,6 +36,8 @@ where
         None => (max_mb * 1.25, [0.0; 3]),
     };
     let triangle_mb = max_mb * 1.1;
+    let measured_rows_mb = top_mb;
+    let top_mb = top_mb + super::measured::band_mb(data.measured.as_ref(), max_mb);
     // The modelled managed heap has its own axis on the right: it is a model of another
     // runtime, so it must not rescale (and flatten) the real series.
     let modelled_top_mb = data.modelled_heap_max_mb() * 1.52;
@@ -93,6 +95,15 @@ where
             .map(|(x, _)| TriangleMarker::new((*x, triangle_mb), 8, RECLAIM.filled())),
     )?;
     draw_counts(&mut chart, &data.reclaims, triangle_mb, RECLAIM, 11)?;
+    if let Some(measured) = &data.measured {
+        super::measured::draw_measured(
+            &mut chart,
+            measured,
+            Look::of(data),
+            measured_rows_mb,
+            max_mb,
+        )?;
+    }
 
     if let Some(lens) = &data.modelled {
         let modelled_decimals = mb_decimals(modelled_top_mb);
@@ -217,7 +228,7 @@ where
 /// Writes each count above its marker at `(x, y)`; counts of 1 are left out (the marker
 /// says it). All or nothing: when two labels would overlap none is written, because a
 /// marker without its count would read as "1".
-fn draw_counts<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+pub(super) fn draw_counts<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'_, DB, CT>,
     markers: &[(f64, u64)],
     y: f64,

@@ -87,6 +87,7 @@ pub(crate) fn run_like(
         samples,
         modelled_gc: None,
         resources: Default::default(),
+        measured_gc: None,
     }
 }
 

@@ -102,6 +102,7 @@ impl SavedRun {
             samples,
             modelled_gc: summary.modelled_gc.as_ref().map(|m| m.preset.clone()),
             resources: summary.chart_resources.clone(),
+            measured_gc: summary.measured_gc.as_ref().map(|m| m.label.clone()),
         };
         Ok(SavedRun {
             dir: dir.to_path_buf(),
@@ -114,9 +115,14 @@ impl SavedRun {
     fn base_label(&self) -> String {
         let run = &self.summary.run;
         let params = format_params(&run.params);
-        let allocator = match run.allocator {
-            None => "allocator unknown",
-            Some(kind) => kind.name(),
+        let measured = self.summary.measured_gc.as_ref();
+        let allocator = match (run.allocator, measured) {
+            (_, Some(gc)) => gc
+                .runtime
+                .as_ref()
+                .map_or(gc.label.as_str(), |r| r.name.as_str()),
+            (None, None) => "allocator unknown",
+            (Some(kind), None) => kind.name(),
         };
         if params.is_empty() {
             format!("{} · {allocator}", run.scenario)

@@ -1,6 +1,6 @@
 //! The comparison table (text or Markdown): one row per run with its throughput, CPU time
-//! per request (median and IQR), latency,
-//! peak RSS, heap slope, allocation rate, reclaims, errors, modelled GCs and verdict.
+//! per request (median and IQR), latency, peak RSS, heap slope, allocation rate, reclaims,
+//! errors, modelled GCs, measured GCs and verdict.
 
 use super::*;
 use crate::verdict::Outcome;
@@ -15,7 +15,7 @@ pub enum TableFormat {
 }
 
 /// Columns of the table.
-const COLUMNS: usize = 12;
+const COLUMNS: usize = 13;
 
 /// Column headers with their units; the cells are bare numbers in those units.
 const HEADERS: [&str; COLUMNS] = [
@@ -30,6 +30,7 @@ const HEADERS: [&str; COLUMNS] = [
     "errors",
     "modelled gen0/s",
     "modelled gen2/s",
+    "measured GC",
     "verdict",
 ];
 
@@ -92,6 +93,11 @@ fn row(summary: &Summary, label: &str) -> [String; COLUMNS] {
             .modelled_gc
             .as_ref()
             .map_or(NONE.to_string(), |m| format!("{:.2}", m.gen2_per_s)),
+        // A garbage-collected runtime's own collections per second, by kind: measured.
+        summary
+            .measured_gc
+            .as_ref()
+            .map_or(NONE.to_string(), |m| m.rates_text()),
         verdict_cell(summary),
     ]
 }

@@ -165,6 +165,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         verdict: Vec::new(),
         modelled_gc: summarize_modelled(series, &measured, measured_s),
         chart_resources: series.resources.clone(),
+        measured_gc: measured::summarize_measured(series, &measured, measured_s),
     }
 }
 

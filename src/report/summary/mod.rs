@@ -28,9 +28,11 @@ use crate::memory::AllocatorKind;
 
 mod compute;
 mod cost;
+mod measured;
 pub use compute::summarize;
 pub(crate) use compute::{cpu_percent, reclaim_source, rss_bytes, time_weighted_mean};
 pub use cost::{CostSummary, Spread};
+pub use measured::{KindRate, MeasuredGcSummary, measured_gc_label};
 
 /// Version of the `summary.json` layout; bumped when a field changes meaning.
 pub const SUMMARY_FORMAT_VERSION: u32 = 1;
@@ -291,6 +293,10 @@ pub struct Summary {
         skip_serializing_if = "crate::resources::ChartResources::is_empty"
     )]
     pub chart_resources: crate::resources::ChartResources,
+    /// The runtime's own collections, measured (a garbage-collected runtime's server);
+    /// absent for a server without a collector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_gc: Option<MeasuredGcSummary>,
 }
 
 /// Writes `summary.json` (pretty-printed). Written to a temporary file and renamed, so a

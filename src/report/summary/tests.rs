@@ -111,6 +111,7 @@ fn hand_made_series() -> Series {
         samples,
         modelled_gc: None,
         resources: Default::default(),
+        measured_gc: None,
     }
 }
 

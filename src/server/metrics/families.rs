@@ -48,7 +48,10 @@ impl ProcessExtras {
 pub(super) fn families(d: &Diagnostics, extras: &ProcessExtras) -> Families {
     use Kind::{Counter, Gauge};
     let mut f = Families::default();
-    let process = &d.process;
+    // The Rust server's own document always has both (contract version 1).
+    let (Some(process), Some(heap)) = (&d.process, &d.heap) else {
+        return f;
+    };
 
     // The standard names of the official client libraries, so stock dashboards work.
     f.gauge("process_resident_memory", "Resident memory size in bytes", BYTES, process.rss_bytes);
@@ -66,11 +69,12 @@ pub(super) fn families(d: &Diagnostics, extras: &ProcessExtras) -> Families {
     f.gauge("process_threads", "Number of OS threads in the process", None, process.threads);
 
     let counting = if d.counting_enabled { "on" } else { "off" };
-    f.info("membench_server", "The allocator in use and whether allocations are counted", &[("allocator", d.allocator.name()), ("counting", counting)]);
+    f.info("membench_server", "The allocator in use and whether allocations are counted", &[("allocator", d.allocator.map_or("unknown", |a| a.name())), ("counting", counting)]);
     f.gauge("membench_uptime", "Time since the server started", SECONDS, d.uptime_s);
-    f.gauge("membench_large_object_threshold", "Allocations at or above this size count as large", BYTES, d.large_object_threshold_bytes);
+    if let Some(threshold) = d.large_object_threshold_bytes {
+        f.gauge("membench_large_object_threshold", "Allocations at or above this size count as large", BYTES, threshold);
+    }
 
-    let heap = &d.heap;
     f.gauge("membench_heap_live", "Heap bytes allocated and not yet freed (counting allocator)", BYTES, heap.live_bytes);
     f.counter("membench_heap_allocations", "Allocations made", None, heap.alloc_count);
     f.counter("membench_heap_frees", "Frees made", None, heap.free_count);

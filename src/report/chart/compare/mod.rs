@@ -294,6 +294,9 @@ fn shared_legend(charts: &[ChartData]) -> Vec<LegendEntry> {
             "modelled managed heap",
         ));
     }
+    entries.extend(super::measured::shared_entries(
+        charts.iter().filter_map(|data| data.measured.as_ref()),
+    ));
     entries.push(entry(Swatch::Line(RPS), "RPS"));
     entries.push(entry(Swatch::Line(CPU), "CPU"));
     if any(|data| data.errors_total > 0) {
@@ -323,8 +326,10 @@ fn column_averages(data: &ChartData) -> String {
     if let Some(total) = data.reclaim_total {
         parts.push(format!("{} reclaims", group_thousands(total)));
     }
-    if !data.has_heap() {
-        parts.push("no heap data".to_string());
+    match &data.measured {
+        Some(measured) => parts.push(super::measured::column_text(measured)),
+        None if !data.has_heap() => parts.push("no heap data".to_string()),
+        None => {}
     }
     if let Some(lens) = &data.modelled {
         parts.push(format!(
