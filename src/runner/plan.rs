@@ -78,7 +78,6 @@ impl RunPlan {
             None => format!("{} connections, closed loop", self.connections),
         }
     }
-    }
 }
 
 /// Why a run could not be planned.
