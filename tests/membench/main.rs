@@ -9,5 +9,6 @@ mod dashboard;
 mod gallery;
 mod promtool;
 mod run;
+mod safety;
 mod serve;
 mod sweep;
