@@ -158,7 +158,7 @@ mod tests {
     fn upstream_slots_refuse_past_the_bound() {
         let slots = UpstreamSlots::new(2);
         let held = [slots.acquire().unwrap(), slots.acquire().unwrap()];
-        let err = slots.acquire().err().expect("past the bound");
+        let err = slots.acquire().expect_err("past the bound");
         assert!(err.to_string().contains("--max-upstream 2"), "{err}");
         drop(held);
         assert!(slots.acquire().is_ok());
