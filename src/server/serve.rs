@@ -114,8 +114,7 @@ fn init_tracing() {
 }
 
 async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
-    let warning = super::guard::check_bind(config.self_addr, config.allow_remote)
-        .map_err(anyhow::Error::msg)?;
+    super::guard::check_bind(config.self_addr, config.allow_remote).map_err(anyhow::Error::msg)?;
     let listener = TcpListener::bind(config.self_addr)
         .await
         .map_err(|err| bind_error(config.self_addr, err))?;
@@ -123,6 +122,8 @@ async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
         .local_addr()
         .context("cannot read the address the server listens on")?;
     config.self_addr = addr;
+    // Named with the bound address (the real port when --addr asked for port 0).
+    let warning = super::guard::check_bind(addr, config.allow_remote).unwrap_or(None);
     let (leak_cap_bytes, max_size_bytes) = (config.leak_cap_bytes, config.max_size_bytes);
     let limits = ConnectionLimits {
         header_timeout: config.header_timeout,
