@@ -283,6 +283,36 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_counting: bool,
 
+    /// Allow an --addr that is not loopback (e.g. 0.0.0.0). Without it such an address is
+    /// refused: the server has no authentication, and every endpoint (allocations, leaks,
+    /// reset, the loopback client endpoints) becomes reachable by anyone on the network.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Most upstream requests /api/httpclient1 and /api/httpclient2 have in flight at once;
+    /// past it they answer 503.
+    #[arg(long, default_value_t = server_config::DEFAULT_MAX_UPSTREAM)]
+    pub max_upstream: usize,
+
+    /// Most bytes /api/loh, /api/array and /api/pooledarray hold for requests in flight
+    /// together (released when a response is sent or dropped); past it they answer 503.
+    #[arg(long, default_value = server_config::DEFAULT_MAX_INFLIGHT_TEXT, value_parser = parse_byte_size)]
+    pub max_inflight: u64,
+
+    /// Longest wait for a whole request head, from a new connection or an idle keep-alive
+    /// one; a connection that is slower is closed (against slowloris; e.g. 10s, 500ms).
+    #[arg(long, default_value = server_config::DEFAULT_HEADER_TIMEOUT_TEXT, value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Most connections served at once; further ones wait in the listen backlog.
+    #[arg(long, default_value_t = server_config::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// Most directory watchers /api/fileprovider holds before 507; never more than half of
+    /// fs.inotify.max_user_instances, which every process of this user shares.
+    #[arg(long, default_value_t = server_config::DEFAULT_MAX_WATCHERS)]
+    pub max_watchers: usize,
+
     #[command(flatten)]
     pub lens: LensArgs,
 }

@@ -9,6 +9,12 @@ use crate::server::{self, ServerConfig};
 
 /// Runs the pattern server until it is stopped.
 pub(super) fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
+    // Checked here too (the library refuses as well) so a refused address is a usage
+    // error, exit 2, before anything starts.
+    if let Err(message) = server::check_bind(args.addr, args.allow_remote) {
+        eprintln!("membench: {message}");
+        return Ok(Outcome::Usage);
+    }
     server::serve(config(&args)).map(|()| Outcome::Success)
 }
 
@@ -34,6 +40,12 @@ fn config(args: &ServeArgs) -> ServerConfig {
             machine: args.lens.gc_machine.into(),
             dotnet_overhead_bytes: args.lens.dotnet_overhead,
         }),
+        allow_remote: args.allow_remote,
+        max_upstream: args.max_upstream,
+        max_inflight_bytes: args.max_inflight,
+        header_timeout: args.header_timeout,
+        max_connections: args.max_connections,
+        max_watchers: args.max_watchers,
     }
 }
 

@@ -8,6 +8,7 @@ use anyhow::Context;
 
 use super::chart::{ComparedRun, render_overlay, render_side_by_side};
 use super::compare::{SavedRun, TableFormat, format_table};
+use super::markdown::escape_markdown;
 
 /// How the runs are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +52,12 @@ pub fn write_comparison(
     notes.push_str(&markdown);
     notes.push_str("\nRuns:\n\n");
     for (run, label) in runs.iter().zip(labels) {
-        notes.push_str(&format!("- {label}: `{}`\n", run.dir.display()));
+        // Labels and directories are names from outside: escaped, never raw Markdown.
+        notes.push_str(&format!(
+            "- {}: {}\n",
+            escape_markdown(label),
+            escape_markdown(&run.dir.display().to_string())
+        ));
     }
     let md = out_dir.join("compare.md");
     std::fs::write(&md, notes).with_context(|| format!("cannot write {}", md.display()))?;

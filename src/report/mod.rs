@@ -22,6 +22,7 @@ pub mod compare;
 pub mod comparison_files;
 pub mod font;
 pub mod machine;
+mod markdown;
 pub mod samples_csv;
 pub mod summary;
 pub mod text;

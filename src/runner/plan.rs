@@ -17,6 +17,7 @@ use crate::loadgen::{self, StopAt};
 use crate::memory::AllocatorKind;
 use crate::params::Params;
 use crate::scenario::{self, Scenario};
+use crate::server::config::DEFAULT_MAX_INFLIGHT_BYTES;
 use crate::units::MAX_SIZE_BYTES;
 
 /// The server a run measures.
@@ -138,6 +139,13 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
         (None, None) => unreachable!("a request without scenario or target is refused above"),
     };
     let defaults = found.as_ref();
+    let connections = request
+        .connections
+        .or(defaults.and_then(|s| s.load.connections))
+        .unwrap_or(DEFAULT_CONNECTIONS);
+    if connections == 0 {
+        return Err(usage("invalid --connections \"0\": expected at least 1"));
+    }
     let server = match (&target, request.pid) {
         (Some(_), _) if request.runtime != Runtime::Rust => {
             return Err(usage(format!(
@@ -163,19 +171,12 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
             runtime.check_args(&request.runtime_args).map_err(usage)?;
             ServerSpec::Child {
                 allocator: request.allocator,
-                serve_args: child_lens_args(request),
+                serve_args: child_serve_args(request, &params, connections),
                 runtime,
                 runtime_args: request.runtime_args.clone(),
             }
         }
     };
-    let connections = request
-        .connections
-        .or(defaults.and_then(|s| s.load.connections))
-        .unwrap_or(DEFAULT_CONNECTIONS);
-    if connections == 0 {
-        return Err(usage("invalid --connections \"0\": expected at least 1"));
-    }
     let stop = match request.requests.or(defaults.and_then(|s| s.load.requests)) {
         Some(0) => return Err(usage("invalid --requests \"0\": expected at least 1")),
         Some(requests) if request.duration.is_none() => StopAt::Requests(requests),
@@ -292,6 +293,22 @@ fn gc_lens_plan(
         options: lens.options,
         per_request,
     }))
+}
+
+/// The child server's flags: its lens, and a bytes-in-flight budget that the run's own
+/// load fits in.
+fn child_serve_args(request: &RunRequest, params: &Params, connections: usize) -> Vec<String> {
+    let mut args = child_lens_args(request);
+    // Every connection may hold a response of `size` bytes (twice, while one is written
+    // and the next built): a run must not measure the server's own guard refusing it.
+    if let Some(size) = params.size_bytes() {
+        let in_flight = size.saturating_mul(2 * connections as u64);
+        if in_flight > DEFAULT_MAX_INFLIGHT_BYTES {
+            args.push("--max-inflight".to_string());
+            args.push(in_flight.to_string());
+        }
+    }
+    args
 }
 
 /// The child server's own modelled GC, for its live dashboard: the run's preset, machine
@@ -502,6 +519,20 @@ mod tests {
         assert!(plan(&target(sleeper.id(), true)).is_ok());
         sleeper.kill().unwrap();
         sleeper.wait().unwrap();
+    }
+
+    #[test]
+    fn a_large_sized_run_gives_its_child_a_budget_its_load_fits_in() {
+        let serve_args = |size: u64| match plan(&request("loh", |r| r.size_bytes = Some(size))) {
+            Ok(RunPlan {
+                server: ServerSpec::Child { serve_args, .. },
+                ..
+            }) => serve_args.join(" "),
+            _ => panic!("no child"),
+        };
+        assert!(!serve_args(84_976).contains("--max-inflight"));
+        // 64 MiB × 32 connections × 2.
+        assert!(serve_args(64 << 20).ends_with(&format!("--max-inflight {}", 4u64 << 30)));
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //!   `ArrayPool.Rent` + `Response.RegisterForDispose`). Both endpoints do the same fill
 //!   work with the same fast RNG; they differ only in where the buffer comes from.
 //!
+//! Every sized request reserves its bytes in the server's in-flight budget
+//! (`--max-inflight`, [`super::limits`]) before it allocates, and keeps them until its
+//! response bytes are written or dropped; past the budget it answers 503.
+//!
 //! `size` is taken as a string and validated here, so every bad value gets the server's
 //! JSON error quoting it (axum's `Path<u64>` would answer its own plain-text 400).
 //!
@@ -39,6 +43,7 @@ use rand::{Rng, SeedableRng};
 
 use super::config::ServerConfig;
 use super::error::AppError;
+use super::limits::{InflightBudget, Reserved};
 use super::managed::ManagedTally;
 use super::state::{Part, SharedState};
 use crate::diagnostics::Held;
@@ -262,46 +267,62 @@ impl Drop for Rented {
     }
 }
 
-async fn loh_default(State(managed): State<Part<ManagedTally>>) -> String {
+async fn loh_default(
+    State(budget): State<InflightBudget>,
+    State(managed): State<Part<ManagedTally>>,
+) -> Result<String, AppError> {
+    let _reserved = budget.reserve(LOH_DEFAULT_BYTES as u64)?;
     // The request of `/api/loh/{size}` at its default size.
     managed.record_sized(LOH, LOH_DEFAULT_BYTES as u64);
-    touched_buffer_len(LOH_DEFAULT_BYTES).to_string()
+    Ok(touched_buffer_len(LOH_DEFAULT_BYTES).to_string())
 }
 
 async fn loh(
     State(config): State<Part<ServerConfig>>,
+    State(budget): State<InflightBudget>,
     State(managed): State<Part<ManagedTally>>,
     size: Result<Path<String>, PathRejection>,
 ) -> Result<String, AppError> {
     let size = parse_size(size, config.max_size_bytes)?;
+    let _reserved = budget.reserve(size as u64)?;
     managed.record_sized(LOH, size as u64);
     Ok(touched_buffer_len(size).to_string())
 }
 
 async fn array(
     State(config): State<Part<ServerConfig>>,
+    State(budget): State<InflightBudget>,
     State(managed): State<Part<ManagedTally>>,
     size: Result<Path<String>, PathRejection>,
 ) -> Result<Body, AppError> {
     let size = parse_size(size, config.max_size_bytes)?;
+    let reserved = budget.reserve(size as u64)?;
     managed.record_sized(ARRAY, size as u64);
     let mut buffer = vec![0u8; size];
     fill_random(&mut buffer);
-    Ok(Body::from(buffer))
+    // The reservation lives as long as the bytes (one small allocation for the owner).
+    Ok(Body::from(Bytes::from_owner(Reserved::new(
+        buffer, reserved,
+    ))))
 }
 
 async fn pooledarray(
     State(config): State<Part<ServerConfig>>,
+    State(budget): State<InflightBudget>,
     State(pool): State<Part<BufferPool>>,
     State(managed): State<Part<ManagedTally>>,
     size: Result<Path<String>, PathRejection>,
 ) -> Result<Body, AppError> {
     let size = parse_size(size, config.max_size_bytes)?;
+    // The whole class-sized buffer is held while the answer is sent.
+    let reserved = budget.reserve(class_of(size).1 as u64)?;
     // Rented from ArrayPool<byte>.Shared in .NET: no new array once the pool is warm.
     managed.record(POOLED_ARRAY);
     let mut rented = pool.rent(size);
     fill_random(rented.as_mut());
-    Ok(Body::from(Bytes::from_owner(rented)))
+    Ok(Body::from(Bytes::from_owner(Reserved::new(
+        rented, reserved,
+    ))))
 }
 
 /// `GET /api/loh`, `/api/loh/{size}`, `/api/array/{size}`, `/api/pooledarray/{size}`.

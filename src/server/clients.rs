@@ -11,13 +11,23 @@
 //!
 //! `U` defaults to the server's own `/api/ping` and must pass the loopback guard
 //! ([`super::loopback`]); the request goes to the IP the guard checked.
+//!
+//! **No amplification.** A `url` back into this server's own client endpoints
+//! (`…/api/httpclient2?url=http://127.0.0.1:PORT/api/httpclient2?url=…`) would turn one
+//! request into as many internal requests as it has levels; 1,400 levels took 2,800 fds.
+//! Two guards, each enough on its own: a `url` to this server's port whose path leads into
+//! a client endpoint is refused before any connection (400), and every upstream request
+//! carries the [`HOP_HEADER`], which the client endpoints refuse, so a loop through a second
+//! membench server (or a path spelling the first guard does not know) ends after one hop.
+//! Upstream requests in flight are bounded (`--max-upstream`, 503 past it), and the shared
+//! client keeps at most [`POOL_MAX_IDLE_PER_HOST`] idle connections per upstream.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, Request, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, header};
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
@@ -30,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use super::clientleak::{ClientLeaks, LeakedReply};
 use super::config::ServerConfig;
 use super::error::AppError;
+use super::limits::UpstreamSlots;
 use super::loopback::{LoopbackUrl, parse_loopback_url, self_upstream_addr};
 use super::managed::ManagedTally;
 use super::state::{Part, SharedState};
@@ -44,6 +55,14 @@ type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 /// How long an idle connection of the shared client's pool stays open.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// Most idle connections the shared client keeps per upstream (hyper-util keeps any
+/// number by default).
+pub(crate) const POOL_MAX_IDLE_PER_HOST: usize = 32;
+
+/// Set on every request a client endpoint sends; a client endpoint refuses a request that
+/// carries it, so a chain of client requests ends after one hop.
+pub(crate) const HOP_HEADER: HeaderName = HeaderName::from_static("x-membench-hop");
+
 /// State of the client patterns.
 pub(crate) struct Clients {
     /// The one client of `/api/httpclient2`; its pool keeps connections alive between
@@ -54,6 +73,8 @@ pub(crate) struct Clients {
     self_addr: SocketAddr,
     /// The connections `/api/clientleak` never closes.
     leaks: ClientLeaks,
+    /// The bound on upstream requests in flight (`--max-upstream`).
+    slots: UpstreamSlots,
 }
 
 impl Clients {
@@ -62,6 +83,7 @@ impl Clients {
             shared: new_client(),
             self_addr: self_upstream_addr(config.self_addr),
             leaks: ClientLeaks::new(config),
+            slots: UpstreamSlots::new(config.max_upstream),
         }
     }
 
@@ -91,6 +113,7 @@ fn new_client() -> HttpClient {
     Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
         .build(connector)
 }
 
@@ -131,9 +154,11 @@ struct ClientReply {
 async fn httpclient1(
     State(clients): State<Part<Clients>>,
     State(managed): State<Part<ManagedTally>>,
+    headers: HeaderMap,
     query: Result<Query<UrlQuery>, QueryRejection>,
 ) -> Result<Json<ClientReply>, AppError> {
-    let (url, target) = target(&clients, query)?;
+    let (url, target) = target(&clients, &headers, query)?;
+    let _slot = clients.slots.acquire()?;
     // The client lives for this one request; dropping it closes its connection from
     // this side, which is the side that keeps the TIME_WAIT socket.
     let client = new_client();
@@ -147,9 +172,11 @@ async fn httpclient1(
 async fn httpclient2(
     State(clients): State<Part<Clients>>,
     State(managed): State<Part<ManagedTally>>,
+    headers: HeaderMap,
     query: Result<Query<UrlQuery>, QueryRejection>,
 ) -> Result<Json<ClientReply>, AppError> {
-    let (url, target) = target(&clients, query)?;
+    let (url, target) = target(&clients, &headers, query)?;
+    let _slot = clients.slots.acquire()?;
     let reply = fetch(&clients.shared, &url, &target).await?;
     managed.record(HTTPCLIENT2);
     Ok(Json(client_reply("shared", url, &target, reply)))
@@ -159,11 +186,20 @@ async fn clientleak(State(clients): State<Part<Clients>>) -> Result<Json<LeakedR
     clients.leaks.open().await.map(Json)
 }
 
-/// The URL asked for (or the default) and where it leads, or a 400 quoting it.
+/// The URL asked for (or the default) and where it leads, or a 400 quoting it: also for
+/// a request sent by a client endpoint (the [`HOP_HEADER`]) and a URL back into this
+/// server's client endpoints.
 fn target(
     clients: &Clients,
+    headers: &HeaderMap,
     query: Result<Query<UrlQuery>, QueryRejection>,
 ) -> Result<(String, LoopbackUrl), AppError> {
+    if headers.contains_key(HOP_HEADER) {
+        return Err(AppError::BadRequest(format!(
+            "this request was sent by a membench client endpoint (it carries {HOP_HEADER}); \
+             a client endpoint does not call another one, so a chain of them ends here"
+        )));
+    }
     let Query(query) = query.map_err(|rejection| {
         AppError::BadRequest(format!(
             "the query string cannot be read ({rejection}); expected ?url=http://127.0.0.1:PORT/PATH"
@@ -171,7 +207,52 @@ fn target(
     })?;
     let url = query.url.unwrap_or_else(|| clients.default_url());
     let target = parse_loopback_url(&url).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if target.addr.port() == clients.self_addr.port() && leads_to_a_client_endpoint(&target) {
+        return Err(AppError::BadRequest(format!(
+            "url \"{url}\" leads back into this server's client endpoints ({}); a client \
+             endpoint may call any other endpoint of this server (e.g. /api/ping), not itself",
+            ROUTES.join(", ")
+        )));
+    }
     Ok((url, target))
+}
+
+/// Whether the path of `target` names one of this family's endpoints, however it is
+/// spelled: any case, repeated slashes, percent-encoded letters.
+fn leads_to_a_client_endpoint(target: &LoopbackUrl) -> bool {
+    let path = percent_decoded(target.uri.path()).to_ascii_lowercase();
+    let mut normal = String::with_capacity(path.len());
+    for segment in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        normal.push('/');
+        normal.push_str(segment);
+    }
+    ROUTES
+        .iter()
+        .any(|route| normal == *route || normal.starts_with(&format!("{route}/")))
+}
+
+/// `text` with every `%XX` decoded (undecodable sequences kept as written).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes
+            .get(index + 1..index + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[index], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One GET to `target` through `client`, body counted and dropped, within
@@ -185,6 +266,7 @@ async fn fetch(
         .map_err(|_| AppError::BadRequest(format!("url \"{url}\" has an unusable host")))?;
     let request = Request::get(target.uri.clone())
         .header(header::HOST, host)
+        .header(HOP_HEADER, HeaderValue::from_static("1"))
         .body(Empty::<Bytes>::new())
         .map_err(|e| AppError::Internal(format!("cannot build a request to \"{url}\": {e}")))?;
     let exchange = async {
@@ -270,6 +352,72 @@ mod tests {
             assert!(message.contains("\"file:///etc/passwd\""), "{message}");
             assert!(message.contains("loopback"), "{message}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_url_back_into_the_client_endpoints_is_refused_however_spelled() {
+        let addr = start_upstream().await;
+        let state = state_upstream(addr);
+        let port = addr.port();
+        for inner in [
+            format!("http://127.0.0.1:{port}/api/httpclient2"),
+            format!("http://localhost:{port}/api/httpclient1%3Furl%3Dx"),
+            format!("http://127.0.0.2:{port}//API/HttpClient2"),
+            format!("http://[::1]:{port}/api/%68ttpclient2"),
+            format!("http://127.0.0.1:{port}/./api/clientleak"),
+        ] {
+            for outer in ["/api/httpclient1", "/api/httpclient2"] {
+                let (status, body) = get_json(&state, &format!("{outer}?url={inner}")).await;
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{inner}: {body}");
+                let message = body["error"].as_str().unwrap();
+                assert!(message.contains("leads back"), "{message}");
+            }
+        }
+        // Another port, or another path of this server, is fine.
+        let (status, body) = get_json(
+            &state,
+            &format!("/api/httpclient2?url=http://127.0.0.1:{port}/api/ping"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_request_sent_by_a_client_endpoint_is_refused_by_the_next() {
+        let state = crate::server::test_support::state();
+        let request = axum::http::Request::get("/api/httpclient2")
+            .header(HOP_HEADER, "1")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(crate::server::app(state), request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn the_hop_header_is_sent_upstream() {
+        // An upstream that answers with the hop header it received.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route(
+            "/echo",
+            get(|headers: HeaderMap| async move {
+                headers
+                    .get(HOP_HEADER)
+                    .map(|v| v.to_str().unwrap_or("").to_string())
+                    .unwrap_or_default()
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let state = crate::server::test_support::state();
+        let (status, body) =
+            get_json(&state, &format!("/api/httpclient2?url=http://{addr}/echo")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["upstream_body_bytes"], 1,
+            "the upstream saw `1`: {body}"
+        );
     }
 
     /// Manual measurement, not a check (`cargo test --release -- --ignored --nocapture

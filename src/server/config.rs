@@ -28,6 +28,23 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(500);
 pub const DEFAULT_CACHE_TTL_TEXT: &str = "500ms";
 /// Allocations at or above this size count as large objects: the .NET LOH threshold.
 pub const DEFAULT_LARGE_OBJECT_BYTES: usize = LOH_THRESHOLD_BYTES as usize;
+/// Most upstream requests the client endpoints have in flight at once before 503.
+pub const DEFAULT_MAX_UPSTREAM: usize = 256;
+/// Most bytes the sized endpoints (loh, array, pooledarray) hold for requests in flight
+/// together before 503: 256 MiB.
+pub const DEFAULT_MAX_INFLIGHT_BYTES: u64 = 256 << 20;
+/// As typed in `--help`; a test checks it parses to [`DEFAULT_MAX_INFLIGHT_BYTES`].
+pub const DEFAULT_MAX_INFLIGHT_TEXT: &str = "256MiB";
+/// How long a connection may take to send a whole request head, counted from when the
+/// server starts waiting for it (a new connection, or an idle keep-alive one).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// As typed in `--help`; a test checks it parses to [`DEFAULT_HEADER_TIMEOUT`].
+pub const DEFAULT_HEADER_TIMEOUT_TEXT: &str = "10s";
+/// Most connections served at once; further ones wait in the listen backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Most directory watchers `/api/fileprovider` holds before 507 (also never more than half
+/// of `fs.inotify.max_user_instances`, which every process of the user shares).
+pub const DEFAULT_MAX_WATCHERS: usize = 64;
 
 /// Limits and settings of one server, from `membench serve` flags.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +70,18 @@ pub struct ServerConfig {
     /// The modelled .NET GC lens (`--gc-model`, `--gc-machine`, `--dotnet-overhead`);
     /// `None` turns it off.
     pub lens: Option<LensConfig>,
+    /// Whether a non-loopback `self_addr` is allowed (`--allow-remote`).
+    pub allow_remote: bool,
+    /// Most upstream requests of the client endpoints in flight at once; past it, 503.
+    pub max_upstream: usize,
+    /// Most bytes the sized endpoints hold for requests in flight together; past it, 503.
+    pub max_inflight_bytes: u64,
+    /// Longest wait for a whole request head (new or idle keep-alive connection).
+    pub header_timeout: Duration,
+    /// Most connections served at once.
+    pub max_connections: usize,
+    /// Most watchers /api/fileprovider holds before 507.
+    pub max_watchers: usize,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +97,12 @@ impl Default for ServerConfig {
             max_size_bytes: DEFAULT_MAX_SIZE_BYTES,
             cache_ttl: DEFAULT_CACHE_TTL,
             lens: Some(LensConfig::default()),
+            allow_remote: false,
+            max_upstream: DEFAULT_MAX_UPSTREAM,
+            max_inflight_bytes: DEFAULT_MAX_INFLIGHT_BYTES,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_watchers: DEFAULT_MAX_WATCHERS,
         }
     }
 }
@@ -90,6 +125,14 @@ mod tests {
         assert_eq!(
             parse_duration(DEFAULT_CACHE_TTL_TEXT),
             Ok(DEFAULT_CACHE_TTL)
+        );
+        assert_eq!(
+            parse_byte_size(DEFAULT_MAX_INFLIGHT_TEXT),
+            Ok(DEFAULT_MAX_INFLIGHT_BYTES)
+        );
+        assert_eq!(
+            parse_duration(DEFAULT_HEADER_TIMEOUT_TEXT),
+            Ok(DEFAULT_HEADER_TIMEOUT)
         );
     }
 }

@@ -15,6 +15,9 @@ pub(crate) enum AppError {
     /// accepted.
     #[error("{0}")]
     BadRequest(String),
+    /// 403: the request's `Host` or `Origin` does not name this server (see `guard.rs`).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no endpoint at this path; the message quotes the path and lists the endpoints.
     #[error("{0}")]
     NotFound(String),
@@ -45,6 +48,7 @@ impl AppError {
     pub(crate) fn kind(&self) -> String {
         match self {
             AppError::BadRequest(_) => "bad request".to_string(),
+            AppError::Forbidden(_) => "forbidden".to_string(),
             AppError::NotFound(_) => "not found".to_string(),
             AppError::MethodNotAllowed(_) => "method not allowed".to_string(),
             AppError::CapReached { kind, .. } => (*kind).to_string(),
@@ -57,6 +61,7 @@ impl AppError {
     pub(crate) fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::CapReached { .. } => StatusCode::INSUFFICIENT_STORAGE,

@@ -13,6 +13,12 @@
 //! `POST /api/reset` drops the watchers; each one's thread then closes its descriptors and
 //! ends.
 //!
+//! **Its own cap.** Left to the kernel limit, this endpoint took the user's whole inotify
+//! pool and starved every other program of the same user (editors, file managers, build
+//! watchers). So it holds at most `--max-watchers` (default 64), and never more than half
+//! of `fs.inotify.max_user_instances` as read at startup; past it, 507 like the other
+//! leaking endpoints, and `POST /api/reset` releases them.
+//!
 //! Heap bytes are measured: the bytes the creating thread (a blocking-pool thread doing
 //! nothing else meanwhile) allocates while creating and arming the watcher
 //! ([`thread_heap_counters`]). Allocated rather than live bytes, because the watcher's
@@ -24,6 +30,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::extract::State;
 use axum::routing::get;
@@ -47,6 +54,22 @@ pub(crate) struct Watchers {
     held: Mutex<Vec<HeldWatcher>>,
     /// Created at startup inside the system temp directory, removed on drop.
     dir: tempfile::TempDir,
+    /// Most watchers held at once (see the module doc).
+    cap: usize,
+    /// Watchers being created now, counted against the cap before they exist.
+    creating: AtomicUsize,
+}
+
+/// The kind counted when the watcher cap answers 507.
+pub(crate) const WATCHER_CAP_REACHED: &str = "watcher cap reached";
+
+/// The cap in force: `--max-watchers`, and at most half of the per-user inotify instance
+/// limit `os_limit` (when it could be read).
+fn watcher_cap(max_watchers: usize, os_limit: Option<usize>) -> usize {
+    match os_limit {
+        Some(limit) => max_watchers.min(limit / 2),
+        None => max_watchers,
+    }
 }
 
 struct HeldWatcher {
@@ -70,7 +93,7 @@ pub(crate) struct WatcherReply {
 
 impl Watchers {
     /// Creates the watched directory; fails when the temp directory is not writable.
-    pub(crate) fn new(_config: &ServerConfig) -> anyhow::Result<Watchers> {
+    pub(crate) fn new(config: &ServerConfig) -> anyhow::Result<Watchers> {
         let dir = tempfile::Builder::new()
             .prefix("membench-watched-")
             .tempdir()
@@ -80,9 +103,12 @@ impl Watchers {
                     std::env::temp_dir()
                 )
             })?;
+        let os_limit = read_limit(INSTANCES_LIMIT).parse().ok();
         Ok(Watchers {
             held: Mutex::new(Vec::new()),
             dir,
+            cap: watcher_cap(config.max_watchers, os_limit),
+            creating: AtomicUsize::new(0),
         })
     }
 
@@ -100,6 +126,33 @@ impl Watchers {
     /// The directory every watcher watches.
     pub(crate) fn directory(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Counts one watcher about to be created against the cap, or the 507 past it. The
+    /// count is given back by [`Watchers::created`].
+    fn begin(&self) -> Result<(), AppError> {
+        let held = self.lock();
+        let creating = self.creating.load(Ordering::Acquire);
+        if held.len() + creating >= self.cap {
+            return Err(AppError::CapReached {
+                kind: WATCHER_CAP_REACHED,
+                message: format!(
+                    "watcher cap reached: /api/fileprovider holds {} directory watchers, its cap \
+                     (--max-watchers, at most half of fs.inotify.max_user_instances = {}, which \
+                     every process of this user shares) is {}; POST /api/reset releases them",
+                    held.len(),
+                    read_limit(INSTANCES_LIMIT),
+                    self.cap
+                ),
+            });
+        }
+        self.creating.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Ends what [`Watchers::begin`] counted.
+    fn created(&self) {
+        self.creating.fetch_sub(1, Ordering::AcqRel);
     }
 
     fn keep(&self, watcher: RecommendedWatcher, heap_bytes: u64) -> WatcherReply {
@@ -150,18 +203,22 @@ async fn fileprovider(
     State(watchers): State<Part<Watchers>>,
     State(managed): State<Part<ManagedTally>>,
 ) -> Result<Json<WatcherReply>, AppError> {
+    watchers.begin()?;
     let dir = watchers.directory().to_path_buf();
     // Creating a watcher starts a thread and waits for it to add the watch: blocking work.
-    let created = tokio::task::spawn_blocking(move || create_watcher(&dir))
-        .await
-        .map_err(|e| AppError::Internal(format!("creating a directory watcher failed: {e}")))?;
-    match created {
-        Ok((watcher, heap_bytes)) => {
+    let created = tokio::task::spawn_blocking(move || create_watcher(&dir)).await;
+    let reply = match created {
+        Err(e) => Err(AppError::Internal(format!(
+            "creating a directory watcher failed: {e}"
+        ))),
+        Ok(Ok((watcher, heap_bytes))) => {
             managed.record(FILEPROVIDER);
             Ok(Json(watchers.keep(watcher, heap_bytes)))
         }
-        Err(err) => Err(watcher_error(&err, watchers.held().items)),
-    }
+        Ok(Err(err)) => Err(watcher_error(&err, watchers.held().items)),
+    };
+    watchers.created();
+    reply
 }
 
 /// Creates a watcher on `dir` and returns it with the heap bytes it took on this thread.
@@ -190,7 +247,7 @@ fn watcher_error(err: &notify::Error, held: u64) -> AppError {
                  inotify instance limit (fs.inotify.max_user_instances = {}, shared by every \
                  process of this user) or this process's open-file limit (ulimit -n {}) is \
                  reached; {holding}",
-                read_limit("/proc/sys/fs/inotify/max_user_instances"),
+                read_limit(INSTANCES_LIMIT),
                 open_file_limit(),
             ),
         },
@@ -212,6 +269,9 @@ fn watcher_error(err: &notify::Error, held: u64) -> AppError {
         _ => AppError::Internal(format!("cannot create a directory watcher: {err}")),
     }
 }
+
+/// The per-user inotify instance limit.
+const INSTANCES_LIMIT: &str = "/proc/sys/fs/inotify/max_user_instances";
 
 /// A kernel limit from `/proc/sys`, as text (`unknown` when unreadable).
 fn read_limit(path: &str) -> String {
@@ -372,6 +432,36 @@ mod tests {
             process().open_fds,
             process().threads
         );
+    }
+
+    #[tokio::test]
+    async fn past_the_watcher_cap_a_507_and_reset_makes_room() {
+        let _turn = FD_COUNTING_TESTS.lock().await;
+        let state = test_support::state_with(|config| config.max_watchers = 2);
+        for _ in 0..2 {
+            let (status, body) = test_support::get(&state, FILEPROVIDER).await;
+            assert_eq!(status, StatusCode::OK, "{body:?}");
+        }
+        let (status, body) = test_support::get(&state, FILEPROVIDER).await;
+        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+        let error = test_support::json(&body);
+        assert_eq!(error["kind"], WATCHER_CAP_REACHED);
+        let message = error["error"].as_str().unwrap();
+        assert!(message.contains("--max-watchers"), "{message}");
+        assert!(message.contains("/api/reset"), "{message}");
+        assert_eq!(state.watchers.held().items, 2);
+        test_support::send(&state, "POST", "/api/reset").await;
+        let (status, _) = test_support::get(&state, FILEPROVIDER).await;
+        assert_eq!(status, StatusCode::OK);
+        state.watchers.reset();
+    }
+
+    #[test]
+    fn the_cap_stays_below_half_the_os_limit() {
+        assert_eq!(watcher_cap(64, Some(128)), 64);
+        assert_eq!(watcher_cap(64, Some(100)), 50);
+        assert_eq!(watcher_cap(10, Some(128)), 10);
+        assert_eq!(watcher_cap(64, None), 64);
     }
 
     #[test]

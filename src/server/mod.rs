@@ -23,6 +23,7 @@
 //! Every failure is an [`AppError`] answered as JSON, including unknown paths (404) and
 //! wrong methods (405), so a client always gets a message that says what to do.
 
+mod accept;
 mod admin;
 mod buffers;
 mod cache;
@@ -34,7 +35,9 @@ mod declared;
 mod error;
 mod fileprovider;
 mod gc_lens;
+mod guard;
 mod leak_cap;
+mod limits;
 mod loopback;
 mod managed;
 mod measurements;
@@ -52,6 +55,7 @@ use axum::http::{Method, Uri};
 
 pub use config::ServerConfig;
 pub(crate) use error::AppError;
+pub use guard::check_bind;
 pub use serve::serve;
 pub use state::SharedState;
 
@@ -129,6 +133,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(dashboard::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+        .layer(guard::GuardLayer::new(state.config.self_addr))
         .layer(requests::CountRequestsLayer::new(state.clone()))
         .with_state(state)
 }

@@ -9,11 +9,13 @@
 //! * **The first stdout line is the contract** with whoever started the server (the
 //!   runner, scripts, tests): exactly `listening on http://ADDR` with the bound address
 //!   (the real port when `--addr` asks for port 0), flushed at once. Logs go to stderr.
+//! * **Where it listens.** A non-loopback address is refused without `--allow-remote`, and
+//!   warned about with it (`guard.rs`); connections are served with a header-read timeout
+//!   and a cap (`accept.rs`).
 //! * **Stopping.** Ctrl-C or SIGTERM stops accepting connections and lets requests in
 //!   flight finish; connections that are still open after [`SHUTDOWN_GRACE`] are dropped,
 //!   so a keep-alive client cannot hold the server up.
 
-use std::future::IntoFuture;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
@@ -21,12 +23,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
+use super::accept::{ConnectionLimits, serve_connections};
 use super::app;
 use super::config::ServerConfig;
 use super::state::AppState;
@@ -112,6 +114,7 @@ fn init_tracing() {
 }
 
 async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
+    super::guard::check_bind(config.self_addr, config.allow_remote).map_err(anyhow::Error::msg)?;
     let listener = TcpListener::bind(config.self_addr)
         .await
         .map_err(|err| bind_error(config.self_addr, err))?;
@@ -119,7 +122,13 @@ async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
         .local_addr()
         .context("cannot read the address the server listens on")?;
     config.self_addr = addr;
+    // Named with the bound address (the real port when --addr asked for port 0).
+    let warning = super::guard::check_bind(addr, config.allow_remote).unwrap_or(None);
     let (leak_cap_bytes, max_size_bytes) = (config.leak_cap_bytes, config.max_size_bytes);
+    let limits = ConnectionLimits {
+        header_timeout: config.header_timeout,
+        max_connections: config.max_connections,
+    };
     let state = AppState::new(config).context("cannot set up the pattern endpoints")?;
     match &state.gc_lens {
         Some(lens) => {
@@ -134,6 +143,11 @@ async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
     }
     let stop_signals = StopSignals::install();
     announce(addr)?;
+    if let Some(warning) = warning {
+        // On stderr for the person who started it, and in the log.
+        eprintln!("membench: {warning}");
+        tracing::warn!("{warning}");
+    }
     tracing::info!(
         %addr,
         allocator = %memory::active_allocator(),
@@ -144,18 +158,12 @@ async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
     );
 
     let (stopping_tx, stopping_rx) = watch::channel(false);
-    // Responses are written in one go; Nagle would only delay the last segment.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {err}");
-        }
-    });
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+    let server = serve_connections(listener, app(state), limits, async move {
         stop_signals.recv().await;
         let _ = stopping_tx.send(true);
     });
     tokio::select! {
-        result = server.into_future() => result.context("the server failed")?,
+        () = server => {}
         () = grace_expired(stopping_rx) => tracing::warn!(
             "connections still open {} s after the stop signal; closing them",
             SHUTDOWN_GRACE.as_secs()

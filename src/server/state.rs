@@ -23,6 +23,7 @@ use super::config::ServerConfig;
 use super::fileprovider::Watchers;
 use super::gc_lens::{ServerGcLens, TICK};
 use super::leak_cap::LeakCap;
+use super::limits::InflightBudget;
 use super::managed::ManagedTally;
 use super::measurements::MeasurementCost;
 use super::requests::{ErrorCounters, RequestCounters};
@@ -50,6 +51,8 @@ pub struct AppState {
     pub(crate) watchers: Arc<Watchers>,
     /// The cap shared by the leaking endpoints (`--leak-cap`).
     pub(crate) leak_cap: LeakCap,
+    /// Bytes the sized endpoints hold for responses in flight (`--max-inflight`).
+    pub(crate) inflight: InflightBudget,
     /// What the pattern requests would allocate in .NET, since the lens's last tick.
     pub(crate) managed: Arc<ManagedTally>,
     /// The modelled .NET GC lens; `None` with `--gc-model none`.
@@ -77,6 +80,7 @@ impl AppState {
             clients: Arc::new(Clients::new(&config)),
             watchers: Arc::new(Watchers::new(&config)?),
             leak_cap,
+            inflight: InflightBudget::new(config.max_inflight_bytes),
             managed: Arc::new(ManagedTally::new(config.lens.is_some())),
             gc_lens,
             config: Arc::new(config),
@@ -160,5 +164,11 @@ part_of_state!(
 impl FromRef<SharedState> for LeakCap {
     fn from_ref(state: &SharedState) -> Self {
         state.leak_cap.clone()
+    }
+}
+
+impl FromRef<SharedState> for InflightBudget {
+    fn from_ref(state: &SharedState) -> Self {
+        state.inflight.clone()
     }
 }

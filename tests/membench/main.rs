@@ -11,5 +11,6 @@ mod gallery;
 mod promtool;
 mod run;
 mod runtimes;
+mod safety;
 mod serve;
 mod sweep;

@@ -216,8 +216,8 @@ fn text_table(rows: &[[String; COLUMNS]]) -> String {
 }
 
 fn markdown_table(rows: &[[String; COLUMNS]]) -> String {
-    // A `|` inside a cell would end it early.
-    let cell = |text: &str| text.replace('|', "\\|");
+    // Names come from outside: a `|` would end a cell early, `<script>` would be HTML.
+    let cell = |text: &str| crate::report::markdown::escape_markdown(text);
     let mut text = format!("| {} |\n", HEADERS.join(" | "));
     text.push_str("|---|");
     text.push_str(&"---:|".repeat(HEADERS.len() - 2));

@@ -298,3 +298,25 @@ fn numbers_keep_three_digits_and_their_sign() {
     assert_eq!(signed_three_digits(2.414), "+2.41");
     assert_eq!(signed_three_digits(-0.001), "±0.00");
 }
+
+#[test]
+fn markdown_cells_escape_names_with_pipes_and_html() {
+    let root = tempfile::tempdir().unwrap();
+    let (dirs, _) = three_run_dirs(root.path());
+    let runs = load_runs(&dirs).unwrap();
+    let labels = vec![
+        "<script>alert(1)</script>".to_string(),
+        "a|b".to_string(),
+        "plain".to_string(),
+    ];
+    let markdown = format_table(&runs, &labels, TableFormat::Markdown);
+    assert!(!markdown.contains("<script>"), "{markdown}");
+    assert!(markdown.contains("&lt;script&gt;"), "{markdown}");
+    assert!(markdown.contains("a\\|b"), "{markdown}");
+    // Every line has as many cell borders as the header: no cell was split.
+    let borders = |line: &str| line.replace("\\|", "").matches('|').count();
+    let header = borders(markdown.lines().next().unwrap());
+    for line in markdown.lines() {
+        assert_eq!(borders(line), header, "{line}");
+    }
+}
