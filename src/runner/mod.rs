@@ -9,6 +9,8 @@
 //! * `child.rs` — the child server's lifecycle; `sampler.rs` — one sample from `/proc`
 //!   and the server's diagnostics; `gc_lens.rs` — the modelled .NET GC fed per interval;
 //!   `progress.rs` — the progress line on stderr; `interrupt.rs` — Ctrl-C.
+//! * `sweep.rs` — a size sweep: repeated, interleaved runs per size and allocator, and
+//!   the re-measurement of suspected cliffs (the sweep's data and judgement are `sweep`'s).
 //!
 //! The runner owns the terminal while a run goes: progress on stderr, nothing on stdout
 //! (the command prints the result).
@@ -22,6 +24,7 @@ mod progress;
 mod request;
 mod sampler;
 mod session;
+mod sweep;
 
 pub use child::{ChildServer, describe_exit, parse_listening_line};
 pub use execute::{Executed, execute};
@@ -29,3 +32,4 @@ pub use gc_lens::{GcLens, GcLensPlan};
 pub use plan::{PlanError, RunPlan, ServerSpec, dir_name, plan, utc_stamp};
 pub use request::{DEFAULT_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_WARMUP, LensChoice, RunRequest};
 pub use sampler::{Probe, Reading, merge};
+pub use sweep::{POINT_OVERHEAD, PlannedRun, SweepPlan, SweepRequest, execute_sweep, plan_sweep};

@@ -153,6 +153,23 @@ pub fn spacing_warning(sizes_bytes: &[u64], cliff_drop: f64) -> Option<String> {
     })
 }
 
+/// CPU microseconds per request for people: three significant figures (`23.1`, `412`,
+/// `1,700`).
+pub fn format_cpu_us(us: f64) -> String {
+    if !us.is_finite() {
+        return "—".to_string();
+    }
+    if us >= 1_000.0 {
+        crate::format::group_thousands(us.round() as u64)
+    } else if us >= 100.0 {
+        format!("{us:.0}")
+    } else if us >= 10.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.2}")
+    }
+}
+
 /// `2`, `1.41`, `16`.
 fn format_ratio(ratio: f64) -> String {
     let text = format!("{ratio:.2}");
