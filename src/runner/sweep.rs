@@ -38,7 +38,7 @@ use crate::scenario;
 use crate::sweep::{
     SWEEP_FORMAT_VERSION, SizeSpec, SweepEnd, SweepPoint, SweepResult, find_cliffs, format_cpu_us,
     format_size, mark_remeasured, median_point, point_from_run, remeasure_targets, run_dir_name,
-    spacing_warning, write_sweep_files,
+    write_sweep_files,
 };
 
 /// What a run costs besides its warm-up and measured load: starting and stopping the
@@ -240,9 +240,6 @@ pub fn execute_sweep(planned: &SweepPlan) -> anyhow::Result<SweepResult> {
         end: SweepEnd::Running,
         command_line: std::env::args().collect(),
     };
-    if let Some(warning) = spacing_warning(&planned.sizes_bytes, request.cliff_drop) {
-        eprintln!("membench: {warning}");
-    }
     write_sweep_files(&planned.out_dir, &result)?;
     // Armed for the whole sweep, so a Ctrl-C between two runs stops the sweep rather than
     // killing membench before it writes (each run re-arms it as it starts).

@@ -46,7 +46,6 @@ pub use sizes::{
 };
 pub use table::{
     SweepTableFormat, describe_cliffs, format_cpu_us, format_sweep_table, size_alone_drop,
-    spacing_warning,
 };
 
 use std::fmt;
