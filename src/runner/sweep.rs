@@ -45,6 +45,10 @@ use crate::sweep::{
 /// child server, writing its files and chart (about a second here).
 pub const POINT_OVERHEAD: Duration = Duration::from_secs(1);
 
+/// The most repetitions of a point: beyond it a sweep takes days, and the rounds are
+/// planned (one run plan each) before the first one runs.
+pub const MAX_REPEAT: u32 = 100;
+
 /// A sweep as asked, without clap: the defaults live in `cli::SweepArgs`.
 #[derive(Debug, Clone)]
 pub struct SweepRequest {
@@ -124,6 +128,19 @@ pub fn plan_sweep(request: &SweepRequest) -> Result<SweepPlan, PlanError> {
         .sizes
         .expand(request.steps_per_doubling)
         .map_err(|err| PlanError::Usage(err.to_string()))?;
+    if request.repeat > MAX_REPEAT {
+        let per_run = request.warmup + request.duration + POINT_OVERHEAD;
+        let runs =
+            sizes_bytes.len() as f64 * request.allocators.len() as f64 * f64::from(request.repeat);
+        return Err(PlanError::Usage(format!(
+            "--repeat {} is more than {MAX_REPEAT}: {} sizes × {} allocators × {} rounds would take about {}; 3 to 5 give a median and a spread",
+            request.repeat,
+            sizes_bytes.len(),
+            request.allocators.len(),
+            request.repeat,
+            humantime::format_duration(Duration::from_secs((per_run.as_secs_f64() * runs) as u64))
+        )));
+    }
     let out_dir = request.out_dir.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(format!("sweep-{}-{}", found.name, super::utc_stamp()))
     });

@@ -98,6 +98,11 @@ fn bad_sweeps_are_refused_before_anything_runs() {
         "{err}"
     );
     assert!(usage(&["nosuch"]).contains("\"nosuch\""));
+    let huge = usage(&["--repeat", "1000000"]);
+    assert!(
+        huge.contains("--repeat 1000000 is more than 100") && huge.contains("would take about"),
+        "{huge}"
+    );
     let none = usage(&["--repeat", "0"]);
     assert!(
         none.contains("--repeat 0") && none.contains("1 or more"),
