@@ -195,8 +195,9 @@ pub struct SweepArgs {
     #[arg(long)]
     pub no_remeasure: bool,
 
-    /// Smallest step that can be a cliff, as a drop in RPS: a fraction or a percentage
-    /// (0.3, 30%). A cliff must also exceed the size step and the points' spreads.
+    /// Cliff threshold as a drop in RPS, a fraction or a percentage (0.3, 30%): a cliff is
+    /// a rise in server CPU per request of more than the size step times 1 ÷ (1 − this),
+    /// with the two points' spreads apart.
     #[arg(long, default_value = "0.3", value_parser = crate::sweep::parse_cliff_drop)]
     pub cliff_drop: f64,
 

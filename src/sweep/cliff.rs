@@ -8,7 +8,12 @@
 //!   point measured once has no spread (so `--repeat 1` falls back to the threshold alone).
 //! * **The step exceeds what the size step alone explains**: the cost grew by more than the
 //!   size did (a request whose cost is proportional to its bytes grows ×1.41 per half
-//!   doubling) and by more than the cliff threshold as a cost (`1 ÷ (1 − 0.3)` = ×1.43).
+//!   doubling) times the cliff threshold as a cost (`1 ÷ (1 − 0.3)` = ×1.43), so ×2.02 per
+//!   half doubling. The threshold sits on top of the size because the cost of copying a
+//!   buffer grows a little faster than its bytes once it falls out of the caches: measured
+//!   here, system and jemalloc went ×1.44–1.53 per half doubling from 724 KiB to 2 MiB with
+//!   tight spreads and no change in page faults, while an allocator that starts mapping
+//!   fresh pages for every request multiplies the cost by several.
 //!
 //! The cost is the server's CPU µs per request where both points have it (it does not
 //! depend on how much CPU the machine gave the server), otherwise 1 ÷ RPS with the RPS
@@ -45,11 +50,11 @@ impl Step {
 }
 
 /// The smallest rise in cost (after ÷ before) from `from_bytes` to `to_bytes` that is a
-/// cliff: the size ratio (what a cost proportional to size explains) or the threshold
-/// `drop` as a rise in cost, `1 ÷ (1 − drop)`, whichever is larger.
+/// cliff: the size ratio (what a cost proportional to size explains) times the threshold
+/// `drop` as a rise in cost, `1 ÷ (1 − drop)`.
 pub fn required_rise(from_bytes: u64, to_bytes: u64, drop: f64) -> f64 {
-    let size_ratio = to_bytes as f64 / from_bytes.max(1) as f64;
-    size_ratio.max(1.0 / (1.0 - drop))
+    let size_ratio = (to_bytes as f64 / from_bytes.max(1) as f64).max(1.0);
+    size_ratio / (1.0 - drop)
 }
 
 /// Every step between neighbouring sizes of one allocator (allocators in the order they
@@ -272,8 +277,8 @@ mod tests {
         assert_eq!(cliff.to_size_bytes, points[2].size_bytes);
         assert_eq!(cliff.judged_on, "cpu_us_per_request");
         assert!((cliff.cost_ratio - 420.0 / 140.0).abs() < 1e-9);
-        // The size grew ×1.414; the 30 % threshold as a cost, ×1.429, is the larger.
-        assert!((cliff.required_ratio - 1.0 / 0.7).abs() < 1e-12);
+        // The size grew ×1.414, times the 30 % threshold as a cost, ×1.429.
+        assert!((cliff.required_ratio - 2f64.sqrt() / 0.7).abs() < 1e-5);
         assert_eq!(
             (cliff.from_rps, cliff.to_rps),
             (1.5e6 / 140.0, 1.5e6 / 420.0)
@@ -292,7 +297,7 @@ mod tests {
 
     #[test]
     fn a_remeasurement_takes_back_a_cliff_made_of_noise_and_keeps_a_real_one() {
-        let mut noise = curve("system", &[&[100.0, 110.0, 105.0], &[160.0, 170.0, 165.0]]);
+        let mut noise = curve("system", &[&[100.0, 110.0, 105.0], &[230.0, 240.0, 235.0]]);
         let mut real = curve(
             "jemalloc",
             &[&[100.0, 110.0, 105.0], &[300.0, 290.0, 310.0]],
@@ -328,7 +333,7 @@ mod tests {
                 *point = median_point(&runs).unwrap();
             }
         };
-        again(&mut noise, [175.0, 168.0]);
+        again(&mut noise, [250.0, 228.0]);
         again(&mut real, [104.0, 305.0]);
         let mut both = noise;
         both.append(&mut real);
@@ -368,7 +373,7 @@ mod tests {
         };
         let step = [
             rps_point(1 << 20, &[20_000.0, 21_000.0]),
-            rps_point(3 << 19, &[9_000.0, 9_500.0]),
+            rps_point(3 << 19, &[8_000.0, 8_500.0]),
         ];
         let cliffs = find_cliffs(&step, 0.3);
         assert_eq!(cliffs.len(), 1);
@@ -381,8 +386,8 @@ mod tests {
     }
 
     #[test]
-    fn the_required_rise_is_the_size_step_or_the_threshold() {
-        assert!((required_rise(1 << 20, 2 << 20, 0.3) - 2.0).abs() < 1e-12);
+    fn the_required_rise_is_the_size_step_times_the_threshold() {
+        assert!((required_rise(1 << 20, 2 << 20, 0.3) - 2.0 / 0.7).abs() < 1e-12);
         assert!((required_rise(84_975, 84_976, 0.3) - 1.0 / 0.7).abs() < 1e-12);
     }
 

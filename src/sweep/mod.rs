@@ -173,8 +173,8 @@ pub struct SweepResult {
     pub duration_s: f64,
     pub warmup_s: f64,
     pub connections: usize,
-    /// The relative drop that counts as a cliff (0.30 by default); as a rise in cost per
-    /// request, `1 ÷ (1 − cliff_drop)`.
+    /// The cliff threshold as a drop in RPS (0.30 by default); a cliff is a rise in cost
+    /// per request of more than the size step times `1 ÷ (1 − cliff_drop)`.
     pub cliff_drop: f64,
     /// Times each point was to be measured (`--repeat`); 1 in sweeps written before it.
     #[serde(default = "one")]

@@ -144,11 +144,13 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
                 _ => "cost".to_string(),
             };
             lines.push(format!(
-                "cliff: {allocator} {} → {}: {cost} (×{}: more than the size step ×{} or the threshold, and apart beyond the spreads{}); RPS {} → {} (−{} %); pages faulted per request {} → {}",
+                "cliff: {allocator} {} → {}: {cost} (×{}; the size step ×{} with the {} % threshold on top needs more than ×{}; apart beyond the spreads{}); RPS {} → {} (−{} %); pages faulted per request {} → {}",
                 format_size(cliff.from_size_bytes),
                 format_size(cliff.to_size_bytes),
                 format_ratio(cliff.cost_ratio),
                 format_ratio(cliff.to_size_bytes as f64 / cliff.from_size_bytes as f64),
+                (result.cliff_drop * 100.0).round(),
+                format_ratio(cliff.required_ratio),
                 if cliff.remeasured { "; held when re-measured" } else { "" },
                 format_count(cliff.from_rps),
                 format_count(cliff.to_rps),
@@ -194,7 +196,7 @@ fn no_cliff_line(allocator: &str, steps: &[Step]) -> String {
         "within noise (the spreads of the two sizes overlap)".to_string()
     } else {
         format!(
-            "within the size step and threshold (needs more than ×{})",
+            "within the size step and the threshold (a cliff needs more than ×{})",
             format_ratio(step.required_ratio)
         )
     };
@@ -322,11 +324,11 @@ mod tests {
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(
             lines[0],
-            "no cliff for system: its steepest step, 1 MiB → 16 MiB ×7.5 in CPU per request, is within the size step and threshold (needs more than ×16)"
+            "no cliff for system: its steepest step, 1 MiB → 16 MiB ×7.5 in CPU per request, is within the size step and the threshold (a cliff needs more than ×22.86)"
         );
         assert!(
             lines[1].starts_with(
-                "cliff: jemalloc 1 MiB → 16 MiB: CPU per request 42.0 [41.2–42.8] → 1,700 [1,666–1,734] µs (×40.48: more than the size step ×16"
+                "cliff: jemalloc 1 MiB → 16 MiB: CPU per request 42.0 [41.2–42.8] → 1,700 [1,666–1,734] µs (×40.48; the size step ×16 with the 30 % threshold on top needs more than ×22.86"
             ),
             "{}",
             lines[1]
