@@ -347,7 +347,7 @@ fn measure_one(
                 .runs
                 .entry((point.allocator.clone(), point.size_bytes))
                 .or_default()
-                .push(point);
+                .push(*point);
         }
         Measured::Ended(RunEnd::Interrupted | RunEnd::Completed) => {
             result.end = SweepEnd::Interrupted;
@@ -381,7 +381,7 @@ fn measure_one(
 
 /// What one run gave: a one-repetition point, or how the run ended short of one.
 enum Measured {
-    Point(SweepPoint),
+    Point(Box<SweepPoint>),
     /// Interrupted or the server died (never `Completed`).
     Ended(RunEnd),
 }
@@ -396,14 +396,14 @@ fn measure(run: &PlannedRun) -> anyhow::Result<Measured> {
         return Ok(Measured::Ended(end));
     }
     let samples = crate::report::read_samples(&run_dir.join("samples.csv"))?;
-    Ok(Measured::Point(point_from_run(
+    Ok(Measured::Point(Box::new(point_from_run(
         run.allocator.name(),
         run.size_bytes,
         &summary,
         &samples,
         run.run_dir.clone(),
         run.round,
-    )))
+    ))))
 }
 
 /// The last word on a sweep, however it ended: points in order, the cliffs between them
