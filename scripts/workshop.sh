@@ -62,11 +62,13 @@ PAIR_ARGS=()
 # The log grid plus the two sizes around .NET's large-object boundary: 23 sizes × 3
 # allocators, each point measured 3 times in interleaved rounds (a median that one bad run
 # cannot move, and a spread). 1 s measured after 0.5 s warm-up per run: CPU µs per request
-# over a second is steady to a few % even at 64 MiB (~100 requests), and 207 runs of ~2.5 s
-# (with the child server's start and stop) keep the sweep under 10 minutes on 2 cores.
+# over a second stays within ~15 % between repetitions here (RPS: up to ±100 %), and 207 runs
+# of 1.5 s plus ~0.3 s for the child server's start and stop (measured: 42 runs of 3 s took
+# 3.18 s each) take about 6.5 minutes; membench's own estimate, with 1 s per run for the
+# start and stop, says 8.6 — under 10 minutes on 2 cores either way.
 SWEEP_ARGS=(--sizes 64KiB..64MiB,84975,84976 --steps-per-doubling 2 --repeat 3 --duration 1s --warmup 500ms)
 SWEEP_POINTS=$(( 23 * 3 * 3 ))
-SWEEP_POINT_S=3
+SWEEP_POINT_S=2
 PAIR_RUN_S=34
 FILEPROVIDER_S=14
 CLIENTLEAK_S=19
