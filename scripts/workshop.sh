@@ -59,18 +59,24 @@ seconds_of() {
 # 15 s clientleak, their pacing) are what they are tuned for; --quick shortens everything.
 RUN_ARGS=()
 PAIR_ARGS=()
-# The log grid plus the two sizes around .NET's large-object boundary.
-SWEEP_ARGS=(--sizes 64KiB..64MiB,84975,84976 --steps-per-doubling 2 --duration 3s --warmup 1s)
-SWEEP_POINTS=$(( 23 * 3 ))
-SWEEP_POINT_S=5
+# The log grid plus the two sizes around .NET's large-object boundary: 23 sizes × 3
+# allocators, each point measured 3 times in interleaved rounds (a median that one bad run
+# cannot move, and a spread). 1 s measured after 0.5 s warm-up per run: CPU µs per request
+# over a second stays within ~15 % between repetitions here (RPS: up to ±100 %), and 207 runs
+# of 1.5 s plus ~0.3 s for the child server's start and stop (measured: 42 runs of 3 s took
+# 3.18 s each) take about 6.5 minutes; membench's own estimate, with 1 s per run for the
+# start and stop, says 8.6 — under 10 minutes on 2 cores either way.
+SWEEP_ARGS=(--sizes 64KiB..64MiB,84975,84976 --steps-per-doubling 2 --repeat 3 --duration 1s --warmup 500ms)
+SWEEP_POINTS=$(( 23 * 3 * 3 ))
+SWEEP_POINT_S=2
 PAIR_RUN_S=34
 FILEPROVIDER_S=14
 CLIENTLEAK_S=19
 if [[ $QUICK == 1 ]]; then
     RUN_ARGS=(--duration 3s --warmup 1s)
     PAIR_ARGS=(--duration 3s --warmup 1s)
-    SWEEP_ARGS=(--sizes 64KiB..1MiB,84975,84976 --steps-per-doubling 1 --duration 1s --warmup 1s)
-    SWEEP_POINTS=$(( 7 * 3 ))
+    SWEEP_ARGS=(--sizes 64KiB..1MiB,84975,84976 --steps-per-doubling 1 --repeat 2 --duration 1s --warmup 500ms)
+    SWEEP_POINTS=$(( 7 * 3 * 2 ))
     SWEEP_POINT_S=3
     PAIR_RUN_S=6
     FILEPROVIDER_S=6
@@ -83,7 +89,7 @@ if [[ -n $PAIR_DURATION ]]; then
 fi
 
 ESTIMATE_S=$(( 10 * PAIR_RUN_S + FILEPROVIDER_S + CLIENTLEAK_S + SWEEP_POINTS * SWEEP_POINT_S ))
-echo "workshop: 10 pair runs, 2 single runs and a sweep of ${SWEEP_POINTS} points into ${OUT}" >&2
+echo "workshop: 10 pair runs, 2 single runs and a sweep of ${SWEEP_POINTS} runs into ${OUT}" >&2
 echo "workshop: estimated time $(( ESTIMATE_S / 60 ))m$(printf %02d $(( ESTIMATE_S % 60 )))s after the build" >&2
 
 cargo build --release --quiet

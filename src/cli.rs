@@ -214,8 +214,18 @@ pub struct SweepArgs {
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub connections: Option<usize>,
 
-    /// Drop in RPS between neighbouring sizes that counts as a cliff: a fraction or a
-    /// percentage (0.3, 30%).
+    /// Times each point is measured, in interleaved rounds (every size and allocator once
+    /// before the next round); a point is the median of its repetitions, with their spread.
+    #[arg(long, value_name = "N", default_value_t = crate::sweep::DEFAULT_REPEAT)]
+    pub repeat: u32,
+
+    /// Report suspected cliffs without measuring their two points once more first.
+    #[arg(long)]
+    pub no_remeasure: bool,
+
+    /// Cliff threshold as a drop in RPS, a fraction or a percentage (0.3, 30%): a cliff is
+    /// a rise in server CPU per request of more than the size step times 1 ÷ (1 − this),
+    /// with the two points' spreads apart.
     #[arg(long, default_value = "0.3", value_parser = crate::sweep::parse_cliff_drop)]
     pub cliff_drop: f64,
 

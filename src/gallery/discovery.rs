@@ -148,6 +148,7 @@ mod tests {
             warmup_s: 1.0,
             connections: 32,
             cliff_drop: 0.3,
+            repeat: 1,
             points: Vec::new(),
             cliffs: Vec::new(),
             end: crate::sweep::SweepEnd::Completed,

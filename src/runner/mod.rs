@@ -9,6 +9,8 @@
 //! * `child.rs` — the child server's lifecycle; `sampler.rs` — one sample from `/proc`
 //!   and the server's diagnostics; `gc_lens.rs` — the modelled .NET GC fed per interval;
 //!   `progress.rs` — the progress line on stderr; `interrupt.rs` — Ctrl-C.
+//! * `sweep.rs` — a size sweep: repeated, interleaved runs per size and allocator, and
+//!   the re-measurement of suspected cliffs (the sweep's data and judgement are `sweep`'s).
 //!
 //! The runner owns the terminal while a run goes: progress on stderr, nothing on stdout
 //! (the command prints the result).
@@ -23,9 +25,13 @@ mod request;
 mod runtime;
 mod sampler;
 mod session;
+mod sweep;
 
 pub use execute::{Executed, execute};
 pub use gc_lens::GcLens;
 pub use plan::{PlanError, RunPlan, ServerSpec, dir_name, plan, utc_stamp};
 pub use request::{LensChoice, RunRequest};
 pub use runtime::Runtime;
+#[cfg(test)]
+pub use sweep::SweepPlan;
+pub use sweep::{SweepRequest, execute_sweep, plan_sweep};

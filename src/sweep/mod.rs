@@ -1,59 +1,77 @@
-//! `membench sweep`: one short run per size of a sized scenario (e.g. `loh`), per allocator,
-//! and where throughput falls off a cliff. This module owns the sweep's saved result
-//! (`sweep.json`, read back by the gallery), the size list, and the cliff finder; the
-//! chart; the command itself lives in `commands::sweep`.
+//! `membench sweep`: short runs per size of a sized scenario (e.g. `loh`), per allocator,
+//! each repeated, and where the cost of a request steps off a cliff. This module owns the
+//! sweep's saved result (`sweep.json`, read back by the gallery), the size list, the
+//! median and spread of repeated points, the cliff finder and the chart; the loop that
+//! runs the points lives in `runner::sweep`, the command in `commands::sweep`.
 //!
 //! A sweep directory holds `sweep.json` ([`SweepResult`]), `sweep.csv` (one row per point),
-//! `sweep.png`/`.svg`, and one ordinary `membench run` results directory per point
-//! (`<allocator>-<size in bytes>/`), so any point can be opened or compared on its own.
+//! `sweep.png`/`.svg`, and one ordinary `membench run` results directory per repetition of
+//! a point (`<allocator>-<size in bytes>-r<round>/`), so any run can be opened or compared
+//! on its own.
 //!
 //! * [`sizes`] — `--sizes` (a range in log steps or a list), checked before anything runs,
 //!   and sizes named for people.
 //! * [`chart`] — `sweep.png`/`.svg`: RPS against size, cliffs marked, drawn with the
 //!   run chart's pieces from `report::chart`.
-//! * [`cliff`] — the cliff finder: a drop of more than `cliff_drop` between neighbours.
-//! * [`point`] — a [`SweepPoint`] from a finished run's summary and samples.
+//! * [`cliff`] — the cliff finder: a step in cost per request beyond the noise (spreads
+//!   apart) and beyond the size step, judged between neighbours.
+//! * [`point`] — a [`SweepPoint`] from a finished run's summary and samples, with the
+//!   server's CPU time per request.
+//! * [`repeat`] — a point measured several times: its median and spread.
 //! * [`save`] — `sweep.json` and `sweep.csv`, rewritten after every point.
 //! * [`table`] — the table and cliff lines printed on stdout.
 
 pub mod chart;
 pub mod cliff;
 pub mod point;
+pub mod repeat;
 pub mod save;
 pub mod sizes;
 pub mod table;
 
 pub(crate) use chart::render_sweep;
-pub use cliff::{find_cliffs, parse_cliff_drop};
-pub use point::{
-    FRESH_PERCENT, fresh_page_onset, fresh_page_percent, minor_faults_per_s, point_from_run,
+pub use cliff::{
+    Step, find_cliffs, judge_steps, mark_remeasured, parse_cliff_drop, remeasure_targets,
+    required_rise,
 };
+pub use point::{
+    FRESH_PERCENT, cpu_us_per_request, fresh_page_onset, fresh_page_percent, minor_faults_per_s,
+    point_from_run,
+};
+pub use repeat::{median_point, run_dir_name};
 pub use save::{SWEEP_CSV_COLUMNS, read_sweep, write_sweep_files};
 pub use sizes::{
     DEFAULT_STEPS_PER_DOUBLING, MAX_SWEEP_SIZES, SizeItem, SizeSpec, SizesError, format_size,
     parse_size_spec, size_labels,
 };
 pub use table::{
-    SweepTableFormat, describe_cliffs, format_sweep_table, size_alone_drop, spacing_warning,
+    SweepTableFormat, describe_cliffs, format_cpu_us, format_sweep_table, size_alone_drop,
 };
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Version of `sweep.json`; bumped when a field changes meaning.
-pub const SWEEP_FORMAT_VERSION: u32 = 1;
+/// Version of `sweep.json`; bumped when a field changes meaning (2: points are medians of
+/// repetitions, cliffs are judged on cost per request with spreads).
+pub const SWEEP_FORMAT_VERSION: u32 = 2;
+/// Default number of times each point is measured (`--repeat`): the fewest that give a
+/// median that one bad run cannot move, and a spread.
+pub const DEFAULT_REPEAT: u32 = 3;
 /// Default relative drop in RPS between neighbouring sizes that counts as a cliff (30 %).
 pub const DEFAULT_CLIFF_DROP: f64 = 0.30;
 
-/// One measured point: one allocator at one size, from its run's measured phase.
+/// One measured point: one allocator at one size. Measured once, its run's measured
+/// phase; measured several times ([`repeat`]), the median over its repetitions of each
+/// rate and count, the largest peak RSS and the sum of the errors, with the spread of RPS
+/// and CPU per request and every repetition listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepPoint {
     /// `system`, `jemalloc` or `mimalloc`.
     pub allocator: String,
     /// The scenario's `size` parameter in bytes.
     pub size_bytes: u64,
-    /// Mean requests per second over the measured phase.
+    /// Mean requests per second over the measured phase (median over repetitions).
     pub rps: f64,
     /// 99th-percentile latency over the whole run, microseconds.
     pub latency_p99_us: Option<u64>,
@@ -70,11 +88,49 @@ pub struct SweepPoint {
     pub reclaim_events: Option<u64>,
     /// Failed requests plus non-2xx responses.
     pub errors: u64,
-    /// The point's run directory, relative to the sweep directory.
+    /// The point's run directory, relative to the sweep directory: of repeated points,
+    /// the repetition whose CPU per request (or RPS) is nearest the median.
     pub run_dir: String,
+    /// Server CPU time (user + system) per response over the measured phase,
+    /// microseconds (median over repetitions): the cost of a request, which unlike RPS
+    /// does not depend on how much CPU the machine gave the server. `None` when no
+    /// response came back or the CPU was not sampled.
+    #[serde(default)]
+    pub cpu_us_per_request: Option<f64>,
+    /// Lowest and highest CPU µs per request over the repetitions.
+    #[serde(default)]
+    pub cpu_us_per_request_min: Option<f64>,
+    #[serde(default)]
+    pub cpu_us_per_request_max: Option<f64>,
+    /// Lowest and highest RPS over the repetitions.
+    #[serde(default)]
+    pub rps_min: Option<f64>,
+    #[serde(default)]
+    pub rps_max: Option<f64>,
+    /// Every measured repetition, in the order measured (empty in sweeps written before
+    /// repetitions existed).
+    #[serde(default)]
+    pub repetitions: Vec<Repetition>,
 }
 
-/// A drop in RPS of more than the threshold between two neighbouring sizes of one allocator.
+/// One measurement of a point: one ordinary run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Repetition {
+    /// 1 for the first round; rounds after `--repeat` are automatic re-measurements of a
+    /// suspected cliff.
+    pub round: u32,
+    /// Its run directory, relative to the sweep directory.
+    pub run_dir: String,
+    pub rps: f64,
+    pub cpu_us_per_request: Option<f64>,
+    pub minor_faults_per_s: f64,
+    /// Failed requests plus non-2xx responses of this run.
+    pub errors: u64,
+}
+
+/// A step in the cost of a request between two neighbouring sizes of one allocator that
+/// neither the noise (the spreads of the two points do not overlap) nor the size step
+/// explains (see [`cliff`]). The RPS fields are the points' medians.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cliff {
     pub allocator: String,
@@ -86,6 +142,21 @@ pub struct Cliff {
     pub to_rps: f64,
     /// `1 − to_rps ÷ from_rps`, e.g. 0.52 for a 52 % drop.
     pub drop_fraction: f64,
+    /// What the cost was judged on: `cpu_us_per_request`, or `rps` (cost as 1 ÷ RPS)
+    /// where a point has no CPU per request.
+    #[serde(default)]
+    pub judged_on: String,
+    /// The cost after ÷ before (CPU per request, or RPS before ÷ after), e.g. 2.6.
+    #[serde(default)]
+    pub cost_ratio: f64,
+    /// The smallest ratio that would have been a cliff: the size step, or the cliff
+    /// threshold as a rise in cost, whichever is larger.
+    #[serde(default)]
+    pub required_ratio: f64,
+    /// Both points were measured once more after the cliff was first suspected, and it
+    /// held.
+    #[serde(default)]
+    pub remeasured: bool,
 }
 
 /// Everything a sweep measured, as written to `sweep.json`.
@@ -102,8 +173,12 @@ pub struct SweepResult {
     pub duration_s: f64,
     pub warmup_s: f64,
     pub connections: usize,
-    /// The relative drop that counts as a cliff (0.30 by default).
+    /// The cliff threshold as a drop in RPS (0.30 by default); a cliff is a rise in cost
+    /// per request of more than the size step times `1 ÷ (1 − cliff_drop)`.
     pub cliff_drop: f64,
+    /// Times each point was to be measured (`--repeat`); 1 in sweeps written before it.
+    #[serde(default = "one")]
+    pub repeat: u32,
     /// Every point, grouped by allocator, ascending size within each.
     pub points: Vec<SweepPoint>,
     /// Cliffs found per allocator, ascending size.
@@ -130,6 +205,10 @@ pub enum SweepEnd {
     ServerDied(String),
     /// membench itself failed at a point: `<which point>: <error>`.
     Error(String),
+}
+
+fn one() -> u32 {
+    1
 }
 
 const SERVER_DIED_PREFIX: &str = "server died: ";

@@ -1,40 +1,81 @@
 //! One sweep point from a finished run: its `summary.json` numbers (RPS, latency,
 //! allocation rates, peak RSS, reclaim events, errors) and, from its samples, the minor
-//! page faults per second of the measured phase, which the summary does not carry.
+//! page faults per second and the server's CPU time per request over the measured phase,
+//! which the summary does not carry.
+//!
+//! CPU per request is the sweep's primary measure: on a shared machine RPS swings with
+//! the CPU the server happens to get (±25 % between back-to-back runs here), while the CPU
+//! a request costs barely moves.
 //!
 //! Faults are what explains an allocator's cliff: below it a freed buffer is reused and
 //! its pages are already resident; above it every request maps fresh memory and touches
 //! each page for the first time, one minor fault per page.
 
-use super::SweepPoint;
+use super::{Repetition, SweepPoint};
 use crate::report::Summary;
 use crate::series::{Phase, Sample};
 
-/// The point for `allocator` at `size_bytes` from its run's summary and samples;
-/// `run_dir` is the run directory relative to the sweep directory.
+/// The point for `allocator` at `size_bytes` from one run's summary and samples (one
+/// repetition, measured in `round`); `run_dir` is the run directory relative to the sweep
+/// directory.
 pub fn point_from_run(
     allocator: &str,
     size_bytes: u64,
     summary: &Summary,
     samples: &[Sample],
     run_dir: String,
+    round: u32,
 ) -> SweepPoint {
+    let rps = summary.load.rps_mean;
+    let cpu = cpu_us_per_request(samples);
+    let minor_faults_per_s = minor_faults_per_s(samples);
+    let errors = summary.totals.errors
+        + summary.totals.status_3xx
+        + summary.totals.status_4xx
+        + summary.totals.status_5xx;
     SweepPoint {
         allocator: allocator.to_string(),
         size_bytes,
-        rps: summary.load.rps_mean,
+        rps,
         latency_p99_us: summary.latency.p99_us,
         allocs_per_s: summary.load.allocs_per_s_mean,
         alloc_bytes_per_s: summary.load.alloc_bytes_per_s_mean,
-        minor_faults_per_s: minor_faults_per_s(samples),
+        minor_faults_per_s,
         peak_rss_bytes: summary.memory.rss.peak_bytes,
         reclaim_events: summary.reclaim.events_total,
-        errors: summary.totals.errors
-            + summary.totals.status_3xx
-            + summary.totals.status_4xx
-            + summary.totals.status_5xx,
-        run_dir,
+        errors,
+        run_dir: run_dir.clone(),
+        cpu_us_per_request: cpu,
+        cpu_us_per_request_min: cpu,
+        cpu_us_per_request_max: cpu,
+        rps_min: Some(rps),
+        rps_max: Some(rps),
+        repetitions: vec![Repetition {
+            round,
+            run_dir,
+            rps,
+            cpu_us_per_request: cpu,
+            minor_faults_per_s,
+            errors,
+        }],
     }
+}
+
+/// Server CPU time (user + system) per response over the measured phase, microseconds:
+/// the CPU seconds of each sample (`cpu_percent × interval_s ÷ 100`) summed over the
+/// samples after the warm-up whose process was sampled, over the responses in them. `None`
+/// without a response to divide by.
+pub fn cpu_us_per_request(samples: &[Sample]) -> Option<f64> {
+    let (cpu_s, requests) = samples
+        .iter()
+        .filter(|sample| sample.phase != Some(Phase::Warmup) && sample.process_sampled())
+        .fold((0.0f64, 0u64), |(cpu_s, requests), sample| {
+            (
+                cpu_s + sample.cpu_percent * sample.interval_s / 100.0,
+                requests + sample.requests,
+            )
+        });
+    (requests > 0 && cpu_s.is_finite()).then(|| cpu_s / requests as f64 * 1e6)
 }
 
 /// Minor page faults per second over the measured phase (the samples after the warm-up,
@@ -108,6 +149,7 @@ mod tests {
             reclaim_events: None,
             errors: 0,
             run_dir: String::new(),
+            ..crate::sweep::repeat::tests::bare_point()
         }
     }
 
@@ -157,6 +199,29 @@ mod tests {
     }
 
     #[test]
+    fn cpu_per_request_is_cpu_seconds_over_responses_of_the_measured_phase() {
+        let sample = |phase, interval_s, cpu_percent, requests, rss_bytes| Sample {
+            phase: Some(phase),
+            interval_s,
+            cpu_percent,
+            requests,
+            rss_bytes,
+            ..Sample::default()
+        };
+        let samples = [
+            sample(Phase::Warmup, 0.25, 190.0, 100, 1 << 20),
+            // 0.5 s at 150 % = 0.75 CPU s for 10,000 responses; 0.25 s at 40 % = 0.1 s.
+            sample(Phase::Load, 0.5, 150.0, 10_000, 1 << 20),
+            sample(Phase::Final, 0.25, 40.0, 2_000, 1 << 20),
+            // The server had ended: not a measurement.
+            sample(Phase::Final, 0.25, 0.0, 50, 0),
+        ];
+        let expected = (0.75 + 0.1) / 12_000.0 * 1e6;
+        assert!((cpu_us_per_request(&samples).unwrap() - expected).abs() < 1e-9);
+        assert_eq!(cpu_us_per_request(&samples[..1]), None);
+    }
+
+    #[test]
     fn fresh_pages_are_faults_per_request_over_the_buffers_pages() {
         let point = |size_bytes: u64, rps: f64, minor_faults_per_s: f64| SweepPoint {
             allocator: "jemalloc".into(),
@@ -170,6 +235,7 @@ mod tests {
             reclaim_events: None,
             errors: 0,
             run_dir: String::new(),
+            ..crate::sweep::repeat::tests::bare_point()
         };
         // 8 MiB is 2048 pages of 4 KiB: 141 requests/s faulting every page.
         let all = fresh_page_percent(&point(8 << 20, 141.0, 141.0 * 2048.0), 4096).unwrap();

@@ -9,9 +9,9 @@ use anyhow::Context;
 
 use super::{SweepPoint, SweepResult};
 
-/// The columns of `sweep.csv`, in order: the fields of [`SweepPoint`]; empty cells where a
-/// value is `None` (not reported), never zero.
-pub const SWEEP_CSV_COLUMNS: [&str; 11] = [
+/// The columns of `sweep.csv`, in order: the fields of [`SweepPoint`] (the repetitions as
+/// their count); empty cells where a value is `None` (not reported), never zero.
+pub const SWEEP_CSV_COLUMNS: [&str; 17] = [
     "allocator",
     "size_bytes",
     "rps",
@@ -23,6 +23,12 @@ pub const SWEEP_CSV_COLUMNS: [&str; 11] = [
     "reclaim_events",
     "errors",
     "run_dir",
+    "cpu_us_per_request",
+    "cpu_us_per_request_min",
+    "cpu_us_per_request_max",
+    "rps_min",
+    "rps_max",
+    "repetitions",
 ];
 
 /// Writes `sweep.json` and `sweep.csv` into `dir`.
@@ -62,6 +68,12 @@ fn csv_bytes(points: &[SweepPoint]) -> anyhow::Result<Vec<u8>> {
             optional(point.reclaim_events.map(|v| v.to_string())),
             point.errors.to_string(),
             point.run_dir.clone(),
+            optional(point.cpu_us_per_request.map(|v| format!("{v:.2}"))),
+            optional(point.cpu_us_per_request_min.map(|v| format!("{v:.2}"))),
+            optional(point.cpu_us_per_request_max.map(|v| format!("{v:.2}"))),
+            optional(point.rps_min.map(|v| format!("{v:.1}"))),
+            optional(point.rps_max.map(|v| format!("{v:.1}"))),
+            point.repetitions.len().to_string(),
         ])?;
     }
     writer
@@ -83,15 +95,34 @@ pub(crate) mod tests {
     use super::*;
     use crate::sweep::{SWEEP_FORMAT_VERSION, find_cliffs};
 
-    /// A small synthetic sweep: two allocators, three sizes, a cliff for jemalloc.
+    /// A small synthetic sweep: two allocators, three sizes measured twice, a cliff for
+    /// jemalloc (its CPU per request ×40 for a size ×16).
     pub(crate) fn synthetic_sweep() -> SweepResult {
         let sizes = vec![64 << 10, 1 << 20, 16 << 20];
         let mut points = Vec::new();
-        for (allocator, rps) in [
-            ("system", [24_000.0, 21_000.0, 19_500.0]),
-            ("jemalloc", [22_000.0, 21_500.0, 6_000.0]),
+        for (allocator, rps, cpu) in [
+            (
+                "system",
+                [24_000.0, 21_000.0, 19_500.0],
+                [20.0, 40.0, 300.0],
+            ),
+            (
+                "jemalloc",
+                [22_000.0, 21_500.0, 6_000.0],
+                [21.0, 42.0, 1_700.0],
+            ),
         ] {
-            for (size_bytes, rps) in sizes.iter().zip(rps) {
+            for ((size_bytes, rps), cpu) in sizes.iter().zip(rps).zip(cpu) {
+                let repetitions = (1..=2)
+                    .map(|round| crate::sweep::Repetition {
+                        round,
+                        run_dir: crate::sweep::run_dir_name(allocator, *size_bytes, round),
+                        rps: rps * (0.95 + 0.1 * f64::from(round - 1)),
+                        cpu_us_per_request: Some(cpu * (0.98 + 0.04 * f64::from(round - 1))),
+                        minor_faults_per_s: 120.0,
+                        errors: 0,
+                    })
+                    .collect();
                 points.push(SweepPoint {
                     allocator: allocator.to_string(),
                     size_bytes: *size_bytes,
@@ -107,7 +138,13 @@ pub(crate) mod tests {
                     peak_rss_bytes: 40 << 20,
                     reclaim_events: (allocator == "jemalloc").then_some(7),
                     errors: 0,
-                    run_dir: format!("{allocator}-{size_bytes}"),
+                    run_dir: crate::sweep::run_dir_name(allocator, *size_bytes, 1),
+                    cpu_us_per_request: Some(cpu),
+                    cpu_us_per_request_min: Some(cpu * 0.98),
+                    cpu_us_per_request_max: Some(cpu * 1.02),
+                    rps_min: Some(rps * 0.95),
+                    rps_max: Some(rps * 1.05),
+                    repetitions,
                 });
             }
         }
@@ -121,6 +158,7 @@ pub(crate) mod tests {
             warmup_s: 1.0,
             connections: 32,
             cliff_drop: 0.3,
+            repeat: 2,
             points,
             cliffs,
             end: crate::sweep::SweepEnd::Completed,
@@ -142,7 +180,8 @@ pub(crate) mod tests {
         // system reports no reclaim events and nobody alloc bytes: empty cells, not 0.
         assert_eq!(
             lines[1],
-            "system,65536,24000.0,2500,72000.0,,120.0,41943040,,0,system-65536"
+            "system,65536,24000.0,2500,72000.0,,120.0,41943040,,0,system-65536-r1,\
+             20.00,19.60,20.40,22800.0,25200.0,2"
         );
         assert!(!dir.path().join("sweep.json.partial").exists());
     }

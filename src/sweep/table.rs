@@ -1,10 +1,13 @@
-//! What a sweep prints on stdout: a table with one row per size (RPS and minor page faults
-//! per second for each allocator, a `↓` where a cliff lands) and one line per allocator
-//! naming its cliffs, or saying it has none. Text for the terminal, Markdown for notes.
+//! What a sweep prints on stdout: a table with one row per size (for each allocator the
+//! server's CPU µs per request and RPS, each a median with its min–max over the
+//! repetitions, and minor page faults per second; a `↑` where a cliff lands) and one line
+//! per allocator naming its cliffs with their evidence, or its largest step and why it is
+//! no cliff. Text for the terminal, Markdown for notes.
 
+use super::cliff::{Step, judge_steps};
 use super::point::{FRESH_PERCENT, fresh_page_percent};
 use super::sizes::{format_size, size_labels};
-use super::{Cliff, SweepResult};
+use super::{SweepPoint, SweepResult};
 use crate::format::format_count;
 
 /// How the table is laid out.
@@ -16,11 +19,13 @@ pub enum SweepTableFormat {
     Markdown,
 }
 
-/// The table of a sweep: `size`, then `<allocator> RPS` and `<allocator> faults/s` per
-/// allocator. A size an allocator has no point for shows `—`.
+/// The table of a sweep: `size`, then `<allocator> CPU µs/req`, `<allocator> RPS` and
+/// `<allocator> faults/s` per allocator; a median with `[min–max]` when the point was
+/// measured more than once. A size an allocator has no point for shows `—`.
 pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> String {
     let mut header = vec!["size".to_string()];
     for allocator in &result.allocators {
+        header.push(format!("{allocator} CPU µs/req"));
         header.push(format!("{allocator} RPS"));
         header.push(format!("{allocator} faults/s"));
     }
@@ -38,15 +43,15 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
                     let landed = result.cliffs.iter().find(|cliff| {
                         cliff.allocator == *allocator && cliff.to_size_bytes == *size
                     });
+                    let cpu = cpu_cell(point);
                     row.push(match landed {
-                        Some(cliff) => {
-                            format!("{} ↓{}", format_count(point.rps), percent(cliff))
-                        }
-                        None => format_count(point.rps),
+                        Some(cliff) => format!("{cpu} ↑×{}", format_ratio(cliff.cost_ratio)),
+                        None => cpu,
                     });
+                    row.push(rps_cell(point));
                     row.push(format_count(point.minor_faults_per_s));
                 }
-                None => row.extend(["—".to_string(), "—".to_string()]),
+                None => row.extend(["—".to_string(), "—".to_string(), "—".to_string()]),
             }
         }
         rows.push(row);
@@ -57,31 +62,64 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
     }
 }
 
-/// One line per cliff, `cliff: jemalloc 5.7 MiB → 8 MiB: 21.3K → 9.8K RPS (−54 %)`, and
-/// for each allocator without one `no cliff (drop > 30 %) between neighbouring sizes for
-/// mimalloc`.
+/// `41.0 [40.0–46.0]`, or `41.0` for one repetition, `—` without CPU.
+fn cpu_cell(point: &SweepPoint) -> String {
+    let Some(cpu) = point.cpu_us_per_request else {
+        return "—".to_string();
+    };
+    match (point.cpu_us_per_request_min, point.cpu_us_per_request_max) {
+        (Some(low), Some(high)) if point.repetitions.len() > 1 => format!(
+            "{} [{}–{}]",
+            format_cpu_us(cpu),
+            format_cpu_us(low),
+            format_cpu_us(high)
+        ),
+        _ => format_cpu_us(cpu),
+    }
+}
+
+/// `20.0K [10.0K–21.0K]`, or `20.0K` for one repetition.
+fn rps_cell(point: &SweepPoint) -> String {
+    match (point.rps_min, point.rps_max) {
+        (Some(low), Some(high)) if point.repetitions.len() > 1 => format!(
+            "{} [{}–{}]",
+            format_count(point.rps),
+            format_count(low),
+            format_count(high)
+        ),
+        _ => format_count(point.rps),
+    }
+}
+
+/// One line per cliff with its evidence, e.g. `cliff: jemalloc 5.7 MiB → 8 MiB: CPU per
+/// request 140 [139–150] → 420 [400–460] µs (×3, more than the size step ×1.41 and apart
+/// beyond the spreads; re-measured); RPS 10.7K → 3.6K (−67 %); pages faulted per request
+/// 1 % → 100 % ← every request now faults in fresh pages from the OS`; for each allocator
+/// without one, its largest step and why it is none (`within noise`: the spreads overlap;
+/// `within the size step`: apart, but no more than the size explains).
 ///
-/// Each cliff line also says what the size alone would explain (see [`size_alone_drop`])
-/// and how the share of the buffer's pages faulted per request changed (see
-/// [`fresh_page_percent`]; `page_bytes` is the page size), the two ways to tell an
-/// allocator's cliff from bandwidth or noise.
+/// The share of the buffer's pages faulted per request (see [`fresh_page_percent`];
+/// `page_bytes` is the page size) tells an allocator's own cliff from anything else.
 pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
-    let share = |allocator: &str, size: u64| {
+    let point = |allocator: &str, size: u64| {
         result
             .points
             .iter()
             .find(|p| p.allocator == allocator && p.size_bytes == size)
-            .and_then(|p| fresh_page_percent(p, page_bytes))
+    };
+    let share = |allocator: &str, size: u64| {
+        point(allocator, size).and_then(|p| fresh_page_percent(p, page_bytes))
     };
     let fresh = |allocator: &str, size: u64| {
         share(allocator, size).map_or("—".to_string(), |percent| format!("{percent:.0} %"))
     };
+    let steps = judge_steps(&result.points, result.cliff_drop);
     let mut lines = Vec::new();
     for allocator in &result.allocators {
         let mut found = false;
         for cliff in result.cliffs.iter().filter(|c| c.allocator == *allocator) {
             found = true;
-            // Most pages fresh after the drop, most reused before it: the allocator now
+            // Most pages fresh after the step, most reused before it: the allocator now
             // maps every buffer from the OS (its threshold lies between the two sizes).
             let turned_fresh = matches!(
                 (share(allocator, cliff.from_size_bytes), share(allocator, cliff.to_size_bytes)),
@@ -92,15 +130,31 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
             } else {
                 ""
             };
+            let (from, to) = (
+                point(allocator, cliff.from_size_bytes),
+                point(allocator, cliff.to_size_bytes),
+            );
+            let cost = match (from, to) {
+                (Some(from), Some(to)) if cliff.judged_on == "cpu_us_per_request" => {
+                    format!("CPU per request {} → {} µs", cpu_cell(from), cpu_cell(to))
+                }
+                (Some(from), Some(to)) => {
+                    format!("cost as 1 ÷ RPS, RPS {} → {}", rps_cell(from), rps_cell(to))
+                }
+                _ => "cost".to_string(),
+            };
             lines.push(format!(
-                "cliff: {allocator} {} → {}: {} → {} RPS (−{} %; size ×{} alone: −{} %; pages faulted per request {} → {})",
+                "cliff: {allocator} {} → {}: {cost} (×{}; the size step ×{} with the {} % threshold on top needs more than ×{}; apart beyond the spreads{}); RPS {} → {} (−{} %); pages faulted per request {} → {}",
                 format_size(cliff.from_size_bytes),
                 format_size(cliff.to_size_bytes),
+                format_ratio(cliff.cost_ratio),
+                format_ratio(cliff.to_size_bytes as f64 / cliff.from_size_bytes as f64),
+                (result.cliff_drop * 100.0).round(),
+                format_ratio(cliff.required_ratio),
+                if cliff.remeasured { "; held when re-measured" } else { "" },
                 format_count(cliff.from_rps),
                 format_count(cliff.to_rps),
                 (cliff.drop_fraction * 100.0).round(),
-                format_ratio(cliff.to_size_bytes as f64 / cliff.from_size_bytes as f64),
-                (size_alone_drop(cliff.from_size_bytes, cliff.to_size_bytes) * 100.0).round(),
                 fresh(allocator, cliff.from_size_bytes),
                 fresh(allocator, cliff.to_size_bytes)
             ) + cause);
@@ -115,13 +169,43 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
                 "one size measured for {allocator}: no neighbours to compare"
             ));
         } else if !found && measured > 1 {
-            lines.push(format!(
-                "no cliff (drop > {} %) between neighbouring sizes for {allocator}",
-                (result.cliff_drop * 100.0).round()
-            ));
+            lines.push(no_cliff_line(allocator, &steps));
         }
     }
     lines
+}
+
+/// `no cliff for system: its steepest step, 1 MiB → 1.41 MiB ×1.3 in CPU per request,
+/// is within the size step (×1.41)`.
+fn no_cliff_line(allocator: &str, steps: &[Step]) -> String {
+    let steepest = steps
+        .iter()
+        .filter(|step| step.allocator == allocator)
+        .max_by(|a, b| {
+            (a.cost_ratio / a.required_ratio).total_cmp(&(b.cost_ratio / b.required_ratio))
+        });
+    let Some(step) = steepest else {
+        return format!("no cliff for {allocator}: no step between sizes could be judged");
+    };
+    let measure = if step.judged_on == "cpu_us_per_request" {
+        "in CPU per request"
+    } else {
+        "in 1 ÷ RPS"
+    };
+    let why = if step.cost_ratio > step.required_ratio {
+        "within noise (the spreads of the two sizes overlap)".to_string()
+    } else {
+        format!(
+            "within the size step and the threshold (a cliff needs more than ×{})",
+            format_ratio(step.required_ratio)
+        )
+    };
+    format!(
+        "no cliff for {allocator}: its steepest step, {} → {} ×{} {measure}, is {why}",
+        format_size(step.from_size_bytes),
+        format_size(step.to_size_bytes),
+        format_ratio(step.cost_ratio),
+    )
 }
 
 /// The drop in RPS from `from_bytes` to `to_bytes` if each request cost time in
@@ -132,36 +216,27 @@ pub fn size_alone_drop(from_bytes: u64, to_bytes: u64) -> f64 {
     1.0 - from_bytes as f64 / to_bytes.max(1) as f64
 }
 
-/// A warning when neighbouring sizes are so far apart that a cost proportional to size
-/// alone drops RPS by more than the cliff threshold: such a sweep flags plain bandwidth
-/// as cliffs. `None` when the sizes are close enough (2 steps per doubling and 30 %).
-pub fn spacing_warning(sizes_bytes: &[u64], cliff_drop: f64) -> Option<String> {
-    let (from, to) = sizes_bytes
-        .windows(2)
-        .map(|pair| (pair[0], pair[1]))
-        .max_by(|a, b| size_alone_drop(a.0, a.1).total_cmp(&size_alone_drop(b.0, b.1)))?;
-    let drop = size_alone_drop(from, to);
-    (drop >= cliff_drop).then(|| {
-        format!(
-            "note: from {} to {} the size grows ×{}, so a request whose cost grows with its size alone loses {:.0} % of its RPS, more than the {:.0} % that makes a cliff; where the server is bandwidth-bound every such step reads as a cliff (each cliff line says what the size alone explains; --steps-per-doubling 2 keeps neighbours within 29 %)",
-            format_size(from),
-            format_size(to),
-            format_ratio(to as f64 / from as f64),
-            drop * 100.0,
-            cliff_drop * 100.0
-        )
-    })
+/// CPU microseconds per request for people: three significant figures (`23.1`, `412`,
+/// `1,700`).
+pub fn format_cpu_us(us: f64) -> String {
+    if !us.is_finite() {
+        return "—".to_string();
+    }
+    if us >= 1_000.0 {
+        crate::format::group_thousands(us.round() as u64)
+    } else if us >= 100.0 {
+        format!("{us:.0}")
+    } else if us >= 10.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.2}")
+    }
 }
 
 /// `2`, `1.41`, `16`.
 fn format_ratio(ratio: f64) -> String {
     let text = format!("{ratio:.2}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// `54 %` without the space, for a table cell: `54%`.
-fn percent(cliff: &Cliff) -> String {
-    format!("{:.0}%", cliff.drop_fraction * 100.0)
 }
 
 fn text_table(rows: &[Vec<String>]) -> String {
@@ -209,21 +284,7 @@ fn markdown_table(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::parse_size_spec;
     use crate::sweep::save::tests::synthetic_sweep;
-
-    #[test]
-    fn two_steps_per_doubling_keep_size_alone_under_the_threshold_and_one_does_not() {
-        let spec = parse_size_spec("64KiB..64MiB").unwrap();
-        assert_eq!(spacing_warning(&spec.expand(2).unwrap(), 0.3), None);
-        let warning = spacing_warning(&spec.expand(1).unwrap(), 0.3).unwrap();
-        assert!(
-            warning.contains("×2") && warning.contains("50 %"),
-            "{warning}"
-        );
-        assert_eq!(spacing_warning(&[84_975, 84_976], 0.3), None);
-        assert_eq!(spacing_warning(&[84_976], 0.3), None);
-    }
 
     #[test]
     fn the_table_has_a_row_per_size_and_marks_where_a_cliff_lands() {
@@ -232,14 +293,20 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1 + sweep.sizes_bytes.len());
         assert!(lines[0].starts_with("size"), "{text}");
-        assert!(lines[0].contains("jemalloc RPS") && lines[0].contains("system faults/s"));
-        let cliff = &sweep.cliffs[0];
-        let percent = format!("↓{:.0}%", cliff.drop_fraction * 100.0);
         assert!(
-            lines[3].starts_with("16 MiB") && lines[3].contains(&percent),
+            lines[0].contains("jemalloc CPU µs/req")
+                && lines[0].contains("jemalloc RPS")
+                && lines[0].contains("system faults/s")
+        );
+        let cliff = &sweep.cliffs[0];
+        let mark = format!("↑×{}", format_ratio(cliff.cost_ratio));
+        assert!(
+            lines[3].starts_with("16 MiB") && lines[3].contains(&mark),
             "{text}"
         );
-        assert!(!lines[2].contains('↓'), "{text}");
+        // Median with its spread: 20 µs between 19.6 and 20.4.
+        assert!(lines[1].contains("20.0 [19.6–20.4]"), "{text}");
+        assert!(!lines[2].contains('↑'), "{text}");
         let markdown = format_sweep_table(&sweep, SweepTableFormat::Markdown);
         assert!(
             markdown
@@ -251,20 +318,25 @@ mod tests {
     }
 
     #[test]
-    fn each_allocator_gets_its_cliffs_or_a_line_saying_none() {
+    fn each_allocator_gets_its_cliffs_or_its_steepest_step_and_why() {
         let sweep = synthetic_sweep();
         let lines = describe_cliffs(&sweep, 4096);
+        assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(
-            lines,
-            vec![
-                "no cliff (drop > 30 %) between neighbouring sizes for system".to_string(),
-                format!(
-                    "cliff: jemalloc 1 MiB → 16 MiB: 21.5K → 6.0K RPS (−{} %; size ×16 alone: −94 %; pages faulted per request {} % → 100 %) ← every request now faults in fresh pages from the OS",
-                    ((1.0 - 6_000.0 / 21_500.0) * 100.0f64).round(),
-                    // 120 faults/s at 21.5K RPS over 256 pages.
-                    (120.0 / 21_500.0 / 256.0 * 100.0f64).round()
-                ),
-            ]
+            lines[0],
+            "no cliff for system: its steepest step, 1 MiB → 16 MiB ×7.5 in CPU per request, is within the size step and the threshold (a cliff needs more than ×22.86)"
+        );
+        assert!(
+            lines[1].starts_with(
+                "cliff: jemalloc 1 MiB → 16 MiB: CPU per request 42.0 [41.2–42.8] → 1,700 [1,666–1,734] µs (×40.48; the size step ×16 with the 30 % threshold on top needs more than ×22.86"
+            ),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].ends_with("← every request now faults in fresh pages from the OS"),
+            "{}",
+            lines[1]
         );
         let mut one_point = sweep.clone();
         one_point.points.retain(|p| p.size_bytes == 64 << 10);
@@ -273,5 +345,13 @@ mod tests {
             describe_cliffs(&one_point, 4096)[0],
             "one size measured for system: no neighbours to compare"
         );
+    }
+
+    #[test]
+    fn cpu_figures_keep_three_significant_digits() {
+        assert_eq!(format_cpu_us(4.256), "4.26");
+        assert_eq!(format_cpu_us(23.14), "23.1");
+        assert_eq!(format_cpu_us(412.4), "412");
+        assert_eq!(format_cpu_us(1_700.2), "1,700");
     }
 }

@@ -8,6 +8,7 @@ mod cli;
 mod completions;
 mod dashboard;
 mod gallery;
+mod layout;
 mod promtool;
 mod run;
 mod runtimes;

@@ -31,13 +31,15 @@ fn a_tiny_sweep_writes_every_point_and_its_run() {
         "250ms",
         "--connections",
         "4",
+        "--repeat",
+        "2",
         "--out",
         out.to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "membench sweep failed: {stderr}");
     assert!(
-        stderr.contains("sweep point 2 of 2: jemalloc 1 MiB"),
+        stderr.contains("sweep run 4 of 4: jemalloc 1 MiB round 2"),
         "{stderr}"
     );
 
@@ -53,12 +55,35 @@ fn a_tiny_sweep_writes_every_point_and_its_run() {
     assert_eq!(sweep.sizes_bytes, vec![64 << 10, 1 << 20]);
     assert_eq!(sweep.allocators, vec!["jemalloc".to_string()]);
     assert_eq!(sweep.points.len(), 2);
+    assert_eq!(sweep.repeat, 2);
     for point in &sweep.points {
         assert!(point.rps > 0.0, "no throughput at {point:?}");
-        assert_eq!(point.run_dir, format!("jemalloc-{}", point.size_bytes));
-        let run_dir = out.join(&point.run_dir);
-        assert!(run_dir.join("summary.json").is_file(), "{run_dir:?}");
-        assert!(run_dir.join("samples.csv").is_file(), "{run_dir:?}");
+        // Two rounds (plus one more where a cliff was suspected), each its own run.
+        assert!(point.repetitions.len() >= 2, "{point:?}");
+        let rounds: Vec<u32> = point.repetitions.iter().map(|r| r.round).collect();
+        assert_eq!(&rounds[..2], &[1, 2]);
+        for repetition in &point.repetitions {
+            assert_eq!(
+                repetition.run_dir,
+                format!("jemalloc-{}-r{}", point.size_bytes, repetition.round)
+            );
+            let run_dir = out.join(&repetition.run_dir);
+            assert!(run_dir.join("summary.json").is_file(), "{run_dir:?}");
+            assert!(run_dir.join("samples.csv").is_file(), "{run_dir:?}");
+        }
+        assert!(
+            point.repetitions.iter().any(|r| r.run_dir == point.run_dir),
+            "{point:?}"
+        );
+        // The server's CPU per request was measured, and the median lies in its spread.
+        let cpu = point.cpu_us_per_request.expect("CPU per request");
+        let (low, high) = (
+            point.cpu_us_per_request_min.unwrap(),
+            point.cpu_us_per_request_max.unwrap(),
+        );
+        assert!(cpu > 0.0 && low <= cpu && cpu <= high, "{point:?}");
+        let (low, high) = (point.rps_min.unwrap(), point.rps_max.unwrap());
+        assert!(low <= point.rps && point.rps <= high, "{point:?}");
     }
     // The saved cliffs are those of the saved points (JSON floats read back to within an
     // ulp, hence no exact comparison of the drop).
@@ -71,12 +96,24 @@ fn a_tiny_sweep_writes_every_point_and_its_run() {
         );
         assert!((saved.drop_fraction - found.drop_fraction).abs() < 1e-9);
     }
+    for run in [
+        "jemalloc-65536-r1",
+        "jemalloc-65536-r2",
+        "jemalloc-1048576-r2",
+    ] {
+        assert!(
+            out.join(run).join("summary.json").is_file(),
+            "{run} missing"
+        );
+    }
 
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + sweep.points.len());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("64 KiB") && stdout.contains("jemalloc RPS"),
+        stdout.contains("64 KiB")
+            && stdout.contains("jemalloc RPS")
+            && stdout.contains("jemalloc CPU µs/req"),
         "{stdout}"
     );
     assert!(
@@ -101,6 +138,8 @@ fn ctrl_c_stops_the_sweep_and_keeps_the_points_measured() {
             "250ms",
             "--connections",
             "4",
+            "--repeat",
+            "2",
             "--out",
             out.to_str().unwrap(),
         ])
@@ -112,7 +151,7 @@ fn ctrl_c_stops_the_sweep_and_keeps_the_points_measured() {
     // samples.csv exists only after the run armed its Ctrl-C handler, which clears any
     // earlier request).
     let second_running = wait_until(Duration::from_secs(60), || {
-        out.join("jemalloc-131072").join("samples.csv").is_file()
+        out.join("jemalloc-131072-r1").join("samples.csv").is_file()
             && sweep_json(&out).is_some_and(|sweep| !sweep.points.is_empty())
     });
     assert!(
@@ -142,6 +181,10 @@ fn a_scenario_without_size_and_bad_sizes_are_refused_with_exit_2() {
         (vec!["sweep", "--sizes", "1.."], "\"1..\""),
         (vec!["sweep", "--sizes", "0"], "\"0\""),
         (vec!["sweep", "--sizes", "100MiB"], "\"100MiB\""),
+        (
+            vec!["sweep", "--repeat", "0"],
+            "--repeat 0 would measure nothing",
+        ),
     ] {
         let output = membench_output(&args);
         let stderr = String::from_utf8_lossy(&output.stderr);

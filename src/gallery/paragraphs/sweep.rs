@@ -250,6 +250,7 @@ pub(crate) mod tests {
             reclaim_events: None,
             errors: 0,
             run_dir: format!("{allocator}-{size_bytes}"),
+            ..crate::sweep::repeat::tests::bare_point()
         }
     }
 
@@ -283,6 +284,10 @@ pub(crate) mod tests {
                 from_rps: 39_000.0,
                 to_rps: 20_000.0,
                 drop_fraction: 1.0 - 20_000.0 / 39_000.0,
+                judged_on: "rps".into(),
+                cost_ratio: 39_000.0 / 20_000.0,
+                required_ratio: 1.0 / 0.7,
+                remeasured: false,
             });
         }
         cliffs.push(Cliff {
@@ -292,6 +297,10 @@ pub(crate) mod tests {
             from_rps: 38_000.0,
             to_rps: 9_000.0,
             drop_fraction: 1.0 - 9_000.0 / 38_000.0,
+            judged_on: "rps".into(),
+            cost_ratio: 38_000.0 / 9_000.0,
+            required_ratio: 2.0,
+            remeasured: false,
         });
         SweepResult {
             format_version: SWEEP_FORMAT_VERSION,
@@ -302,6 +311,7 @@ pub(crate) mod tests {
             warmup_s: 1.0,
             connections: 32,
             cliff_drop: 0.3,
+            repeat: 1,
             points,
             cliffs,
             end: crate::sweep::SweepEnd::Completed,

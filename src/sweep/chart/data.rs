@@ -1,26 +1,34 @@
 //! What the sweep chart draws, before any drawing: the curves per allocator in chart
-//! coordinates (log2 bytes, log10 RPS, % fresh pages), the cliffs, and the ticks of both
-//! axes. Kept apart from the drawing so it can be tested without pixels.
+//! coordinates (log2 bytes; log10 CPU µs per request, log10 RPS, % fresh pages), their
+//! spreads, the cliffs, and the ticks of the axes. Kept apart from the drawing so it can
+//! be tested without pixels.
 
 use plotters::style::RGBColor;
 
 use super::*;
 
-/// What the chart draws, in chart coordinates: x = log2 of the size in bytes, RPS as
-/// log10 of requests per second.
+/// What the chart draws, in chart coordinates: x = log2 of the size in bytes, CPU and RPS
+/// as log10.
 pub(super) struct SweepChartData {
     pub(super) x_range: (f64, f64),
     pub(super) x_ticks: Vec<f64>,
-    /// log10 of the lowest and highest RPS on the axis.
-    pub(super) y_range: (f64, f64),
-    pub(super) y_ticks: Vec<f64>,
-    /// Per allocator: its colour, name and (x, log10 RPS) points.
-    pub(super) rps: Vec<Curve>,
+    /// The cost panel (log10 CPU µs per request), the primary one.
+    pub(super) cpu: LogPanel,
+    /// The throughput panel (log10 RPS).
+    pub(super) rps: LogPanel,
     /// Per allocator: (x, % of the buffer's pages faulted per request).
     pub(super) fresh_pages_percent: Vec<Curve>,
-    /// Where each cliff lands: colour, x, log10 RPS of the lower point, label.
-    pub(super) cliffs: Vec<(RGBColor, f64, f64, String)>,
     pub(super) fresh_max: f64,
+}
+
+/// A panel with a log y axis: its range and ticks (log10), a curve per allocator and the
+/// cliffs marked on it.
+pub(super) struct LogPanel {
+    pub(super) y_range: (f64, f64),
+    pub(super) y_ticks: Vec<f64>,
+    pub(super) curves: Vec<Curve>,
+    /// Where each cliff lands: colour, x, y of the point after the step, label.
+    pub(super) cliffs: Vec<(RGBColor, f64, f64, String)>,
 }
 
 /// One allocator's line in a panel.
@@ -29,10 +37,17 @@ pub(super) struct Curve {
     pub(super) allocator: String,
     /// (x, y) in the panel's coordinates, ascending x.
     pub(super) points: Vec<(f64, f64)>,
+    /// (x, lowest, highest) over the repetitions, where there was more than one.
+    pub(super) spreads: Vec<(f64, f64, f64)>,
 }
 
 pub(super) fn log2_size(bytes: u64) -> f64 {
     (bytes.max(1) as f64).log2()
+}
+
+/// A value drawable on a log axis.
+fn drawable(value: f64) -> bool {
+    value.is_finite() && value > 0.0
 }
 
 impl SweepChartData {
@@ -55,14 +70,12 @@ impl SweepChartData {
                 allocators.push(&point.allocator);
             }
         }
-        // A log axis has no place for 0 RPS: such a point (nothing answered) is left out
-        // of the curve, which then breaks there.
-        let drawable = |rps: f64| rps.is_finite() && rps > 0.0;
+        let mut cpu = Vec::new();
         let mut rps = Vec::new();
         let mut fresh_pages_percent = Vec::new();
         for allocator in allocators {
             let colour = allocator_colour(allocator);
-            let mut points: Vec<_> = result
+            let mut points: Vec<&SweepPoint> = result
                 .points
                 .iter()
                 .filter(|p| p.allocator == allocator)
@@ -71,15 +84,25 @@ impl SweepChartData {
                 continue;
             }
             points.sort_by_key(|p| p.size_bytes);
-            rps.push(Curve {
+            let repeated = |p: &&SweepPoint| p.repetitions.len() > 1;
+            cpu.push(log_curve(
                 colour,
-                allocator: allocator.to_string(),
-                points: points
-                    .iter()
-                    .filter(|p| drawable(p.rps))
-                    .map(|p| (log2_size(p.size_bytes), p.rps.log10()))
-                    .collect(),
-            });
+                allocator,
+                &points,
+                |p| p.cpu_us_per_request,
+                |p| {
+                    repeated(&p)
+                        .then_some(())
+                        .and(p.cpu_us_per_request_min.zip(p.cpu_us_per_request_max))
+                },
+            ));
+            rps.push(log_curve(
+                colour,
+                allocator,
+                &points,
+                |p| Some(p.rps),
+                |p| repeated(&p).then_some(()).and(p.rps_min.zip(p.rps_max)),
+            ));
             fresh_pages_percent.push(Curve {
                 colour,
                 allocator: allocator.to_string(),
@@ -89,45 +112,41 @@ impl SweepChartData {
                         Some((log2_size(p.size_bytes), fresh_page_percent(p, page_bytes)?))
                     })
                     .collect(),
+                spreads: Vec::new(),
             });
         }
-        let cliffs = result
-            .cliffs
-            .iter()
-            .filter(|cliff| drawable(cliff.to_rps))
-            .map(|cliff| {
-                (
-                    allocator_colour(&cliff.allocator),
-                    log2_size(cliff.to_size_bytes),
+        // A cliff is marked where it was judged: on the cost panel, or on the RPS panel
+        // for points without CPU.
+        let point = |allocator: &str, size: u64| {
+            result
+                .points
+                .iter()
+                .find(|p| p.allocator == allocator && p.size_bytes == size)
+        };
+        let mut cpu_cliffs = Vec::new();
+        let mut rps_cliffs = Vec::new();
+        for cliff in &result.cliffs {
+            let colour = allocator_colour(&cliff.allocator);
+            let x = log2_size(cliff.to_size_bytes);
+            let to_cpu = point(&cliff.allocator, cliff.to_size_bytes)
+                .and_then(|p| p.cpu_us_per_request)
+                .filter(|v| drawable(*v));
+            match to_cpu {
+                Some(cpu) if cliff.judged_on == "cpu_us_per_request" => cpu_cliffs.push((
+                    colour,
+                    x,
+                    cpu.log10(),
+                    format!("×{}", format_ratio(cliff.cost_ratio)),
+                )),
+                _ if drawable(cliff.to_rps) => rps_cliffs.push((
+                    colour,
+                    x,
                     cliff.to_rps.log10(),
                     format!("−{:.0} %", cliff.drop_fraction * 100.0),
-                )
-            })
-            .collect();
-        let measured: Vec<f64> = result
-            .points
-            .iter()
-            .map(|p| p.rps)
-            .filter(|rps| drawable(*rps))
-            .collect();
-        let low = measured.iter().copied().fold(f64::INFINITY, f64::min);
-        let high = measured.iter().copied().fold(0.0, f64::max);
-        let (low, high) = if high > 0.0 { (low, high) } else { (1.0, 10.0) };
-        // Room below the lowest point, and above the highest for the cliff labels: as
-        // many label rows as cliffs land on one size, out of the panel's height.
-        let bottom = (low / 1.6).log10();
-        let mut stacked = 0;
-        for cliff in &result.cliffs {
-            let same = result
-                .cliffs
-                .iter()
-                .filter(|other| other.to_size_bytes == cliff.to_size_bytes)
-                .count();
-            stacked = stacked.max(same);
+                )),
+                _ => {}
+            }
         }
-        let label_share = ((stacked as f64 * LABEL_ROW_PX + 12.0) / RPS_PANEL_PX).min(0.6);
-        let top = ((high * 1.3).log10() - label_share * bottom) / (1.0 - label_share);
-        let y_range = (bottom, top.max((high * 1.3).log10()));
         let fresh_max = fresh_pages_percent
             .iter()
             .flat_map(|curve| &curve.points)
@@ -137,14 +156,92 @@ impl SweepChartData {
         SweepChartData {
             x_range,
             x_ticks: size_ticks(x_range, &sizes),
-            y_range,
-            y_ticks: rps_ticks(y_range),
-            rps,
+            cpu: LogPanel::new(cpu, cpu_cliffs, CPU_PANEL_PX),
+            rps: LogPanel::new(rps, rps_cliffs, RPS_PANEL_PX),
             fresh_pages_percent,
-            cliffs,
             fresh_max,
         }
     }
+}
+
+/// One allocator's curve on a log panel: `value` of each point and its `spread`, both as
+/// log10; values a log axis cannot show (0, none) are left out and the curve breaks there.
+fn log_curve(
+    colour: RGBColor,
+    allocator: &str,
+    points: &[&SweepPoint],
+    value: impl Fn(&SweepPoint) -> Option<f64>,
+    spread: impl Fn(&SweepPoint) -> Option<(f64, f64)>,
+) -> Curve {
+    Curve {
+        colour,
+        allocator: allocator.to_string(),
+        points: points
+            .iter()
+            .filter_map(|p| {
+                let v = value(p).filter(|v| drawable(*v))?;
+                Some((log2_size(p.size_bytes), v.log10()))
+            })
+            .collect(),
+        spreads: points
+            .iter()
+            .filter_map(|p| {
+                let (low, high) = spread(p).filter(|(l, h)| drawable(*l) && drawable(*h))?;
+                Some((log2_size(p.size_bytes), low.log10(), high.log10()))
+            })
+            .collect(),
+    }
+}
+
+impl LogPanel {
+    /// The panel's range: room below the lowest value, and above the highest for the
+    /// cliff labels (as many label rows as cliffs land on one size, out of the panel's
+    /// height in pixels, `panel_px`).
+    fn new(
+        curves: Vec<Curve>,
+        cliffs: Vec<(RGBColor, f64, f64, String)>,
+        panel_px: f64,
+    ) -> LogPanel {
+        let values: Vec<f64> = curves
+            .iter()
+            .flat_map(|c| {
+                c.points
+                    .iter()
+                    .map(|(_, y)| *y)
+                    .chain(c.spreads.iter().flat_map(|(_, l, h)| [*l, *h]))
+            })
+            .filter(|y| y.is_finite())
+            .collect();
+        let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (low, high) = if low.is_finite() {
+            (low, high)
+        } else {
+            (0.0, 1.0)
+        };
+        let bottom = low - 1.6f64.log10();
+        let mut stacked = 0;
+        for (_, x, _, _) in &cliffs {
+            let same = cliffs.iter().filter(|other| other.1 == *x).count();
+            stacked = stacked.max(same);
+        }
+        let label_share = ((stacked as f64 * LABEL_ROW_PX + 12.0) / panel_px).min(0.6);
+        let head = high + 1.3f64.log10();
+        let top = (head - label_share * bottom) / (1.0 - label_share);
+        let y_range = (bottom, top.max(head));
+        LogPanel {
+            y_ticks: rps_ticks(y_range),
+            y_range,
+            curves,
+            cliffs,
+        }
+    }
+}
+
+/// `2`, `1.41`, `16`.
+pub(super) fn format_ratio(ratio: f64) -> String {
+    let text = format!("{ratio:.1}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Tick positions (log2 bytes): the powers of two inside the axis, every other one when
@@ -166,7 +263,7 @@ pub(super) fn size_ticks(x_range: (f64, f64), sizes: &[u64]) -> Vec<f64> {
     ticks
 }
 
-/// RPS ticks (log10) at 1, 2 and 5 times the powers of ten inside the axis; only the
+/// Log ticks (log10 of RPS or µs) at 1, 2 and 5 times the powers of ten inside the axis; only the
 /// powers of ten when that would be too many.
 pub(super) fn rps_ticks(y_range: (f64, f64)) -> Vec<f64> {
     let ticks = |multiples: &[f64]| -> Vec<f64> {

@@ -1,18 +1,19 @@
-//! The sweep chart (`sweep.png`/`.svg`): throughput against size on a log axis, one curve
-//! per allocator, the cliffs marked, and below it what explains them.
+//! The sweep chart (`sweep.png`/`.svg`): the cost of a request against size on a log axis,
+//! one curve per allocator with its spread, the cliffs marked; below it throughput and what
+//! explains the cliffs.
 //!
-//! * Top panel — mean RPS of each point on a log axis, one colour per allocator (the
-//!   Okabe–Ito colours of `compare`, fixed per allocator so system, jemalloc and mimalloc
-//!   keep their colour from chart to chart). Log, because a cliff to 141 RPS must stay
-//!   visible next to 50K, and because a cost proportional to size is then a straight line
-//!   that a cliff steps off. A cliff is a down-triangle in the allocator's colour on the
-//!   lower point with the drop above it (`−52 %`); labels that would overlap are stacked.
+//! * Top panel — the server's CPU µs per request (the median of the repetitions) on a log
+//!   axis, with a bar from the lowest to the highest repetition. It is the primary axis
+//!   because it does not depend on how much CPU a shared machine gave the server, while
+//!   RPS does. One colour per allocator (the Okabe–Ito colours of `compare`, fixed per
+//!   allocator). Log, because a cost proportional to size is then a straight line that a
+//!   cliff steps off. A cliff is an up-triangle in the allocator's colour on the point
+//!   after the step, labelled with the rise (`×3`); labels that would overlap are stacked.
+//! * Middle panel — RPS, median and spread, log axis: what a reader of a load test sees,
+//!   and how much it moved between repetitions.
 //! * Bottom panel — minor page faults per request as a share of the buffer's pages
-//!   (`faults/s ÷ RPS ÷ ⌈size ÷ page⌉`). This is chosen over allocations/s because it is the
-//!   cause: allocations per request are the same on both sides of a cliff (one buffer),
-//!   while this share goes from about 0 % (the freed buffer is reused, its pages are
-//!   resident) to about 100 % (every request maps fresh memory and faults in each page)
-//!   exactly where the throughput falls.
+//!   (`faults/s ÷ RPS ÷ ⌈size ÷ page⌉`), the cause: about 0 % where the freed buffer is
+//!   reused, about 100 % where every request maps fresh memory and faults in each page.
 //! * A thin dashed line at 85,000 B, labelled as the .NET large-object-heap threshold, so
 //!   a workshop sees that Rust's cliffs are elsewhere.
 //!
@@ -30,11 +31,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 mod data;
-use data::{SweepChartData, log2_size, tick_label};
+#[cfg(test)]
+use data::format_ratio;
+use data::{LogPanel, SweepChartData, log2_size, tick_label};
 #[cfg(test)]
 use data::{rps_ticks, size_ticks};
 
-use super::{SweepEnd, SweepResult, format_size, fresh_page_percent};
+use super::{SweepEnd, SweepPoint, SweepResult, format_size, fresh_page_percent};
 use crate::format::group_thousands;
 use crate::gcmodel::LOH_THRESHOLD_BYTES;
 use crate::report::chart::legend::{LegendEntry, Swatch, draw_legend};
@@ -52,7 +55,8 @@ const CLIFF_LABEL_SIZE: f64 = 18.0;
 /// Height of one row of cliff labels, and of the RPS panel's plot (about), pixels: how
 /// much room above the curves the labels need.
 const LABEL_ROW_PX: f64 = 24.0;
-const RPS_PANEL_PX: f64 = 330.0;
+const CPU_PANEL_PX: f64 = 300.0;
+const RPS_PANEL_PX: f64 = 170.0;
 
 /// The colour of an allocator's curve: Okabe–Ito blue, vermillion and green, as the
 /// first three runs of a comparison; anything else dark grey.
@@ -99,8 +103,9 @@ where
     root.fill(&WHITE)?;
     let (width, _) = root.dim_in_pixel();
     let mut title = format!(
-        "{}: requests per second by size ({} s per point after {} s warm-up, {} connections)",
+        "{}: server CPU per request by size ({} runs of {} s per point after {} s warm-up, {} connections)",
         result.scenario,
+        result.repeat,
         crate::report::chart::panels::format_tick(result.duration_s),
         crate::report::chart::panels::format_tick(result.warmup_s),
         result.connections
@@ -117,7 +122,8 @@ where
     let (_, rest) = root.split_vertically(48);
 
     let mut entries: Vec<LegendEntry> = data
-        .rps
+        .cpu
+        .curves
         .iter()
         .map(|curve| LegendEntry {
             swatch: Swatch::Line(curve.colour),
@@ -127,17 +133,31 @@ where
         .collect();
     entries.push(LegendEntry {
         swatch: Swatch::None,
-        label: format!(
-            "▼ −N %: cliff, RPS more than {:.0} % below the previous size",
-            result.cliff_drop * 100.0
-        ),
+        label: "▲ ×N: cliff — cost rose beyond the size step and beyond the spreads (bars: min–max of the repetitions)".to_string(),
         color: TEXT,
     });
     let legend_h = draw_legend(&rest, &entries)?;
     let (_, panels) = rest.split_vertically(legend_h);
     let (_, height) = panels.dim_in_pixel();
-    let (top, bottom) = panels.split_vertically((height as f64 * 0.6) as i32);
-    draw_rps_panel(&top, &data)?;
+    let (top, rest) = panels.split_vertically((height as f64 * 0.47) as i32);
+    let (middle, bottom) = rest.split_vertically((height as f64 * 0.28) as i32);
+    let cpu_label = |log_us: &f64| {
+        let us = 10f64.powf(*log_us);
+        if us >= 999.5 {
+            group_thousands(us.round() as u64)
+        } else {
+            crate::report::chart::panels::format_tick(us)
+        }
+    };
+    draw_log_panel(
+        &top,
+        &data,
+        &data.cpu,
+        "server CPU µs / request (log)",
+        &cpu_label,
+        true,
+    )?;
+    draw_log_panel(&middle, &data, &data.rps, "RPS (log)", &rps_label, false)?;
     draw_fault_panel(&bottom, &data)?;
     Ok(())
 }
@@ -186,9 +206,28 @@ const LINE_LOOK: Look = Look {
     dense: false,
 };
 
-fn draw_rps_panel<DB: DrawingBackend>(
+/// An RPS tick label: `500`, `20K`, `1.2M`.
+fn rps_label(log_rps: &f64) -> String {
+    let rps = 10f64.powf(*log_rps);
+    if rps >= 999_999.0 {
+        format!(
+            "{}M",
+            crate::report::chart::panels::format_tick((rps / 100_000.0).round() / 10.0)
+        )
+    } else {
+        format_rps_tick(rps)
+    }
+}
+
+/// A panel with a log y axis: the curves, a min–max bar per repeated point, and the
+/// cliffs (a triangle and its label, pointing up on a cost, down on RPS).
+fn draw_log_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &SweepChartData,
+    panel: &LogPanel,
+    y_desc: &str,
+    y_label: &dyn Fn(&f64) -> String,
+    loh_labelled: bool,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -201,40 +240,39 @@ where
         .x_label_area_size(8)
         .build_cartesian_2d(
             TickedAxis::new(data.x_range, &data.x_ticks),
-            TickedAxis::new(data.y_range, &data.y_ticks),
+            TickedAxis::new(panel.y_range, &panel.y_ticks),
         )?;
-    let rps_label = |log_rps: &f64| {
-        let rps = 10f64.powf(*log_rps);
-        if rps >= 999_999.0 {
-            format!(
-                "{}M",
-                crate::report::chart::panels::format_tick((rps / 100_000.0).round() / 10.0)
-            )
-        } else {
-            format_rps_tick(rps)
-        }
-    };
     styled_mesh!(chart)
         .x_label_formatter(&|_| String::new())
-        .y_label_formatter(&rps_label)
-        .y_desc("requests per second (log)")
+        .y_label_formatter(y_label)
+        .y_desc(y_desc)
         .draw()?;
 
-    draw_loh_line(&chart, data.x_range, data.y_range, true)?;
+    draw_loh_line(&chart, data.x_range, panel.y_range, loh_labelled)?;
     let plot = chart.plotting_area();
-    for curve in &data.rps {
-        draw_line(plot, &curve.points, curve.colour, LINE_LOOK)?;
-    }
     let pixels = plot.strip_coord_spec();
     let (base_x, base_y) = plot.get_base_pixel();
+    for curve in &panel.curves {
+        draw_line(plot, &curve.points, curve.colour, LINE_LOOK)?;
+        for (x, low, high) in &curve.spreads {
+            let (px, top) = plot.map_coordinate(&(*x, *high));
+            let (_, bottom) = plot.map_coordinate(&(*x, *low));
+            let (px, top, bottom) = (px - base_x, top - base_y, bottom - base_y);
+            let style = curve.colour.stroke_width(2);
+            pixels.draw(&PathElement::new(vec![(px, top), (px, bottom)], style))?;
+            for y in [top, bottom] {
+                pixels.draw(&PathElement::new(vec![(px - 5, y), (px + 5, y)], style))?;
+            }
+        }
+    }
     let font = (FONT_FAMILY, CLIFF_LABEL_SIZE)
         .into_font()
         .style(FontStyle::Bold);
-    let marks: Vec<(RGBColor, i32, i32, &String)> = data
+    let marks: Vec<(RGBColor, i32, i32, &String)> = panel
         .cliffs
         .iter()
-        .map(|(colour, to_x, to_log_rps, label)| {
-            let (x, y) = plot.map_coordinate(&(*to_x, *to_log_rps));
+        .map(|(colour, to_x, to_y, label)| {
+            let (x, y) = plot.map_coordinate(&(*to_x, *to_y));
             (*colour, x - base_x, y - base_y, label)
         })
         .collect();
@@ -242,9 +280,9 @@ where
     // then each label as it is placed; a label that would overlap one moves above it.
     let mut taken: Vec<(i32, i32, i32, i32)> = Vec::new();
     for (colour, x, y, _) in &marks {
-        // A down-pointing triangle just above the lower point.
+        // A triangle just above the point after the step.
         pixels.draw(&Polygon::new(
-            vec![(*x, y - 7), (x - 8, y - 21), (x + 8, y - 21)],
+            vec![(*x, y - 21), (x - 8, y - 7), (x + 8, y - 7)],
             colour.filled(),
         ))?;
         taken.push((x - 9, y - 22, x + 9, y - 6));
@@ -299,7 +337,7 @@ where
         .x_label_formatter(&size_label)
         .y_label_formatter(&percent_label)
         .x_desc("size (log scale)")
-        .y_desc("pages faulted / request")
+        .y_desc("pages faulted")
         .draw()?;
     draw_loh_line(&chart, data.x_range, (0.0, top_percent), false)?;
     let plot = chart.plotting_area();
@@ -377,8 +415,12 @@ mod tests {
         }
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(text.contains(".NET LOH threshold (85,000 B)"));
-        let drop = format!("−{:.0} %", sweep.cliffs[0].drop_fraction * 100.0);
-        assert!(text.contains(&drop), "no cliff label {drop}");
+        let rise = format!("×{}", format_ratio(sweep.cliffs[0].cost_ratio));
+        assert!(text.contains(&rise), "no cliff label {rise}");
+        assert!(text.contains("server CPU µs / request"));
+        if let Ok(keep) = std::env::var("MEMBENCH_KEEP_CHART") {
+            std::fs::copy(&png, keep).unwrap();
+        }
         assert!(text.contains("16 MiB") && text.contains("64 KiB"));
     }
 

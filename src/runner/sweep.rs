@@ -1,0 +1,450 @@
+//! A size sweep as a library: a [`SweepRequest`] → [`plan_sweep`] (every point's run
+//! planned and checked, or a [`PlanError`]) → [`execute_sweep`] (the runs, `sweep.json`,
+//! `sweep.csv` and the chart). Each run is made exactly as `membench run` makes it
+//! (through [`plan`] and [`execute`], without the modelled .NET GC).
+//!
+//! Decisions:
+//! * Everything that can be checked is checked before the first point runs: the scenario
+//!   has a `size` parameter, every size is within the server's `--max-size`, every run's
+//!   plan is valid. Bad arguments are `PlanError::Usage` and run nothing.
+//! * Each point is measured `repeat` times, in rounds: every size × allocator of a round
+//!   before the next round. Slow drift of the machine (another build starting) then lands
+//!   on one repetition of every point, not on every repetition of a few neighbouring
+//!   points, where it would read as a cliff. Within a round, size by size (every allocator
+//!   at one size, then the next), so an interrupted sweep still compares the allocators.
+//! * After the rounds, both sides of every suspected cliff are measured once more before
+//!   the cliff is reported (see [`remeasure_targets`]); a cliff that survives says so.
+//! * `sweep.json` and `sweep.csv` are rewritten after every run with `end` = `running`, so
+//!   a sweep killed outright still leaves every finished repetition; the chart is drawn
+//!   once, at the end.
+//! * Ctrl-C stops the sweep: the run it cut short is not a repetition (its measured phase
+//!   is partial), its run directory stays. Everything before it is written with `end` =
+//!   `interrupted`.
+//! * A server that dies stops the sweep the same way (`end` = `server died: <allocator>
+//!   <size> round <k>: …`): at a larger size or with another allocator it would most
+//!   likely die again. Every repetition measured before is kept.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::{Executed, LensChoice, PlanError, RunPlan, RunRequest, execute, interrupt, plan};
+use crate::format::format_count;
+use crate::memory::AllocatorKind;
+use crate::report::RunEnd;
+use crate::scenario;
+use crate::sweep::{
+    SWEEP_FORMAT_VERSION, SizeSpec, SweepEnd, SweepPoint, SweepResult, find_cliffs, format_cpu_us,
+    format_size, mark_remeasured, median_point, point_from_run, remeasure_targets, run_dir_name,
+    write_sweep_files,
+};
+
+/// What a run costs besides its warm-up and measured load: starting and stopping the
+/// child server, writing its files and chart (about a second here).
+pub const POINT_OVERHEAD: Duration = Duration::from_secs(1);
+
+/// The most repetitions of a point: beyond it a sweep takes days, and the rounds are
+/// planned (one run plan each) before the first one runs.
+pub const MAX_REPEAT: u32 = 100;
+
+/// A sweep as asked, without clap: the defaults live in `cli::SweepArgs`.
+#[derive(Debug, Clone)]
+pub struct SweepRequest {
+    /// A scenario name or file with a `size` parameter.
+    pub scenario: String,
+    pub sizes: SizeSpec,
+    pub steps_per_doubling: u32,
+    /// Allocators, each once, in the order swept (never empty).
+    pub allocators: Vec<AllocatorKind>,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub connections: Option<usize>,
+    pub cliff_drop: f64,
+    /// Times each point is measured, at least 1.
+    pub repeat: u32,
+    /// Measure both sides of a suspected cliff once more before reporting it.
+    pub remeasure: bool,
+    pub out_dir: Option<PathBuf>,
+    pub force: bool,
+}
+
+/// A sweep decided before it starts: its directory, sizes, allocators and one run plan
+/// per repetition, in the order they run.
+pub struct SweepPlan {
+    pub scenario: String,
+    pub out_dir: PathBuf,
+    pub sizes_bytes: Vec<u64>,
+    pub allocators: Vec<AllocatorKind>,
+    /// Every run of every round, in order.
+    pub runs: Vec<PlannedRun>,
+    pub connections: usize,
+    request: SweepRequest,
+}
+
+/// One repetition of one point.
+pub struct PlannedRun {
+    pub allocator: AllocatorKind,
+    pub size_bytes: u64,
+    /// 1 … repeat; rounds after it are re-measurements.
+    pub round: u32,
+    /// The run directory relative to the sweep directory (see [`run_dir_name`]).
+    pub run_dir: String,
+    pub plan: RunPlan,
+}
+
+impl SweepPlan {
+    /// The wall time the planned rounds take (before re-measurements), about.
+    pub fn estimate(&self) -> Duration {
+        let per_run = self.request.warmup + self.request.duration + POINT_OVERHEAD;
+        Duration::from_secs_f64(per_run.as_secs_f64() * self.runs.len() as f64).max(per_run)
+    }
+}
+
+/// Plans every run of the sweep; usage errors quote what was wrong.
+pub fn plan_sweep(request: &SweepRequest) -> Result<SweepPlan, PlanError> {
+    if request.repeat == 0 {
+        return Err(PlanError::Usage(
+            "--repeat 0 would measure nothing: give 1 or more (3, the default, gives a median and a spread)"
+                .to_string(),
+        ));
+    }
+    let found =
+        scenario::find(&request.scenario).map_err(|err| PlanError::Usage(err.to_string()))?;
+    if !found.params.contains_key("size") {
+        let sized: Vec<String> = scenario::builtin()
+            .into_iter()
+            .filter(|s| s.params.contains_key("size"))
+            .map(|s| s.name)
+            .collect();
+        return Err(PlanError::Usage(format!(
+            "scenario \"{}\" has no size parameter to sweep; sized scenarios: {}",
+            request.scenario,
+            sized.join(", ")
+        )));
+    }
+    let sizes_bytes = request
+        .sizes
+        .expand(request.steps_per_doubling)
+        .map_err(|err| PlanError::Usage(err.to_string()))?;
+    if request.repeat > MAX_REPEAT {
+        let per_run = request.warmup + request.duration + POINT_OVERHEAD;
+        let runs =
+            sizes_bytes.len() as f64 * request.allocators.len() as f64 * f64::from(request.repeat);
+        return Err(PlanError::Usage(format!(
+            "--repeat {} is more than {MAX_REPEAT}: {} sizes × {} allocators × {} rounds would take about {}; 3 to 5 give a median and a spread",
+            request.repeat,
+            sizes_bytes.len(),
+            request.allocators.len(),
+            request.repeat,
+            humantime::format_duration(Duration::from_secs((per_run.as_secs_f64() * runs) as u64))
+        )));
+    }
+    let out_dir = request.out_dir.clone().unwrap_or_else(|| {
+        PathBuf::from("results").join(format!("sweep-{}-{}", found.name, super::utc_stamp()))
+    });
+    let mut plan_sweep = SweepPlan {
+        scenario: found.name,
+        out_dir,
+        sizes_bytes,
+        allocators: request.allocators.clone(),
+        runs: Vec::new(),
+        connections: 0,
+        request: request.clone(),
+    };
+    for round in 1..=request.repeat {
+        for &size_bytes in &plan_sweep.sizes_bytes {
+            for &allocator in &plan_sweep.allocators {
+                let run = plan_run(&plan_sweep, allocator, size_bytes, round)?;
+                plan_sweep.runs.push(run);
+            }
+        }
+    }
+    plan_sweep.connections = plan_sweep
+        .runs
+        .first()
+        .map_or(0, |run| run.plan.connections);
+    Ok(plan_sweep)
+}
+
+fn plan_run(
+    sweep: &SweepPlan,
+    allocator: AllocatorKind,
+    size_bytes: u64,
+    round: u32,
+) -> Result<PlannedRun, PlanError> {
+    let request = &sweep.request;
+    let run_dir = run_dir_name(allocator.name(), size_bytes, round);
+    let plan = plan(&RunRequest {
+        size_bytes: Some(size_bytes),
+        allocator,
+        duration: Some(request.duration),
+        warmup: request.warmup,
+        connections: request.connections,
+        gc_model: LensChoice::Off,
+        out_dir: Some(sweep.out_dir.join(&run_dir)),
+        force: request.force,
+        ..RunRequest::scenario(&request.scenario)
+    })?;
+    Ok(PlannedRun {
+        allocator,
+        size_bytes,
+        round,
+        run_dir,
+        plan,
+    })
+}
+
+/// The runs measured so far, by point.
+#[derive(Default)]
+struct Measurements {
+    runs: BTreeMap<(String, u64), Vec<SweepPoint>>,
+}
+
+impl Measurements {
+    fn points(&self, allocators: &[String]) -> Vec<SweepPoint> {
+        let mut points: Vec<SweepPoint> =
+            self.runs.values().filter_map(|r| median_point(r)).collect();
+        sort_points(&mut points, allocators);
+        points
+    }
+
+    fn count(&self) -> usize {
+        self.runs.values().map(Vec::len).sum()
+    }
+}
+
+/// Runs the planned sweep and writes its files. The result's `end` says how it ended
+/// (completed, interrupted, server died); an error of membench itself is written as
+/// `end` = `error at …` and returned.
+pub fn execute_sweep(planned: &SweepPlan) -> anyhow::Result<SweepResult> {
+    std::fs::create_dir_all(&planned.out_dir).with_context(|| {
+        format!(
+            "cannot create the sweep directory {}; choose another with --out DIR",
+            planned.out_dir.display()
+        )
+    })?;
+    let request = &planned.request;
+    eprintln!(
+        "membench: sweep of {}: {} sizes × {} allocators × {} rounds = {} runs of {} + {} warm-up; about {} in all (plus re-measuring any suspected cliff) → {}",
+        planned.scenario,
+        planned.sizes_bytes.len(),
+        planned.allocators.len(),
+        request.repeat,
+        planned.runs.len(),
+        humantime::format_duration(request.duration),
+        humantime::format_duration(request.warmup),
+        humantime::format_duration(Duration::from_secs(planned.estimate().as_secs())),
+        planned.out_dir.display()
+    );
+    let mut result = SweepResult {
+        format_version: SWEEP_FORMAT_VERSION,
+        scenario: planned.scenario.clone(),
+        sizes_bytes: planned.sizes_bytes.clone(),
+        allocators: planned
+            .allocators
+            .iter()
+            .map(|a| a.name().to_string())
+            .collect(),
+        duration_s: request.duration.as_secs_f64(),
+        warmup_s: request.warmup.as_secs_f64(),
+        connections: planned.connections,
+        cliff_drop: request.cliff_drop,
+        repeat: request.repeat,
+        points: Vec::new(),
+        cliffs: Vec::new(),
+        end: SweepEnd::Running,
+        command_line: std::env::args().collect(),
+    };
+    write_sweep_files(&planned.out_dir, &result)?;
+    // Armed for the whole sweep, so a Ctrl-C between two runs stops the sweep rather than
+    // killing membench before it writes (each run re-arms it as it starts).
+    interrupt::arm();
+
+    let mut measured = Measurements::default();
+    let total = planned.runs.len();
+    for (index, run) in planned.runs.iter().enumerate() {
+        let name = format!("sweep run {} of {total}", index + 1);
+        if !measure_one(run, &name, &mut measured, &mut result, &planned.out_dir)? {
+            return finish(result, &measured, &planned.out_dir, &[]);
+        }
+    }
+    // Re-measure both sides of each suspected cliff once, then judge again.
+    let mut targets = Vec::new();
+    if request.remeasure {
+        targets = remeasure_targets(&find_cliffs(&result.points, request.cliff_drop));
+        let round = request.repeat + 1;
+        for (index, (allocator, size_bytes)) in targets.iter().enumerate() {
+            let Some(kind) = planned
+                .allocators
+                .iter()
+                .copied()
+                .find(|a| a.name() == allocator)
+            else {
+                continue;
+            };
+            if index == 0 {
+                eprintln!(
+                    "membench: {} points border a suspected cliff; each is measured once more before the cliff is reported",
+                    targets.len()
+                );
+            }
+            let run = plan_run(planned, kind, *size_bytes, round).map_err(|err| match err {
+                PlanError::Usage(message) => anyhow::anyhow!(message),
+                PlanError::Other(err) => err,
+            })?;
+            let name = format!("re-measuring {} of {}", index + 1, targets.len());
+            if !measure_one(&run, &name, &mut measured, &mut result, &planned.out_dir)? {
+                return finish(result, &measured, &planned.out_dir, &targets);
+            }
+        }
+    }
+    result.end = SweepEnd::Completed;
+    finish(result, &measured, &planned.out_dir, &targets)
+}
+
+/// Measures one run and records it; false when the sweep must stop (interrupted, server
+/// died: `result.end` says which). A membench error is written into the files, then
+/// returned.
+fn measure_one(
+    run: &PlannedRun,
+    name: &str,
+    measured: &mut Measurements,
+    result: &mut SweepResult,
+    dir: &Path,
+) -> anyhow::Result<bool> {
+    let what = format!(
+        "{} {} round {}",
+        run.allocator.name(),
+        format_size(run.size_bytes),
+        run.round
+    );
+    eprintln!("membench: {name}: {what} …");
+    let outcome = match measure(run) {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            // What was measured before stays readable; the error still ends membench.
+            result.end = SweepEnd::Error(format!("{name}: {what}: {err:#}"));
+            finish(result.clone(), measured, dir, &[])?;
+            return Err(err);
+        }
+    };
+    match outcome {
+        Measured::Point(point) => {
+            eprintln!(
+                "membench: {name}: {what}: {} RPS, {} server CPU/request, {} minor faults/s",
+                format_count(point.rps),
+                point
+                    .cpu_us_per_request
+                    .map_or("—".to_string(), |cpu| format!(
+                        "{} µs",
+                        format_cpu_us(cpu)
+                    )),
+                format_count(point.minor_faults_per_s)
+            );
+            measured
+                .runs
+                .entry((point.allocator.clone(), point.size_bytes))
+                .or_default()
+                .push(*point);
+        }
+        Measured::Ended(RunEnd::Interrupted | RunEnd::Completed) => {
+            result.end = SweepEnd::Interrupted;
+        }
+        Measured::Ended(RunEnd::ServerDied(how)) => {
+            eprintln!(
+                "membench: {how} at {what}; the sweep stops, the {} runs measured before it are kept",
+                measured.count()
+            );
+            result.end = SweepEnd::ServerDied(format!("{what}: {how}"));
+        }
+    }
+    if interrupt::requested().is_some() && result.end == SweepEnd::Running {
+        // Ctrl-C after the run had ended (while its files were written): the run is
+        // complete, the sweep stops here.
+        result.end = SweepEnd::Interrupted;
+    }
+    result.points = measured.points(&result.allocators);
+    if result.end != SweepEnd::Running {
+        if result.end == SweepEnd::Interrupted {
+            eprintln!(
+                "membench: interrupted; the {} runs measured so far are written",
+                measured.count()
+            );
+        }
+        return Ok(false);
+    }
+    write_sweep_files(dir, result)?;
+    Ok(true)
+}
+
+/// What one run gave: a one-repetition point, or how the run ended short of one.
+enum Measured {
+    Point(Box<SweepPoint>),
+    /// Interrupted or the server died (never `Completed`).
+    Ended(RunEnd),
+}
+
+fn measure(run: &PlannedRun) -> anyhow::Result<Measured> {
+    let Executed {
+        out_dir: run_dir,
+        summary,
+        end,
+    } = execute(&run.plan)?;
+    if end != RunEnd::Completed {
+        return Ok(Measured::Ended(end));
+    }
+    let samples = crate::report::read_samples(&run_dir.join("samples.csv"))?;
+    Ok(Measured::Point(Box::new(point_from_run(
+        run.allocator.name(),
+        run.size_bytes,
+        &summary,
+        &samples,
+        run.run_dir.clone(),
+        run.round,
+    ))))
+}
+
+/// The last word on a sweep, however it ended: points in order, the cliffs between them
+/// (marked where re-measured), `sweep.json`/`.csv` and the chart.
+fn finish(
+    mut result: SweepResult,
+    measured: &Measurements,
+    dir: &Path,
+    remeasured: &[(String, u64)],
+) -> anyhow::Result<SweepResult> {
+    result.points = measured.points(&result.allocators);
+    result.cliffs = find_cliffs(&result.points, result.cliff_drop);
+    mark_remeasured(&mut result.cliffs, remeasured);
+    write_sweep_files(dir, &result)?;
+    draw(dir, &result);
+    Ok(result)
+}
+
+/// Points grouped by allocator (in the sweep's order), ascending size within each.
+fn sort_points(points: &mut [SweepPoint], allocators: &[String]) {
+    let rank = |name: &str| {
+        allocators
+            .iter()
+            .position(|a| a == name)
+            .unwrap_or(usize::MAX)
+    };
+    points.sort_by_key(|point| (rank(&point.allocator), point.size_bytes));
+}
+
+/// Draws `sweep.png` and `.svg`; a chart that cannot be drawn is reported, not fatal (the
+/// numbers are written already).
+fn draw(dir: &Path, result: &SweepResult) {
+    if result.points.is_empty() {
+        eprintln!("membench: no point was measured, so there is no sweep chart");
+        return;
+    }
+    if let Err(err) =
+        crate::sweep::render_sweep(result, &dir.join("sweep.png"), Some(&dir.join("sweep.svg")))
+    {
+        eprintln!(
+            "membench: the sweep chart could not be drawn: {err:#} (sweep.json and sweep.csv are written)"
+        );
+    }
+}
