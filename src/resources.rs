@@ -9,8 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::series::Sample;
-
 /// A process resource with a `samples.csv` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,17 +68,6 @@ impl Resource {
             Resource::TcpCloseWait => "CLOSE_WAIT sockets",
             Resource::OpenFds => "open fds",
             Resource::Threads => "threads",
-        }
-    }
-
-    /// Its value in a sample.
-    pub fn of(self, sample: &Sample) -> u64 {
-        match self {
-            Resource::TcpTimeWait => sample.tcp_time_wait,
-            Resource::TcpEstablished => sample.tcp_established,
-            Resource::TcpCloseWait => sample.tcp_close_wait,
-            Resource::OpenFds => sample.open_fds,
-            Resource::Threads => sample.threads,
         }
     }
 }

@@ -390,6 +390,21 @@ pub(crate) mod allocator_or_unknown {
 }
 
 /// A run's samples and what describes the run on a chart.
+
+impl Sample {
+    /// A resource's value in this sample (what the resource panel draws).
+    pub fn resource(&self, resource: crate::resources::Resource) -> u64 {
+        use crate::resources::Resource;
+        match resource {
+            Resource::TcpTimeWait => self.tcp_time_wait,
+            Resource::TcpEstablished => self.tcp_established,
+            Resource::TcpCloseWait => self.tcp_close_wait,
+            Resource::OpenFds => self.open_fds,
+            Resource::Threads => self.threads,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Series {
     /// Scenario name, e.g. `loh`.

@@ -75,7 +75,7 @@ impl ResourcePanel {
         let lines = names
             .iter()
             .map(|resource| {
-                let value = |s: &Sample| s.process_sampled().then(|| resource.of(s));
+                let value = |s: &Sample| s.process_sampled().then(|| s.resource(*resource));
                 let mut points = Vec::new();
                 let mut current = Vec::new();
                 for sample in &series.samples {
