@@ -25,6 +25,7 @@ use super::gc_lens::{ServerGcLens, TICK};
 use super::leak_cap::LeakCap;
 use super::managed::ManagedTally;
 use super::measurements::MeasurementCost;
+use super::operations::Operations;
 use super::requests::{ErrorCounters, RequestCounters};
 use super::strings::StaticStrings;
 use crate::memory;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub(crate) caches: Arc<Caches>,
     pub(crate) clients: Arc<Clients>,
     pub(crate) watchers: Arc<Watchers>,
+    /// `/api/operation/leak`'s receive operations never cancelled.
+    pub(crate) operations: Arc<Operations>,
     /// The cap shared by the leaking endpoints (`--leak-cap`).
     pub(crate) leak_cap: LeakCap,
     /// What the pattern requests would allocate in .NET, since the lens's last tick.
@@ -76,6 +79,7 @@ impl AppState {
             caches: Arc::new(Caches::new(&config, &leak_cap)),
             clients: Arc::new(Clients::new(&config)),
             watchers: Arc::new(Watchers::new(&config)?),
+            operations: Arc::new(Operations::new(&config)),
             leak_cap,
             managed: Arc::new(ManagedTally::new(config.lens.is_some())),
             gc_lens,
@@ -154,6 +158,7 @@ part_of_state!(
     caches: Caches,
     clients: Clients,
     watchers: Watchers,
+    operations: Operations,
     managed: ManagedTally,
 );
 
