@@ -40,7 +40,8 @@ impl Trend {
             Some(Shape::Grows) => "grew",
             Some(Shape::Flat) => "stayed flat",
             Some(Shape::Shrinks) => "shrank",
-            None => return "had too few samples to tell".to_string(),
+            // Never observed (an expected shape only).
+            Some(Shape::Any) | None => return "had too few samples to tell".to_string(),
         };
         match self.slope_per_min {
             Some(slope) => format!("{word} ({})", format_rate_per_min(self.metric, slope)),
