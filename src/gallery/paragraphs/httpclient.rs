@@ -10,14 +10,15 @@ use crate::report::compare::SavedRun;
 use crate::resources::OsLimit;
 use crate::verdict::Metric;
 
-/// `It was still climbing when the run ended (grew …)` or `It had levelled off (…)`, with
+/// `… still climbing when the run ended: … it grew (…)` or `… had levelled off: … it stayed
+/// flat (…)`, with
 /// the share of the port range the peak held when the range was read.
 fn climb_or_plateau(fresh: &SavedRun, peak: u64) -> String {
     let time_wait = trend(fresh, Metric::TcpTimeWait);
     let mut text = if time_wait.grew() {
         format!(
-            "Its TIME_WAIT count was still climbing when the run ended ({}): a longer run \
-             shows it level off. ",
+            "Its TIME_WAIT count was still climbing when the run ended: over the measured \
+             part it {}. ",
             time_wait.describe()
         )
     } else {
