@@ -5,6 +5,7 @@
 #
 #   bigstring vs staticstring · loh 84975 vs 84976 · array vs pooledarray
 #   httpclient1 vs httpclient2 · cache-unbounded vs cache-expiring
+#   operation-leak vs operation-scoped
 #   fileprovider · clientleak · sweep loh (all allocators)
 #
 # Usage: scripts/workshop.sh [--out DIR] [--quick] [--duration D]
@@ -88,8 +89,8 @@ if [[ -n $PAIR_DURATION ]]; then
     PAIR_RUN_S=$(( $(seconds_of "$PAIR_DURATION") + 4 ))
 fi
 
-ESTIMATE_S=$(( 10 * PAIR_RUN_S + FILEPROVIDER_S + CLIENTLEAK_S + SWEEP_POINTS * SWEEP_POINT_S ))
-echo "workshop: 10 pair runs, 2 single runs and a sweep of ${SWEEP_POINTS} runs into ${OUT}" >&2
+ESTIMATE_S=$(( 12 * PAIR_RUN_S + FILEPROVIDER_S + CLIENTLEAK_S + SWEEP_POINTS * SWEEP_POINT_S ))
+echo "workshop: 12 pair runs, 2 single runs and a sweep of ${SWEEP_POINTS} runs into ${OUT}" >&2
 echo "workshop: estimated time $(( ESTIMATE_S / 60 ))m$(printf %02d $(( ESTIMATE_S % 60 )))s after the build" >&2
 
 cargo build --release --quiet
@@ -116,6 +117,7 @@ step loh "$MEMBENCH" compare --run loh --size 84975,84976 "${PAIR_ARGS[@]}" --ou
 step arrays "$MEMBENCH" compare --run array,pooledarray "${PAIR_ARGS[@]}" --out "$OUT/arrays"
 step httpclient "$MEMBENCH" compare --run httpclient1,httpclient2 "${PAIR_ARGS[@]}" --out "$OUT/httpclient"
 step cache "$MEMBENCH" compare --run cache-unbounded,cache-expiring "${PAIR_ARGS[@]}" --out "$OUT/cache"
+step operations "$MEMBENCH" compare --run operation-leak,operation-scoped "${PAIR_ARGS[@]}" --out "$OUT/operations"
 step fileprovider "$MEMBENCH" run fileprovider "${RUN_ARGS[@]}" --out "$OUT/fileprovider"
 step clientleak "$MEMBENCH" run clientleak "${RUN_ARGS[@]}" --out "$OUT/clientleak"
 

@@ -230,19 +230,25 @@ pub struct Leaks {
     pub clientleak: Held,
     /// `/api/fileprovider`: directory watchers never released (bytes: heap they hold).
     pub fileprovider: Held,
+    /// `/api/operation/leak`: receive operations never cancelled (items: their parked
+    /// tasks, each with a socket pair, two fds; bytes: their buffers). Absent from servers
+    /// older than the endpoint.
+    #[serde(default)]
+    pub operations: Held,
     /// Buffers resting in the `/api/pooledarray` pool (not a leak: the pool's capacity).
     pub pooled_buffers: Held,
 }
 
 impl Leaks {
     /// Bytes held by the endpoints that leak (static list, unbounded cache, client
-    /// connections, watchers): what `/api/reset` would free. The expiring cache and the
+    /// connections, watchers, receive operations): what `/api/reset` would free. The expiring cache and the
     /// buffer pool are bounded by design and not counted.
     pub fn total_bytes(&self) -> u64 {
         self.staticstring.bytes
             + self.cache_unbounded.bytes
             + self.clientleak.bytes
             + self.fileprovider.bytes
+            + self.operations.bytes
     }
 }
 

@@ -389,8 +389,6 @@ pub(crate) mod allocator_or_unknown {
     }
 }
 
-/// A run's samples and what describes the run on a chart.
-
 impl Sample {
     /// A resource's value in this sample (what the resource panel draws).
     pub fn resource(&self, resource: crate::resources::Resource) -> u64 {
@@ -405,6 +403,7 @@ impl Sample {
     }
 }
 
+/// A run's samples and what describes the run on a chart.
 #[derive(Debug, Clone, Default)]
 pub struct Series {
     /// Scenario name, e.g. `loh`.

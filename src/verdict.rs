@@ -40,6 +40,10 @@ pub enum Shape {
     Flat,
     Grows,
     Shrinks,
+    /// Expected only, never observed: the expectation is a level (`at_least`) whatever
+    /// the trend, for lessons that are a level reached (TIME_WAIT climbing to a plateau
+    /// shows as growth in a short run and as flat in a long one).
+    Any,
 }
 
 impl Shape {
@@ -48,6 +52,7 @@ impl Shape {
             Shape::Flat => "flat",
             Shape::Grows => "grows",
             Shape::Shrinks => "shrinks",
+            Shape::Any => "any shape",
         }
     }
 }
@@ -275,6 +280,12 @@ pub fn check(series: &Series, expectation: &Expectation) -> Check {
             Outcome::Inconclusive,
             Some(evidence::run_longer(series, "too few measured samples")),
         ),
+        // "Any shape at a level": only the level is asked for, so how firmly the slope is
+        // known does not matter.
+        Some(_) if expectation.shape == Shape::Any => match level_reached {
+            true => (Outcome::Matches, None),
+            false => (Outcome::DoesNotMatch, None),
+        },
         Some(c) if c.evidence != Evidence::Clear => (
             Outcome::Inconclusive,
             Some(evidence::run_longer(series, c.evidence.describe())),
@@ -362,7 +373,8 @@ pub fn classify(points: &[(f64, f64)], threshold: f64) -> Option<Classified> {
     let significant = |z: f64, shape: Shape| match shape {
         Shape::Grows => z > Z_CRITICAL,
         Shape::Shrinks => z < -Z_CRITICAL,
-        Shape::Flat => true,
+        // Only ever expected, never observed; nothing to test.
+        Shape::Flat | Shape::Any => true,
     };
     let (shape, evidence) = match (direction(slope), direction(late_slope)) {
         (Some(shape), _) if !significant(z, shape) => (shape, Evidence::NotSignificant),
@@ -535,5 +547,39 @@ mod tests {
             reached.line()
         );
         assert!(!check(&series, &plateau(20_000.0)).matches);
+    }
+
+    #[test]
+    fn a_level_of_any_shape_matches_the_climb_and_the_plateau_alike() {
+        // A short run sees TIME_WAIT still climbing to its plateau; a long one sees it flat.
+        let run = |value: fn(usize) -> u64| Series {
+            samples: (0..40)
+                .map(|i| Sample {
+                    elapsed_s: 2.0 + i as f64 * 0.25,
+                    phase: Some(Phase::Load),
+                    tcp_time_wait: value(i),
+                    ..Sample::default()
+                })
+                .collect(),
+            ..Series::default()
+        };
+        let level = |at_least| Expectation {
+            metric: Metric::TcpTimeWait,
+            shape: Shape::Any,
+            threshold_per_min: None,
+            at_least: Some(at_least),
+        };
+        let climbing = run(|i| 8_000 + i as u64 * 150);
+        let flat = run(|i| 14_000 + (i % 3) as u64 * 20);
+        for series in [&climbing, &flat] {
+            let reached = check(series, &level(1_000.0));
+            assert!(reached.matches, "{}", reached.line());
+            assert!(!check(series, &level(20_000.0)).matches);
+        }
+        let line = check(&climbing, &level(1_000.0)).line();
+        assert!(
+            line.contains("grows") && line.contains("any shape at 1000"),
+            "{line}"
+        );
     }
 }

@@ -45,7 +45,8 @@ impl Trend {
             Some(Shape::Grows) => "grew",
             Some(Shape::Flat) => "stayed flat",
             Some(Shape::Shrinks) => "shrank",
-            None => return "had too few samples to tell".to_string(),
+            // Never observed (an expected shape only).
+            Some(Shape::Any) | None => return "had too few samples to tell".to_string(),
         };
         let hedge = if self.inconclusive {
             ", inconclusive: the run was too short or too noisy to be sure"

@@ -48,6 +48,14 @@ const BUILTIN: &[(&str, &str)] = &[
         "cache-expiring.toml",
         include_str!("../../scenarios/cache-expiring.toml"),
     ),
+    (
+        "operation-leak.toml",
+        include_str!("../../scenarios/operation-leak.toml"),
+    ),
+    (
+        "operation-scoped.toml",
+        include_str!("../../scenarios/operation-scoped.toml"),
+    ),
 ];
 
 /// Why a scenario could not be found or filled in.

@@ -77,6 +77,7 @@ pub struct ChartSection {
 pub enum ExpectSpec {
     Shape(Shape),
     Detailed {
+        /// [`Shape::Any`] when the file names no shape (a level alone: `{ at_least = 1000 }`).
         shape: Shape,
         threshold_per_min: Option<f64>,
         /// The median the series must reach (see [`Expectation::at_least`]).
@@ -91,7 +92,7 @@ pub enum ExpectSpec {
 enum RawExpectSpec {
     Shape(String),
     Detailed {
-        shape: String,
+        shape: Option<String>,
         threshold_per_min: Option<f64>,
         at_least: Option<f64>,
     },
@@ -116,7 +117,16 @@ impl TryFrom<RawExpectSpec> for ExpectSpec {
                 threshold_per_min,
                 at_least,
             } => ExpectSpec::Detailed {
-                shape: shape(&name)?,
+                shape: match name {
+                    Some(name) => shape(&name)?,
+                    None if at_least.is_some() => Shape::Any,
+                    None => {
+                        return Err("an expectation without a shape needs a level: write \
+                                    { at_least = N }, or name a shape (\"flat\", \"grows\", \
+                                    \"shrinks\")"
+                            .to_string());
+                    }
+                },
                 threshold_per_min,
                 at_least,
             },

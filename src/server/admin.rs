@@ -4,7 +4,7 @@
 //!   (`malloc_trim(0)`, jemalloc `arena.<all>.purge`, `mi_collect(true)`): the
 //!   `GC.Collect` analog. Answers the [`CollectOutcome`] with RSS before and after.
 //! * `POST /api/reset` — drop what every pattern family holds (the leaked strings, both
-//!   caches, the pooled buffers, leaked clients, watchers). Answers what was dropped.
+//!   caches, the pooled buffers, leaked clients, watchers, receive operations). Answers what was dropped.
 //!
 //! Both change the server, so both are POST; a GET answers 405 saying so. Both may take
 //! a while (a trim walks the heap, a reset frees a gibibyte), so they run on the blocking
@@ -48,6 +48,7 @@ pub(crate) fn reset(state: &AppState) -> ResetOutcome {
     state.pool.reset();
     state.clients.reset();
     state.watchers.reset();
+    state.operations.reset();
     ResetOutcome {
         dropped_leak_bytes: dropped.total_bytes(),
         dropped,

@@ -72,7 +72,7 @@ pub(crate) const BUFFERS_PER_CLASS: usize = 16;
 pub(crate) const RESTING_BYTES_PER_CLASS: usize = 64 << 20;
 
 /// Parses the `size` path segment: a whole number of bytes from 1 to `max_bytes`.
-fn parse_size(
+pub(super) fn parse_size(
     segment: Result<Path<String>, PathRejection>,
     max_bytes: u64,
 ) -> Result<usize, AppError> {

@@ -59,6 +59,7 @@ pub(crate) fn leaks(state: &AppState) -> Leaks {
         cache_expiring: caches.expiring,
         clientleak: state.clients.held(),
         fileprovider: state.watchers.held(),
+        operations: state.operations.held(),
         pooled_buffers: state.pool.held(),
     }
 }

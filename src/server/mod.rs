@@ -8,7 +8,7 @@
 //! * [`serve`] binds, prints `listening on http://ADDR` as the first stdout line, and
 //!   shuts down gracefully on Ctrl-C or SIGTERM (`serve.rs`).
 //! * One file per pattern family: `strings.rs` (bigstring, staticstring), `buffers.rs`
-//!   (loh, array, pooledarray), `cache.rs`, `clients.rs`, `fileprovider.rs`, `ping.rs`;
+//!   (loh, array, pooledarray), `cache.rs`, `clients.rs`, `fileprovider.rs`, `operations.rs`, `ping.rs`;
 //!   `leak_cap.rs` is the cap the leaking ones share. Each exports its `ROUTES` and
 //!   `routes()`, listed once in `FAMILIES` below; its handlers extract only the parts of
 //!   the state they use (`state.rs` is the one file that knows them all).
@@ -42,6 +42,7 @@ mod loopback;
 mod managed;
 mod measurements;
 mod metrics;
+mod operations;
 mod ping;
 mod requests;
 mod serve;
@@ -93,6 +94,10 @@ const FAMILIES: &[Family] = &[
     Family {
         routes: fileprovider::ROUTES,
         router: fileprovider::routes,
+    },
+    Family {
+        routes: operations::ROUTES,
+        router: operations::routes,
     },
     Family {
         routes: measurements::ROUTES,

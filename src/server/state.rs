@@ -26,6 +26,7 @@ use super::leak_cap::LeakCap;
 use super::limits::InflightBudget;
 use super::managed::ManagedTally;
 use super::measurements::MeasurementCost;
+use super::operations::Operations;
 use super::requests::{ErrorCounters, RequestCounters};
 use super::strings::StaticStrings;
 use crate::memory;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub(crate) caches: Arc<Caches>,
     pub(crate) clients: Arc<Clients>,
     pub(crate) watchers: Arc<Watchers>,
+    /// `/api/operation/leak`'s receive operations never cancelled.
+    pub(crate) operations: Arc<Operations>,
     /// The cap shared by the leaking endpoints (`--leak-cap`).
     pub(crate) leak_cap: LeakCap,
     /// Bytes the sized endpoints hold for responses in flight (`--max-inflight`).
@@ -79,6 +82,7 @@ impl AppState {
             caches: Arc::new(Caches::new(&config, &leak_cap)),
             clients: Arc::new(Clients::new(&config)),
             watchers: Arc::new(Watchers::new(&config)?),
+            operations: Arc::new(Operations::new(&config)),
             leak_cap,
             inflight: InflightBudget::new(config.max_inflight_bytes),
             managed: Arc::new(ManagedTally::new(config.lens.is_some())),
@@ -158,6 +162,7 @@ part_of_state!(
     caches: Caches,
     clients: Clients,
     watchers: Watchers,
+    operations: Operations,
     managed: ManagedTally,
 );
 

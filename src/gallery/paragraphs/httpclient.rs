@@ -1,9 +1,48 @@
 //! httpclient1 vs httpclient2: a new client per request or one shared client. The
-//! measured claims: TIME_WAIT sockets at their peak, throughput, and failures by kind.
+//! measured claims: TIME_WAIT sockets at their peak, whether they were still climbing or
+//! had levelled off, the share of the ephemeral port range they held, throughput, and
+//! failures by kind. A short run and a long one tell the same lesson: a short one ends on
+//! the climb, a long one on the plateau, and the paragraph says which it saw.
 
 use crate::format::group_thousands;
-use crate::gallery::facts::{Relation, failures, relation, rps, times, unsuccessful};
+use crate::gallery::facts::{Relation, failures, relation, rps, times, trend, unsuccessful};
 use crate::report::compare::SavedRun;
+use crate::resources::OsLimit;
+use crate::verdict::Metric;
+
+/// `… still climbing when the run ended: … it grew (…)` or `… had levelled off: … it stayed
+/// flat (…)`, with
+/// the share of the port range the peak held when the range was read.
+fn climb_or_plateau(fresh: &SavedRun, peak: u64) -> String {
+    let time_wait = trend(fresh, Metric::TcpTimeWait);
+    let mut text = if time_wait.grew() {
+        format!(
+            "Its TIME_WAIT count was still climbing when the run ended: over the measured \
+             part it {}. ",
+            time_wait.describe()
+        )
+    } else {
+        format!(
+            "Its TIME_WAIT count had levelled off: over the measured part it {}. ",
+            time_wait.describe()
+        )
+    };
+    let ports = fresh
+        .summary
+        .chart_resources
+        .limits
+        .iter()
+        .find(|limit| limit.limit == OsLimit::EphemeralPorts);
+    if let Some(ports) = ports.filter(|p| p.value > 0) {
+        text.push_str(&format!(
+            "The peak held {:.0} % of the {} ephemeral ports (the dashed line on the resource \
+             panel). ",
+            100.0 * peak as f64 / ports.value as f64,
+            group_thousands(ports.value)
+        ));
+    }
+    text
+}
 
 /// The paragraph for the pair; `fresh` is httpclient1, `shared` httpclient2.
 pub fn paragraph(fresh: &SavedRun, shared: &SavedRun) -> String {
@@ -17,6 +56,7 @@ pub fn paragraph(fresh: &SavedRun, shared: &SavedRun) -> String {
         rps(shared),
         group_thousands(shared_tw),
     );
+    text.push_str(&climb_or_plateau(fresh, fresh_tw));
     text.push_str(&match relation(fresh_tw as f64, shared_tw as f64) {
         Relation::More => match times(fresh_tw as f64, shared_tw as f64) {
             Some(ratio) => {
@@ -86,6 +126,35 @@ mod tests {
         );
         assert!(text.contains(&times(a as f64, b as f64).unwrap()), "{text}");
         assert!(text.contains("here none failed"), "{text}");
+    }
+
+    #[test]
+    fn a_short_run_ends_on_the_climb_and_a_long_one_on_the_plateau() {
+        let climbing = run("httpclient1", 14_000, 0);
+        let shared = run("httpclient2", 40, 0);
+        let text = paragraph(&climbing, &shared);
+        assert!(
+            text.contains("was still climbing when the run ended"),
+            "{text}"
+        );
+        let mut plateau = saved(
+            with_samples(series("httpclient1", &[], false), |_, s| {
+                s.tcp_time_wait = 14_000;
+            }),
+            &[],
+            1_000,
+        );
+        plateau.summary.chart_resources.limits = vec![crate::resources::ResourceLimit {
+            limit: OsLimit::EphemeralPorts,
+            value: 28_232,
+            label: "ephemeral ports 32768–60999 (ip_local_port_range)".to_string(),
+        }];
+        let text = paragraph(&plateau, &shared);
+        assert!(text.contains("had levelled off"), "{text}");
+        assert!(
+            text.contains("The peak held 50 % of the 28,232 ephemeral ports"),
+            "{text}"
+        );
     }
 
     #[test]

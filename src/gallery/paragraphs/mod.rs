@@ -12,6 +12,7 @@ mod generic;
 mod httpclient;
 mod leaks;
 mod loh;
+mod operations;
 mod strings;
 mod sweep;
 
@@ -32,7 +33,7 @@ fn lesson_or_contradictions(text: &mut String, lesson: &str, contradictions: &[i
     }
 }
 
-/// The article's pairs, recognised by their scenarios.
+/// The article's pairs and the post-mortems' leak/fix pairs, recognised by their scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PairKind {
     /// bigstring vs staticstring.
@@ -45,6 +46,8 @@ pub enum PairKind {
     HttpClient,
     /// cache-unbounded vs cache-expiring.
     Cache,
+    /// operation-leak vs operation-scoped (the undisposed-operation post-mortem).
+    Operations,
 }
 
 impl PairKind {
@@ -56,6 +59,7 @@ impl PairKind {
             PairKind::Arrays => "Fresh vs pooled buffers",
             PairKind::HttpClient => "A client per request vs a shared client",
             PairKind::Cache => "A cache without expiry vs with expiry",
+            PairKind::Operations => "An operation never cancelled vs one scoped to its request",
         }
     }
 
@@ -67,6 +71,7 @@ impl PairKind {
             PairKind::Arrays => &["array", "pooledarray"],
             PairKind::HttpClient => &["httpclient1", "httpclient2"],
             PairKind::Cache => &["cache-unbounded", "cache-expiring"],
+            PairKind::Operations => &["operation-leak", "operation-scoped"],
         }
     }
 }
@@ -103,6 +108,7 @@ pub fn recognise(runs: &[SavedRun]) -> Option<PairKind> {
         ["array", "pooledarray"] => Some(PairKind::Arrays),
         ["httpclient1", "httpclient2"] => Some(PairKind::HttpClient),
         ["cache-expiring", "cache-unbounded"] => Some(PairKind::Cache),
+        ["operation-leak", "operation-scoped"] => Some(PairKind::Operations),
         _ => None,
     }
 }
@@ -125,6 +131,9 @@ pub fn pair_paragraph(runs: &[SavedRun]) -> String {
         Some(PairKind::Cache) => by_scenario("cache-unbounded")
             .zip(by_scenario("cache-expiring"))
             .map(|(unbounded, expiring)| cache::paragraph(unbounded, expiring)),
+        Some(PairKind::Operations) => by_scenario("operation-leak")
+            .zip(by_scenario("operation-scoped"))
+            .map(|(leak, scoped)| operations::paragraph(leak, scoped)),
         None => None,
     };
     specific.unwrap_or_else(|| generic::comparison_paragraph(runs))

@@ -138,6 +138,7 @@ pub(super) fn families(d: &Diagnostics, extras: &ProcessExtras) -> Families {
         ("/api/cache/expiring", leaks.cache_expiring),
         ("/api/clientleak", leaks.clientleak),
         ("/api/fileprovider", leaks.fileprovider),
+        ("/api/operation/leak/{size}", leaks.operations),
         ("/api/pooledarray/{size}", leaks.pooled_buffers),
     ];
     f.labelled("membench_leak_held", "Bytes each leaking, caching or pooling endpoint holds now", Gauge, BYTES, "endpoint",
