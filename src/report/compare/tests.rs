@@ -201,7 +201,7 @@ fn text_and_markdown_tables_show_each_run_and_its_numbers() {
     );
     assert_eq!(
         markdown.lines().nth(1).unwrap(),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     );
 }
 
