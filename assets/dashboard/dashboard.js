@@ -642,8 +642,8 @@
     const collects = count(stats.collect_calls_total, "collect");
     $("stat-reclaim-note").textContent =
       stats.purge_events_total == null
-        ? `${collects} since start; purges not counted`
-        : `${count(stats.purge_events_total, "purge")} + ${collects} since start`;
+        ? `${collects}; purges not counted`
+        : `${count(stats.purge_events_total, "purge")} + ${collects}`;
   }
 
   function renderHeld(d) {
