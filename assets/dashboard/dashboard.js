@@ -1,5 +1,6 @@
 // The live dashboard of `membench serve`: polls GET /api/diagnostics once a second, keeps
-// the last five minutes, and draws memory like the charts of `membench run`: Allocated
+// the last five minutes (backfilled on load from GET /api/history, the server's own last
+// five minutes, so a page opened late or reloaded shows the whole window), and draws memory like the charts of `membench run`: Allocated
 // (live heap, counted by the server's allocator wrapper) in red, Resident (RSS) in blue,
 // the allocator's own resident bytes lighter, and triangles where memory really went back
 // to the OS. Every number is the server's own; rates are deltas of its cumulative counters
@@ -182,8 +183,10 @@
 
   const cpuSeconds = (d) => d.process.cpu_user_seconds + d.process.cpu_system_seconds;
 
-  /** Adds one poll's document to the series; rates come from the previous document. */
-  function ingest(d) {
+  /** Adds one poll's document (or one sample of GET /api/history, which has the same
+   *  fields) to the series at `nowS` (unix seconds); rates come from the previous one.
+   *  A history sample carries no modelled lens: the lens's ticks come with the polls. */
+  function ingest(d, nowS = Date.now() / 1000) {
     // A new pid or counters going backwards means a different server: start over.
     if (previous && (previous.pid !== d.pid || d.uptime_s <= previous.uptime_s)) {
       previous = null;
@@ -212,8 +215,7 @@
       );
     }
     purgesCounted = stats.purge_events_total != null;
-    const nowS = Date.now() / 1000;
-    ingestModelled(d, nowS);
+    if ("modelled_gc" in d) ingestModelled(d, nowS);
     series.time.push(nowS);
     series.allocatedMb.push(d.heap.live_bytes / MB);
     series.residentMb.push(d.process.rss_bytes / MB);
@@ -528,7 +530,7 @@
     modelledChart.setData([modelled.time, modelled.heapMb]);
 
     // In the window, each collection counted once, at its highest generation.
-    const windowCount = (column) => `${integer.format(sum(column))}× in the window`;
+    const windowCount = (column) => `${integer.format(sum(column))}× in this window`;
     const entries = [
       ["tri-outline", MODELLED.gen0, "modelled gen0", windowCount(modelled.gen0Only)],
       ["tri-outline", MODELLED.gen1, "modelled gen1", windowCount(modelled.gen1Only)],
@@ -588,12 +590,19 @@
         "tri",
         COLORS.purge,
         "Allocator returned memory to the OS",
-        purgesCounted ? `${integer.format(purges)}×` : "not counted by this allocator",
+        purgesCounted
+          ? `${integer.format(purges)}× in this window`
+          : "not counted by this allocator",
       ],
-      ["tri-outline", COLORS.collect, "Collect (POST /api/collect)", `${integer.format(collects)}×`],
-      ["text", null, "CPU avg", cpuAvg == null ? "–" : `${rate(cpuAvg)} %`],
-      ["text", null, "RPS avg", rpsAvg == null ? "–" : rate(rpsAvg)],
-      ["text", null, "window", minutes],
+      [
+        "tri-outline",
+        COLORS.collect,
+        "Collect (POST /api/collect)",
+        `${integer.format(collects)}× in this window`,
+      ],
+      ["text", null, "CPU avg in this window", cpuAvg == null ? "–" : `${rate(cpuAvg)} %`],
+      ["text", null, "RPS avg in this window", rpsAvg == null ? "–" : rate(rpsAvg)],
+      ["text", null, "this window", minutes],
     );
     const legend = $("legend");
     legend.replaceChildren(...entries.map(legendItem));
@@ -680,7 +689,7 @@
       ["open fds", integer.format(p.open_fds)],
       ["TCP established", integer.format(p.tcp.established)],
       ["TCP TIME_WAIT", integer.format(p.tcp.time_wait)],
-      ["requests", integer.format(d.requests_total)],
+      ["requests since start", integer.format(d.requests_total)],
     ];
     $("process").replaceChildren(
       ...rows.map(([label, value]) => {
@@ -709,18 +718,41 @@
     status.textContent = text;
   }
 
+  function drawChart() {
+    chart.setData([series.time, series.allocatedMb, series.residentMb, series.allocatorResidentMb]);
+  }
+
+  /** Fills the window from GET /api/history (the server's last five minutes, one sample a
+   *  second), so a page opened late or reloaded shows the whole window at once. A sample's
+   *  time on the page is now minus how long before the server's answer it was taken
+   *  (server uptime, like the modelled ticks). Without an answer the page just starts
+   *  from its first poll. */
+  async function backfill() {
+    try {
+      const response = await fetch("/api/history", { cache: "no-store" });
+      if (!response.ok) throw new Error(`/api/history answered ${response.status}`);
+      const history = await response.json();
+      const nowS = Date.now() / 1000;
+      for (const sample of history.samples) {
+        ingest(sample, nowS - (history.uptime_s - sample.uptime_s));
+      }
+      drawChart();
+      renderLegend(null);
+      document.body.dataset.backfilled = String(history.samples.length);
+      document.body.dataset.samples = String(series.time.length);
+    } catch (error) {
+      document.body.dataset.backfilled = "0";
+      setStatus("down", `no history: ${error.message}`);
+    }
+  }
+
   async function poll() {
     try {
       const response = await fetch("/api/diagnostics", { cache: "no-store" });
       if (!response.ok) throw new Error(`/api/diagnostics answered ${response.status}`);
       const d = await response.json();
       ingest(d);
-      chart.setData([
-        series.time,
-        series.allocatedMb,
-        series.residentMb,
-        series.allocatorResidentMb,
-      ]);
+      drawChart();
       renderTiles(d);
       renderLegend(chart.cursor.idx);
       renderModelled(d);
@@ -844,5 +876,5 @@
 
   renderLegend(null);
   loadEndpoints();
-  poll();
+  backfill().finally(poll);
 })();

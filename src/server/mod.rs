@@ -13,7 +13,7 @@
 //!   `routes()`, listed once in `FAMILIES` below; its handlers extract only the parts of
 //!   the state they use (`state.rs` is the one file that knows them all).
 //! * The measurements: [`crate::diagnostics`] is the JSON contract with the sampler,
-//!   `measurements.rs` serves it, `metrics.rs` renders it for Prometheus, `admin.rs`
+//!   `measurements.rs` serves it, `history.rs` keeps its last five minutes, `metrics.rs` renders it for Prometheus, `admin.rs`
 //!   holds collect and reset, `requests.rs` the counting middleware.
 //! * The modelled .NET GC lens (`--gc-model`): `declared.rs` reads what each pattern
 //!   request would allocate in .NET from the scenario files' `[dotnet]` sections,
@@ -36,6 +36,7 @@ mod error;
 mod fileprovider;
 mod gc_lens;
 mod guard;
+mod history;
 mod leak_cap;
 mod limits;
 mod loopback;
@@ -102,6 +103,10 @@ const FAMILIES: &[Family] = &[
     Family {
         routes: measurements::ROUTES,
         router: measurements::routes,
+    },
+    Family {
+        routes: history::ROUTES,
+        router: history::routes,
     },
     Family {
         routes: metrics::ROUTES,

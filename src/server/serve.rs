@@ -141,6 +141,8 @@ async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
         }
         None => tracing::info!("modelled .NET GC lens off (--gc-model none)"),
     }
+    super::history::spawn_history_sampler(&state)
+        .context("cannot start the dashboard history's sampling thread")?;
     let stop_signals = StopSignals::install();
     announce(addr)?;
     if let Some(warning) = warning {

@@ -22,6 +22,7 @@ use super::clients::Clients;
 use super::config::ServerConfig;
 use super::fileprovider::Watchers;
 use super::gc_lens::{ServerGcLens, TICK};
+use super::history::History;
 use super::leak_cap::LeakCap;
 use super::limits::InflightBudget;
 use super::managed::ManagedTally;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub(crate) errors: ErrorCounters,
     /// What the server's own snapshots allocated (see `measurements.rs`).
     pub(crate) measurement_cost: MeasurementCost,
+    /// The last five minutes of what the dashboard charts (`history.rs`).
+    pub(crate) history: History,
     pub(crate) strings: Arc<StaticStrings>,
     pub(crate) pool: Arc<BufferPool>,
     pub(crate) caches: Arc<Caches>,
@@ -77,6 +80,7 @@ impl AppState {
             requests: RequestCounters::new(super::known_routes()),
             errors: ErrorCounters::default(),
             measurement_cost: MeasurementCost::default(),
+            history: History::new(),
             strings: Arc::new(StaticStrings::new(&leak_cap)),
             pool: Arc::new(BufferPool::new(&config)),
             caches: Arc::new(Caches::new(&config, &leak_cap)),

@@ -19,6 +19,8 @@
 //    GC (server)") and as a model; after some /api/loh/84976 requests (85,000-byte arrays:
 //    the .NET large-object heap) it shows modelled gen2 collections, the same number as
 //    /api/diagnostics, and draws them in its own chart, not on the measured one;
+// 1b. with --min-history=N, the chart is backfilled from
+//    GET /api/history with at least N points right after load;
 // 8. a full-page screenshot is written to <screenshot-path>.
 //
 // With --lens-off (a server started with --gc-model none) only the page's load and the
@@ -42,8 +44,13 @@ const LEAK_REQUESTS = 500;
 const LEAK_BATCHES = 5;
 const VIEWPORT = { width: 1600, height: 1000 };
 
-const [base, screenshotPath, mode] = process.argv.slice(2);
-const lensOff = mode === "--lens-off";
+const [base, screenshotPath, ...flags] = process.argv.slice(2);
+const lensOff = flags.includes("--lens-off");
+/** With --min-history=N (a server that ran under load before the page opened), the page
+ *  must draw at least N points backfilled from GET /api/history before its first poll. */
+const minHistory = Number(
+  flags.find((flag) => flag.startsWith("--min-history="))?.split("=")[1] ?? 0,
+);
 /** /api/loh/84976 requests for the modelled lens: each is an 85,000-byte array in .NET,
  *  so a few hundred use up the modelled large-object heap's budget (a gen2 collection). */
 const LOH_REQUESTS = 1200;
@@ -129,6 +136,23 @@ try {
   // 1–2. Load, two polls (rates need a delta), the allocator named.
   const loaded = await page.goto(base, { waitUntil: "load" });
   if (loaded?.status() !== 200) throw new Error(`GET ${base} answered ${loaded?.status()}`);
+  // 1b. The backfill: the points the server kept before the page opened, drawn at once.
+  await page.waitForFunction(() => document.body.dataset.backfilled !== undefined);
+  const backfill = await page.evaluate(() => ({
+    backfilled: Number(document.body.dataset.backfilled),
+    points: Number(document.body.dataset.samples ?? 0),
+    window: [...document.querySelectorAll("#legend li")]
+      .find((li) => li.textContent.startsWith("this window"))
+      ?.querySelector(".legend-value")?.textContent,
+  }));
+  if (backfill.backfilled < minHistory || backfill.points < backfill.backfilled) {
+    problems.push(
+      `right after load the page drew ${backfill.points} points from ${backfill.backfilled} ` +
+        `history samples; the server ran long enough for ${minHistory}`,
+    );
+  } else {
+    ok(`backfilled ${backfill.backfilled} samples from /api/history on load (${backfill.points} points, window ${backfill.window})`);
+  }
   await page.waitForFunction(() => Number(document.body.dataset.samples ?? 0) >= 2);
   const diagnostics = await getJson("/api/diagnostics");
   const allocator = await page.textContent("#allocator");

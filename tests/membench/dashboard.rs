@@ -4,7 +4,8 @@
 //! The driver checks the page as a person uses it (no console errors, no request leaving
 //! the server's origin, Allocated rising under the leak, Reset and Collect showing their
 //! answers, the endpoint links, the modelled .NET GC panel counting the gen2 collections
-//! that /api/loh/84976 brings in the model) and writes a screenshot; this test then checks
+//! that /api/loh/84976 brings in the model, and — opened after five seconds of load — the
+//! points backfilled from /api/history right after load) and writes a screenshot; this test then checks
 //! from the server's side that the buttons really reached it. A second run against a
 //! server with `--gc-model none` checks that the page says the lens is off and draws
 //! nothing modelled. It never skips: without chromium or node it fails and says what to
@@ -110,8 +111,19 @@ fn the_dashboard_charts_the_leak_and_its_buttons_reach_the_server() {
     let server = Server::start(&[]);
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard/dashboard.png");
     let _ = std::fs::remove_file(&screenshot);
+    // The page opens late: the server has run under a little load for a few seconds, and
+    // the page must draw what it kept (GET /api/history) right after load.
+    crate::serve::load_for(&server, 5);
+    let (_, body) = server.request("GET", "/api/history");
+    let kept = json(&body)["samples"].as_array().unwrap().len();
+    assert!(kept >= 4, "{kept} samples after 5 s: {body}");
+    let min_history = format!("--min-history={kept}");
 
-    let (passed, output) = run_driver(&format!("http://{}/", server.addr), &screenshot, &[]);
+    let (passed, output) = run_driver(
+        &format!("http://{}/", server.addr),
+        &screenshot,
+        &[&min_history],
+    );
     println!("{output}");
     assert!(passed, "the browser checks failed:\n{output}");
 

@@ -96,3 +96,51 @@ fn metrics_are_prometheus_text() {
     assert!(body.contains("membench_heap_live_bytes"), "{body}");
     assert!(body.contains("membench_rss_bytes"), "{body}");
 }
+
+/// Sends `/api/staticstring` and `/api/ping` requests for `seconds`, ~20 a second: a
+/// little load, bounded in count and time, over loopback.
+pub(crate) fn load_for(server: &Server, seconds: u64) -> u64 {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let mut sent = 0;
+    while std::time::Instant::now() < until {
+        let path = if sent % 4 == 0 {
+            "/api/staticstring"
+        } else {
+            "/api/ping"
+        };
+        assert_eq!(server.request("GET", path).0, 200, "{path}");
+        sent += 1;
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    sent
+}
+
+#[test]
+fn history_keeps_a_sample_a_second_oldest_first() {
+    let server = Server::start(&[]);
+    let sent = load_for(&server, 10);
+    let (status, body) = server.request("GET", "/api/history");
+    assert_eq!(status, 200, "{body}");
+    let history = json(&body);
+    let samples = history["samples"].as_array().unwrap();
+    assert!(
+        samples.len() >= 8,
+        "{} samples after 10 s: {body}",
+        samples.len()
+    );
+    assert!(samples.len() as u64 <= history["capacity"].as_u64().unwrap());
+    let field = |sample: &serde_json::Value, name: &str| sample[name].as_f64().unwrap();
+    for pair in samples.windows(2) {
+        let gap = field(&pair[1], "uptime_s") - field(&pair[0], "uptime_s");
+        assert!(gap > 0.0, "not oldest first: {pair:?}");
+    }
+    // The samples saw the load: requests and the leak's growth.
+    let (first, last) = (&samples[0], samples.last().unwrap());
+    let requests = field(last, "requests_total") - field(first, "requests_total");
+    assert!(
+        requests > 0.0 && requests <= sent as f64,
+        "{requests} of {sent}"
+    );
+    assert!(last["heap"]["live_bytes"].as_u64().unwrap() > 0, "{last}");
+    assert!(field(&last["process"], "rss_bytes") > 0.0, "{last}");
+}
