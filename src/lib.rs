@@ -32,14 +32,23 @@
 //!   `timeout`, `leak cap reached`, …) that the load generator and the server both count.
 //! * [`loadgen`] — the built-in HTTP/1.1 load generator: closed and open loop,
 //!   per-interval HdrHistograms, errors by kind.
-//! * [`runner`] — the child server's lifecycle and the sampling loop that builds a series.
-//! * [`scenario`] — scenario files (`scenarios/*.toml`, embedded), their catalog.
-//! * [`commands`] — one file per subcommand; glue only.
+//! * [`params`] — leaf: a scenario's parameters once decided, typed (`size` is bytes).
+//! * [`scenario`] — scenario files (`scenarios/*.toml`, embedded), their catalog, and the
+//!   one declaration of what each request allocates in .NET (`[dotnet]`).
+//! * [`runner`] — the run pipeline as a library: `RunRequest` (no clap) → `plan` (every
+//!   check, before anything starts) → `execute` (child server or target, load, sampling
+//!   loop, summary and chart); sweeps as repeated, interleaved runs; other runtimes'
+//!   reference servers.
+//! * [`commands`] — one file per subcommand: parse → library → print → one `Outcome` →
+//!   exit code.
 //!
-//! The arrows point down (no cycles among these modules): `format`, `stats` and `units`
-//! import nothing from the crate; `series` only `memory`; `verdict` only `series` and
-//! `stats`; `report` nothing from `runner`, `loadgen`, `commands`, `sweep` or `gallery`;
-//! `sweep` and `gallery` read `report`, never `runner` or `loadgen`.
+//! The arrows point down (no cycles among these modules; `tests/membench/layout.rs` checks
+//! them on the source): the leaves (`format`, `stats`, `units`, `params`, `error_labels`,
+//! `resources`) import nothing from the crate but other leaves; `series` adds `memory`;
+//! `verdict` only `series` and `stats`; `report` nothing from `runner`, `loadgen`,
+//! `commands`, `sweep` or `gallery`; `sweep` and `gallery` read `report`, never `runner`
+//! or `loadgen`; `server` nothing from `cli`, `commands`, `runner` or `loadgen`;
+//! `runner` may use all of these below it, and only `commands` and `cli` sit above it.
 
 pub mod cli;
 pub(crate) mod commands;
