@@ -93,9 +93,12 @@ fn compare_checked(args: &CompareArgs) -> anyhow::Result<Outcome> {
                 eprintln!("membench: {how} during the run; it is compared with what was sampled");
                 outcome = Outcome::Failed;
             }
-            RunEnd::Interrupted => {
-                eprintln!("membench: interrupted; the runs left are not made");
-                outcome = Outcome::Interrupted;
+            RunEnd::Interrupted | RunEnd::Terminated => {
+                eprintln!(
+                    "membench: {}; the runs left are not made",
+                    super::run::stop_word(&end)
+                );
+                outcome = Outcome::of_run(&end);
                 if runs.len() < 2 {
                     return Ok(outcome);
                 }

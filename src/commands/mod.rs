@@ -3,7 +3,7 @@
 //!
 //! Exit codes, the same for every command ([`Outcome`]): 0 success, 1 an error or a
 //! server that died during a run, 2 bad arguments, 3 an expectation failed under
-//! `--check`, 130 interrupted (whatever was measured is written either way).
+//! `--check`, 130 interrupted, 143 terminated by SIGTERM or SIGHUP (whatever was measured is written either way).
 
 mod compare;
 mod completions;
@@ -49,8 +49,10 @@ pub(crate) enum Outcome {
     Usage,
     /// The run completed and an expectation of `--check` failed.
     ChecksFailed,
-    /// Ctrl-C or SIGTERM (what was measured is written).
+    /// Ctrl-C (what was measured is written).
     Interrupted,
+    /// SIGTERM or SIGHUP (what was measured is written).
+    Terminated,
 }
 
 impl From<Outcome> for ExitCode {
@@ -61,6 +63,7 @@ impl From<Outcome> for ExitCode {
             Outcome::Usage => 2,
             Outcome::ChecksFailed => 3,
             Outcome::Interrupted => 130,
+            Outcome::Terminated => 143,
         })
     }
 }
@@ -71,6 +74,7 @@ impl Outcome {
         match end {
             RunEnd::Completed => Outcome::Success,
             RunEnd::Interrupted => Outcome::Interrupted,
+            RunEnd::Terminated => Outcome::Terminated,
             RunEnd::ServerDied(_) => Outcome::Failed,
         }
     }

@@ -2,7 +2,7 @@
 //! this prints the summary. Exit codes: 0 completed, 1 the server died or an error,
 //! 2 unknown scenario or bad arguments, 3 under `--check` when an expectation does not
 //! match or is inconclusive, or no load reached the target,
-//! 130 interrupted (results are written either way).
+//! 130 interrupted, 143 terminated (SIGTERM/SIGHUP) (results are written either way).
 
 use super::{Outcome, usage_or_error};
 use crate::cli::{OutputFormat, RunArgs};
@@ -36,8 +36,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             }
         }
         RunEnd::Completed => {}
-        RunEnd::Interrupted => eprintln!(
-            "membench: interrupted; the samples taken so far are written to {}",
+        RunEnd::Interrupted | RunEnd::Terminated => eprintln!(
+            "membench: {}; the samples taken so far are written to {}",
+            stop_word(&end),
             out_dir.display()
         ),
         RunEnd::ServerDied(how) => eprintln!(
@@ -115,5 +116,13 @@ fn request(args: &RunArgs) -> RunRequest {
         gc_model: args.lens.choice(),
         gc_machine: args.lens.gc_machine.into(),
         dotnet_overhead_bytes: args.lens.dotnet_overhead,
+    }
+}
+
+/// `interrupted` or `terminated`, for the line saying why a run stopped early.
+pub(super) fn stop_word(end: &RunEnd) -> &'static str {
+    match end {
+        RunEnd::Terminated => "terminated",
+        _ => "interrupted",
     }
 }

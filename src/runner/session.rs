@@ -217,7 +217,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
     if let Some(child) = server.child.as_mut() {
         // A child that ended on its own is described by its exit status (SIGKILL from
         // the OOM killer, a panic's exit code), which is better than "no longer running".
-        if end != RunEnd::Interrupted
+        if !matches!(end, RunEnd::Interrupted | RunEnd::Terminated)
             && let Some(status) = child.exited()
         {
             end = server_died(&describe_exit(status));
@@ -270,7 +270,7 @@ enum Tick {
     Sample,
     /// The load generator reached its planned end.
     LoadFinished,
-    /// Ctrl-C, or the server ended.
+    /// Ctrl-C, SIGTERM, or the server ended.
     Ended(RunEnd),
 }
 
@@ -279,8 +279,8 @@ enum Tick {
 /// schedule (a short `--interval`, a slow `/proc`) still stops at once.
 fn wait_for_tick(load: &LoadHandle, server: &mut Attached, next_tick: Instant) -> Tick {
     loop {
-        if interrupt::requested().is_some() {
-            return Tick::Ended(RunEnd::Interrupted);
+        if let Some(stop) = interrupt::requested() {
+            return Tick::Ended(stopped_by(stop));
         }
         if load.is_finished() {
             return Tick::LoadFinished;
@@ -293,6 +293,14 @@ fn wait_for_tick(load: &LoadHandle, server: &mut Attached, next_tick: Instant) -
             return Tick::Ended(end);
         }
         std::thread::sleep((next_tick - now).min(Duration::from_millis(20)));
+    }
+}
+
+/// How a stop signal reads as the run's end.
+fn stopped_by(stop: interrupt::Stop) -> RunEnd {
+    match stop {
+        interrupt::Stop::Interrupt => RunEnd::Interrupted,
+        interrupt::Stop::Terminate => RunEnd::Terminated,
     }
 }
 
