@@ -81,11 +81,16 @@ fn compare_checked(args: &CompareArgs) -> anyhow::Result<Outcome> {
             server_name(plan),
             plan.out_dir.display()
         );
+        let executed = runner::execute(plan)?;
+        if let Some(line) = executed.unwritten_line() {
+            eprintln!("membench: {line}");
+            outcome = Outcome::Failed;
+        }
         let Executed {
             out_dir: run_dir,
             end,
             ..
-        } = runner::execute(plan)?;
+        } = executed;
         runs.push(SavedRun::load(&run_dir)?);
         match end {
             RunEnd::Completed => {}

@@ -396,11 +396,17 @@ enum Measured {
 }
 
 fn measure(run: &PlannedRun) -> anyhow::Result<Measured> {
+    let executed = execute(&run.plan)?;
+    if let Some(line) = executed.unwritten_line() {
+        // The sweep reads each run's samples back: without them there is no point.
+        anyhow::bail!("{line}");
+    }
     let Executed {
         out_dir: run_dir,
         summary,
         end,
-    } = execute(&run.plan)?;
+        ..
+    } = executed;
     if end != RunEnd::Completed {
         return Ok(Measured::Ended(end));
     }

@@ -309,10 +309,7 @@ pub struct Summary {
 /// reader never sees half a summary.
 pub fn write_summary(path: &Path, summary: &Summary) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(summary).context("cannot serialise the summary")?;
-    let partial = path.with_extension("json.partial");
-    std::fs::write(&partial, json + "\n")
-        .and_then(|()| std::fs::rename(&partial, path))
-        .with_context(|| format!("cannot write the summary {}", path.display()))
+    super::atomic_file::write_bytes(path, (json + "\n").as_bytes())
 }
 
 /// Reads a `summary.json` written by [`write_summary`].
