@@ -1,10 +1,10 @@
 //! One file per subcommand: parse → library call → print → exit code. No measurement
 //! logic lives here; what a command decides is only how to say the result.
 //!
-//! Exit codes, the same for every command ([`Outcome`]): 0 success, 1 an error, a results
-//! file that could not be written (a full disk), or a
-//! server that died during a run, 2 bad arguments, 3 an expectation failed under
-//! `--check`, 130 interrupted, 143 terminated by SIGTERM or SIGHUP (whatever was measured is written either way).
+//! Exit codes, the same for every command ([`Outcome`]): 0 success, 1 an error, a server
+//! that died during a run or a results file that could not be written (a full disk),
+//! 2 bad arguments, 3 an expectation failed under `--check`, 130 interrupted (Ctrl-C),
+//! 143 terminated by SIGTERM or SIGHUP (whatever was measured is written either way).
 
 mod compare;
 mod completions;
@@ -44,8 +44,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 pub(crate) enum Outcome {
     Success,
     /// Exit 1: a server died during a run (what was sampled is written), a results file
-    /// could not be written, no response
-    /// came back, nothing to show.
+    /// could not be written, no response came back, nothing to show.
     Failed,
     /// Bad arguments: nothing ran.
     Usage,
