@@ -81,11 +81,16 @@ fn compare_checked(args: &CompareArgs) -> anyhow::Result<Outcome> {
             server_name(plan),
             plan.out_dir.display()
         );
+        let executed = runner::execute(plan)?;
+        if let Some(line) = executed.unwritten_line() {
+            eprintln!("membench: {line}");
+            outcome = Outcome::Failed;
+        }
         let Executed {
             out_dir: run_dir,
             end,
             ..
-        } = runner::execute(plan)?;
+        } = executed;
         runs.push(SavedRun::load(&run_dir)?);
         match end {
             RunEnd::Completed => {}
@@ -93,9 +98,12 @@ fn compare_checked(args: &CompareArgs) -> anyhow::Result<Outcome> {
                 eprintln!("membench: {how} during the run; it is compared with what was sampled");
                 outcome = Outcome::Failed;
             }
-            RunEnd::Interrupted => {
-                eprintln!("membench: interrupted; the runs left are not made");
-                outcome = Outcome::Interrupted;
+            RunEnd::Interrupted | RunEnd::Terminated => {
+                eprintln!(
+                    "membench: {}; the runs left are not made",
+                    super::run::stop_word(&end)
+                );
+                outcome = Outcome::of_run(&end);
                 if runs.len() < 2 {
                     return Ok(outcome);
                 }

@@ -1,9 +1,10 @@
 //! One file per subcommand: parse → library call → print → exit code. No measurement
 //! logic lives here; what a command decides is only how to say the result.
 //!
-//! Exit codes, the same for every command ([`Outcome`]): 0 success, 1 an error or a
-//! server that died during a run, 2 bad arguments, 3 an expectation failed under
-//! `--check`, 130 interrupted (whatever was measured is written either way).
+//! Exit codes, the same for every command ([`Outcome`]): 0 success, 1 an error, a server
+//! that died during a run or a results file that could not be written (a full disk),
+//! 2 bad arguments, 3 an expectation failed under `--check`, 130 interrupted (Ctrl-C),
+//! 143 terminated by SIGTERM or SIGHUP (whatever was measured is written either way).
 
 mod compare;
 mod completions;
@@ -42,15 +43,17 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Success,
-    /// Exit 1: a server died during a run (what was sampled is written), no response
-    /// came back, nothing to show.
+    /// Exit 1: a server died during a run (what was sampled is written), a results file
+    /// could not be written, no response came back, nothing to show.
     Failed,
     /// Bad arguments: nothing ran.
     Usage,
     /// The run completed and an expectation of `--check` failed.
     ChecksFailed,
-    /// Ctrl-C or SIGTERM (what was measured is written).
+    /// Ctrl-C (what was measured is written).
     Interrupted,
+    /// SIGTERM or SIGHUP (what was measured is written).
+    Terminated,
 }
 
 impl From<Outcome> for ExitCode {
@@ -61,6 +64,7 @@ impl From<Outcome> for ExitCode {
             Outcome::Usage => 2,
             Outcome::ChecksFailed => 3,
             Outcome::Interrupted => 130,
+            Outcome::Terminated => 143,
         })
     }
 }
@@ -71,6 +75,7 @@ impl Outcome {
         match end {
             RunEnd::Completed => Outcome::Success,
             RunEnd::Interrupted => Outcome::Interrupted,
+            RunEnd::Terminated => Outcome::Terminated,
             RunEnd::ServerDied(_) => Outcome::Failed,
         }
     }

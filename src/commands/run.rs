@@ -2,7 +2,7 @@
 //! this prints the summary. Exit codes: 0 completed, 1 the server died or an error,
 //! 2 unknown scenario or bad arguments, 3 under `--check` when an expectation does not
 //! match or is inconclusive, or no load reached the target,
-//! 130 interrupted (results are written either way).
+//! 1 also when a results file could not be written (a full disk), 130 interrupted, 143 terminated (SIGTERM/SIGHUP) (results are written either way).
 
 use super::{Outcome, usage_or_error};
 use crate::cli::{OutputFormat, RunArgs};
@@ -15,11 +15,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         Ok(plan) => plan,
         Err(err) => return usage_or_error(err, ""),
     };
+    let executed = runner::execute(&plan)?;
+    let unwritten = executed.unwritten_line();
     let Executed {
         out_dir,
         summary,
         end,
-    } = runner::execute(&plan)?;
+        ..
+    } = executed;
 
     match args.format {
         OutputFormat::Text => {
@@ -27,6 +30,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             println!("results: {}", out_dir.display());
         }
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+    }
+    if let Some(line) = unwritten {
+        eprintln!("membench: {line}");
+        return Ok(Outcome::Failed);
     }
     match &end {
         RunEnd::Completed if args.check => {
@@ -36,8 +43,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             }
         }
         RunEnd::Completed => {}
-        RunEnd::Interrupted => eprintln!(
-            "membench: interrupted; the samples taken so far are written to {}",
+        RunEnd::Interrupted | RunEnd::Terminated => eprintln!(
+            "membench: {}; the samples taken so far are written to {}",
+            stop_word(&end),
             out_dir.display()
         ),
         RunEnd::ServerDied(how) => eprintln!(
@@ -115,5 +123,13 @@ fn request(args: &RunArgs) -> RunRequest {
         gc_model: args.lens.choice(),
         gc_machine: args.lens.gc_machine.into(),
         dotnet_overhead_bytes: args.lens.dotnet_overhead,
+    }
+}
+
+/// `interrupted` or `terminated`, for the line saying why a run stopped early.
+pub(super) fn stop_word(end: &RunEnd) -> &'static str {
+    match end {
+        RunEnd::Terminated => "terminated",
+        _ => "interrupted",
     }
 }

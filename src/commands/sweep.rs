@@ -3,7 +3,7 @@
 //! rounds and re-measurements live in `runner::sweep`; the judgement of cliffs in
 //! `sweep::cliff`.
 //!
-//! Exit codes: 0 completed, 2 bad arguments (nothing ran), 130 Ctrl-C, 1 a server that
+//! Exit codes: 0 completed, 2 bad arguments (nothing ran), 130 Ctrl-C, 143 SIGTERM/SIGHUP, 1 a server that
 //! died or an error of membench (the points measured before are written in each case).
 
 use std::path::Path;
@@ -25,6 +25,7 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<Outcome> {
     Ok(match result.end {
         SweepEnd::Completed | SweepEnd::Running => Outcome::Success,
         SweepEnd::Interrupted => Outcome::Interrupted,
+        SweepEnd::Terminated => Outcome::Terminated,
         SweepEnd::ServerDied(_) | SweepEnd::Error(_) => Outcome::Failed,
     })
 }

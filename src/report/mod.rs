@@ -12,11 +12,14 @@
 //! * [`compare`](mod@compare) — saved runs read back for `membench compare`, and the
 //!   table of their numbers (text or Markdown).
 //! * [`comparison_files`] — the files `membench compare` writes: figure and `compare.md`.
+//! * [`atomic_file`] — results files written under a temporary name and renamed when
+//!   whole, so a full disk never leaves a cut file.
 //! * [`machine`] — cores, memory and kernel of the machine the run was measured on.
 //!
 //! Everything here works from a [`crate::series::Series`] and run facts; nothing here
 //! measures.
 
+pub(crate) mod atomic_file;
 pub mod chart;
 pub mod compare;
 pub mod comparison_files;
@@ -28,8 +31,8 @@ pub mod summary;
 pub mod text;
 
 pub use chart::{
-    CHART_SIZE_PX, ComparedRun, render_chart, render_overlay, render_side_by_side,
-    side_by_side_size_px,
+    CHART_SIZE_PX, ComparedRun, render_chart, render_chart_png, render_chart_svg, render_overlay,
+    render_side_by_side, side_by_side_size_px,
 };
 pub use machine::MachineInfo;
 pub use samples_csv::{SAMPLE_COLUMNS, SamplesCsvWriter, read_samples};

@@ -25,38 +25,162 @@ pub use crate::series::SAMPLE_COLUMNS;
 use crate::series::{Sample, SampleRow};
 
 /// Appends one CSV row per sample as samples are taken, flushing each row.
+///
+/// When a row cannot be written (a full disk), the file is cut back to the last whole
+/// row and no further row is appended; the caller keeps the samples in memory and, at
+/// the end, [`SamplesCsvWriter::finish`] writes the whole series again through a
+/// temporary file.
 pub struct SamplesCsvWriter {
     path: PathBuf,
-    writer: csv::Writer<File>,
+    /// `None` once a write failed.
+    writer: Option<csv::Writer<Gate>>,
+    /// Bytes of whole rows (header included) known to be in the file.
+    whole_bytes: u64,
 }
 
 impl SamplesCsvWriter {
     /// Creates (truncates) the file and writes the header; fails early, naming the path, if
     /// it cannot be written.
     pub fn create(path: &Path) -> anyhow::Result<SamplesCsvWriter> {
+        SamplesCsvWriter::create_with_room(path, None)
+    }
+
+    /// [`SamplesCsvWriter::create`] on a disk with `room` bytes left (`None`: as much as
+    /// the disk has). Tests fill the disk with it.
+    fn create_with_room(path: &Path, room: Option<u64>) -> anyhow::Result<SamplesCsvWriter> {
         let file = File::create(path)
             .with_context(|| format!("cannot create the samples file {}", path.display()))?;
         // The header is written by hand (not on the first row) so it is on disk before load.
         let mut writer = csv::WriterBuilder::new()
             .has_headers(false)
-            .from_writer(file);
+            .from_writer(Gate {
+                file,
+                closed: std::cell::Cell::new(false),
+                left: room,
+            });
         writer
             .write_record(SAMPLE_COLUMNS.iter().map(|(name, _)| name))
             .and_then(|()| writer.flush().map_err(csv::Error::from))
             .with_context(|| format!("cannot write the samples file {}", path.display()))?;
+        let whole_bytes = writer
+            .get_ref()
+            .file
+            .metadata()
+            .map_or(0, |meta| meta.len());
         Ok(SamplesCsvWriter {
             path: path.to_path_buf(),
-            writer,
+            writer: Some(writer),
+            whole_bytes,
         })
     }
 
-    /// Writes one row and flushes it to the OS.
+    /// Writes one row and flushes it to the OS. The first failure is returned (to be
+    /// said once); the file is then cut back to its whole rows and later calls do
+    /// nothing.
     pub fn append(&mut self, sample: &Sample) -> anyhow::Result<()> {
-        self.writer
+        let Some(writer) = self.writer.as_mut() else {
+            return Ok(());
+        };
+        let written = writer
             .serialize(SampleRow::from_sample(sample))
-            .and_then(|()| self.writer.flush().map_err(csv::Error::from))
-            .with_context(|| format!("cannot append to the samples file {}", self.path.display()))
+            .and_then(|()| writer.flush().map_err(csv::Error::from));
+        match written {
+            Ok(()) => {
+                self.whole_bytes = writer
+                    .get_ref()
+                    .file
+                    .metadata()
+                    .map_or(0, |meta| meta.len());
+                Ok(())
+            }
+            Err(err) => {
+                // The writer's buffer may hold half a row: it is discarded, not written
+                // when the writer is dropped.
+                writer.get_ref().closed.set(true);
+                // Cutting frees space rather than taking it, so it works on a full disk.
+                let _ = writer.get_ref().file.set_len(self.whole_bytes);
+                self.writer = None;
+                Err(err).with_context(|| {
+                    format!("cannot append to the samples file {}", self.path.display())
+                })
+            }
+        }
     }
+
+    /// Whether every row so far is in the file.
+    pub fn is_whole(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// At the end of a run: when a row could not be appended, writes all `samples`
+    /// again through a temporary file and renames it over the cut-back one. `Ok` when
+    /// the file holds every sample.
+    pub fn finish(self, samples: &[Sample]) -> anyhow::Result<()> {
+        if self.writer.is_some() {
+            return Ok(());
+        }
+        write_samples_with(&self.path, samples, std::io::BufWriter::new).with_context(|| {
+            format!(
+                "{} holds only the samples written before the disk was full",
+                self.path.display()
+            )
+        })
+    }
+}
+
+/// The file under the CSV writer; once `closed`, bytes are dropped instead of written
+/// (so a half row left in the CSV writer's buffer never reaches the file).
+struct Gate {
+    file: File,
+    closed: std::cell::Cell<bool>,
+    /// Bytes the file may still take before writes fail as on a full disk; `None` (no
+    /// limit) except in tests.
+    left: Option<u64>,
+}
+
+impl std::io::Write for Gate {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed.get() {
+            return Ok(buf.len());
+        }
+        let Some(left) = self.left else {
+            return self.file.write(buf);
+        };
+        if left == 0 {
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        let n = buf.len().min(left as usize);
+        let written = self.file.write(&buf[..n])?;
+        self.left = Some(left - written as u64);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed.get() {
+            return Ok(());
+        }
+        self.file.flush()
+    }
+}
+
+/// Writes the whole `samples.csv` through a temporary file whose handle `wrap` may wrap
+/// (tests inject a failing writer there).
+fn write_samples_with<W: std::io::Write>(
+    path: &Path,
+    samples: &[Sample],
+    wrap: impl FnOnce(File) -> W,
+) -> anyhow::Result<()> {
+    super::atomic_file::write_file_with(path, wrap, |sink| {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(sink);
+        writer.write_record(SAMPLE_COLUMNS.iter().map(|(name, _)| name))?;
+        for sample in samples {
+            writer.serialize(SampleRow::from_sample(sample))?;
+        }
+        writer.flush()?;
+        Ok(())
+    })
 }
 
 /// Reads a `samples.csv` back into samples, in file order. Columns are matched by name, so
@@ -95,6 +219,66 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
 0.0,warmup,1e-6,0,0.0,0,0,0,0,0,,0,,,,,0.0,12288000,0,9,0,0,0,0,0,,,,,,,,,,,,,,,,,,,
 3.5,final,0.5,0,0.0,0,0,0,0,2,connection refused=2,0,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,
 ";
+
+    #[test]
+    fn a_full_disk_cuts_the_file_back_to_whole_rows_and_finish_writes_every_sample() {
+        let samples: Vec<Sample> = (0..5)
+            .map(|i| Sample {
+                elapsed_s: f64::from(i),
+                ..sample_with_everything()
+            })
+            .collect();
+        // How many bytes the header and two rows take, from a disk with room.
+        let dir = tempfile::tempdir().unwrap();
+        let roomy = dir.path().join("roomy.csv");
+        let mut writer = SamplesCsvWriter::create(&roomy).unwrap();
+        writer.append(&samples[0]).unwrap();
+        writer.append(&samples[1]).unwrap();
+        let two_rows = std::fs::metadata(&roomy).unwrap().len();
+
+        // The disk fills halfway through the third row.
+        let path = dir.path().join("samples.csv");
+        let mut writer = SamplesCsvWriter::create_with_room(&path, Some(two_rows + 20)).unwrap();
+        writer.append(&samples[0]).unwrap();
+        writer.append(&samples[1]).unwrap();
+        let err = writer.append(&samples[2]).unwrap_err();
+        assert!(format!("{err:#}").contains("samples.csv"), "{err:#}");
+        assert!(!writer.is_whole());
+        // Later rows are not attempted (the error is said once).
+        writer.append(&samples[3]).unwrap();
+        writer.append(&samples[4]).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), two_rows);
+        assert_eq!(read_samples(&path).unwrap(), samples[..2]);
+
+        // Room again at the end: every sample kept in memory lands in the file.
+        writer.finish(&samples).unwrap();
+        assert_eq!(read_samples(&path).unwrap(), samples);
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["roomy.csv", "samples.csv"]);
+    }
+
+    #[test]
+    fn a_rewrite_that_fails_leaves_the_whole_rows_and_no_temporary() {
+        let samples = vec![sample_with_everything(); 4];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samples.csv");
+        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        writer.append(&samples[0]).unwrap();
+        let err = write_samples_with(&path, &samples, |file| {
+            crate::report::atomic_file::FailAfter {
+                inner: file,
+                left: 300,
+            }
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("samples.csv"), "{err:#}");
+        assert_eq!(read_samples(&path).unwrap(), samples[..1]);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     fn sample_with_everything() -> Sample {
         Sample {

@@ -2,6 +2,10 @@
 //! (written by the sampling loop as it goes), `summary.json` with the verdicts, and the
 //! chart. `membench run`, `compare --run` and `sweep` all run through [`execute`], so a
 //! compared or swept run is exactly what `membench run` writes. Prints nothing on stdout.
+//!
+//! A file that cannot be written (a full disk) does not lose the others: each is written
+//! whole or not at all (see `report::atomic_file`), the failures are said on stderr and
+//! listed in [`Executed::unwritten`], and the summary is still handed back for stdout.
 
 use std::path::PathBuf;
 
@@ -19,6 +23,28 @@ pub struct Executed {
     pub out_dir: PathBuf,
     pub summary: Summary,
     pub end: RunEnd,
+    /// The results files that could not be written (file name: why), in the order
+    /// tried; empty when every file is written.
+    pub unwritten: Vec<String>,
+}
+
+impl Executed {
+    /// One line naming the files that could not be written, for the command's last word;
+    /// `None` when every file is written.
+    pub fn unwritten_line(&self) -> Option<String> {
+        (!self.unwritten.is_empty()).then(|| {
+            let names: Vec<&str> = self
+                .unwritten
+                .iter()
+                .map(|entry| entry.split(':').next().unwrap_or(entry))
+                .collect();
+            format!(
+                "could not write {} in {} (the summary above is complete; free some space and rerun)",
+                names.join(", "),
+                self.out_dir.display()
+            )
+        })
+    }
 }
 
 /// Runs the plan to its end and writes its results. Errors only for what prevents a run
@@ -44,18 +70,35 @@ pub fn execute(plan: &RunPlan) -> anyhow::Result<Executed> {
     if let Some(measured) = summary.measured_gc.as_mut() {
         measured.runtime = outcome.runtime.clone();
     }
-    report::write_summary(&plan.out_dir.join("summary.json"), &summary)?;
-    let png = plan.out_dir.join("chart.png");
-    let svg = plan.out_dir.join("chart.svg");
-    if let Err(err) = report::render_chart(&outcome.series, &png, Some(&svg)) {
-        eprintln!(
-            "membench: the chart could not be drawn: {err:#} (samples.csv and summary.json are written)"
-        );
+    let dir = &plan.out_dir;
+    let series = &outcome.series;
+    let written: [(&str, anyhow::Result<()>); 4] = [
+        ("samples.csv", outcome.samples_file),
+        (
+            "summary.json",
+            report::write_summary(&dir.join("summary.json"), &summary),
+        ),
+        (
+            "chart.png",
+            report::render_chart_png(series, &dir.join("chart.png")),
+        ),
+        (
+            "chart.svg",
+            report::render_chart_svg(series, &dir.join("chart.svg")),
+        ),
+    ];
+    let mut unwritten = Vec::new();
+    for (name, result) in written {
+        if let Err(err) = result {
+            eprintln!("membench: {name} could not be written: {err:#}");
+            unwritten.push(format!("{name}: {err:#}"));
+        }
     }
     Ok(Executed {
         out_dir: plan.out_dir.clone(),
         summary,
         end: outcome.end,
+        unwritten,
     })
 }
 

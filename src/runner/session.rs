@@ -2,8 +2,10 @@
 //! it with the load generator, sample it every interval, and hand back the series.
 //!
 //! Samples are appended to `samples.csv` as they are taken, so whatever ends the run —
-//! the planned end, Ctrl-C, the server dying, an error — nothing sampled is lost. Once
-//! sampling has begun every ending is a [`RunEnd`], never an error.
+//! the planned end, Ctrl-C, the server dying, an error — nothing sampled is lost. A row
+//! that cannot be written (a full disk) is said once on stderr; sampling goes on in
+//! memory and the file is written whole at the end if it can be ([`RunOutcome::samples_file`]).
+//! Once sampling has begun every ending is a [`RunEnd`], never an error.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
@@ -36,6 +38,9 @@ pub struct RunOutcome {
     /// The runtime as its server described itself (contract version 2); `None` for the
     /// Rust server and servers that do not say.
     pub runtime: Option<crate::diagnostics::RuntimeInfo>,
+    /// Whether `samples.csv` holds every sample: an error when a row could not be
+    /// appended and the whole file could not be written at the end either.
+    pub samples_file: anyhow::Result<()>,
 }
 
 /// The server under measurement: where it listens, which process to sample, and the
@@ -153,7 +158,12 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         if let Some(lens) = gc_lens.as_mut() {
             lens.observe(&mut sample);
         }
-        csv.append(&sample)?;
+        if let Err(err) = csv.append(&sample) {
+            // Said once: later rows are not attempted, the samples stay in memory.
+            eprintln!(
+                "membench: {err:#}; sampling goes on in memory, the file is written whole at the end if the disk allows"
+            );
+        }
         series.samples.push(sample);
         Ok(())
     };
@@ -213,11 +223,12 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         &mut series,
     )?;
     progress.finish();
+    let samples_file = csv.finish(&series.samples);
 
     if let Some(child) = server.child.as_mut() {
         // A child that ended on its own is described by its exit status (SIGKILL from
         // the OOM killer, a panic's exit code), which is better than "no longer running".
-        if end != RunEnd::Interrupted
+        if !matches!(end, RunEnd::Interrupted | RunEnd::Terminated)
             && let Some(status) = child.exited()
         {
             end = server_died(&describe_exit(status));
@@ -225,6 +236,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         child.shutdown();
     }
     Ok(RunOutcome {
+        samples_file,
         runtime,
         series,
         end,
@@ -270,7 +282,7 @@ enum Tick {
     Sample,
     /// The load generator reached its planned end.
     LoadFinished,
-    /// Ctrl-C, or the server ended.
+    /// Ctrl-C, SIGTERM, or the server ended.
     Ended(RunEnd),
 }
 
@@ -279,8 +291,8 @@ enum Tick {
 /// schedule (a short `--interval`, a slow `/proc`) still stops at once.
 fn wait_for_tick(load: &LoadHandle, server: &mut Attached, next_tick: Instant) -> Tick {
     loop {
-        if interrupt::requested().is_some() {
-            return Tick::Ended(RunEnd::Interrupted);
+        if let Some(stop) = interrupt::requested() {
+            return Tick::Ended(stopped_by(stop));
         }
         if load.is_finished() {
             return Tick::LoadFinished;
@@ -293,6 +305,14 @@ fn wait_for_tick(load: &LoadHandle, server: &mut Attached, next_tick: Instant) -
             return Tick::Ended(end);
         }
         std::thread::sleep((next_tick - now).min(Duration::from_millis(20)));
+    }
+}
+
+/// How a stop signal reads as the run's end.
+fn stopped_by(stop: interrupt::Stop) -> RunEnd {
+    match stop {
+        interrupt::Stop::Interrupt => RunEnd::Interrupted,
+        interrupt::Stop::Terminate => RunEnd::Terminated,
     }
 }
 

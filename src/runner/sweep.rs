@@ -352,6 +352,9 @@ fn measure_one(
         Measured::Ended(RunEnd::Interrupted | RunEnd::Completed) => {
             result.end = SweepEnd::Interrupted;
         }
+        Measured::Ended(RunEnd::Terminated) => {
+            result.end = SweepEnd::Terminated;
+        }
         Measured::Ended(RunEnd::ServerDied(how)) => {
             eprintln!(
                 "membench: {how} at {what}; the sweep stops, the {} runs measured before it are kept",
@@ -360,16 +363,22 @@ fn measure_one(
             result.end = SweepEnd::ServerDied(format!("{what}: {how}"));
         }
     }
-    if interrupt::requested().is_some() && result.end == SweepEnd::Running {
+    if let Some(stop) = interrupt::requested()
+        && result.end == SweepEnd::Running
+    {
         // Ctrl-C after the run had ended (while its files were written): the run is
         // complete, the sweep stops here.
-        result.end = SweepEnd::Interrupted;
+        result.end = match stop {
+            interrupt::Stop::Interrupt => SweepEnd::Interrupted,
+            interrupt::Stop::Terminate => SweepEnd::Terminated,
+        };
     }
     result.points = measured.points(&result.allocators);
     if result.end != SweepEnd::Running {
-        if result.end == SweepEnd::Interrupted {
+        if matches!(result.end, SweepEnd::Interrupted | SweepEnd::Terminated) {
             eprintln!(
-                "membench: interrupted; the {} runs measured so far are written",
+                "membench: {}; the {} runs measured so far are written",
+                result.end,
                 measured.count()
             );
         }
@@ -387,11 +396,17 @@ enum Measured {
 }
 
 fn measure(run: &PlannedRun) -> anyhow::Result<Measured> {
+    let executed = execute(&run.plan)?;
+    if let Some(line) = executed.unwritten_line() {
+        // The sweep reads each run's samples back: without them there is no point.
+        anyhow::bail!("{line}");
+    }
     let Executed {
         out_dir: run_dir,
         summary,
         end,
-    } = execute(&run.plan)?;
+        ..
+    } = executed;
     if end != RunEnd::Completed {
         return Ok(Measured::Ended(end));
     }

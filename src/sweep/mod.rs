@@ -201,6 +201,8 @@ pub enum SweepEnd {
     Completed,
     /// Ctrl-C: the points before it are kept.
     Interrupted,
+    /// SIGTERM or SIGHUP: the points before it are kept.
+    Terminated,
     /// The server died at a point: `<allocator> <size>: the server <how>`.
     ServerDied(String),
     /// membench itself failed at a point: `<which point>: <error>`.
@@ -220,6 +222,7 @@ impl fmt::Display for SweepEnd {
             SweepEnd::Running => f.write_str("running"),
             SweepEnd::Completed => f.write_str("completed"),
             SweepEnd::Interrupted => f.write_str("interrupted"),
+            SweepEnd::Terminated => f.write_str("terminated"),
             SweepEnd::ServerDied(detail) => write!(f, "{SERVER_DIED_PREFIX}{detail}"),
             SweepEnd::Error(detail) => write!(f, "{ERROR_PREFIX}{detail}"),
         }
@@ -241,6 +244,7 @@ impl std::str::FromStr for SweepEnd {
             "running" => Ok(SweepEnd::Running),
             "completed" => Ok(SweepEnd::Completed),
             "interrupted" => Ok(SweepEnd::Interrupted),
+            "terminated" => Ok(SweepEnd::Terminated),
             _ => {
                 if let Some(detail) = text.strip_prefix(SERVER_DIED_PREFIX) {
                     Ok(SweepEnd::ServerDied(detail.to_string()))
@@ -280,6 +284,7 @@ mod end_tests {
             (SweepEnd::Running, "running"),
             (SweepEnd::Completed, "completed"),
             (SweepEnd::Interrupted, "interrupted"),
+            (SweepEnd::Terminated, "terminated"),
             (
                 SweepEnd::ServerDied("system 1 MiB: the server was killed by signal 9".into()),
                 "server died: system 1 MiB: the server was killed by signal 9",

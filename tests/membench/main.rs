@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod completions;
 mod dashboard;
+mod diskfull;
 mod gallery;
 mod layout;
 mod promtool;

@@ -189,3 +189,38 @@ fn ctrl_c_stops_a_run_whose_sampling_is_behind_schedule() {
     assert!(summary.to_string().contains("interrupted"), "{summary:#}");
     assert!(dir.path().join("chart.png").is_file());
 }
+
+#[test]
+fn sigterm_ends_a_run_as_terminated_with_exit_143() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = membench()
+        .args(["run", "bigstring", "--duration", "60s", "--warmup", "1s"])
+        .args(["--interval", "10ms", "--connections", "4"])
+        .args(["--out", dir.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let csv = dir.path().join("samples.csv");
+    assert!(
+        wait_until(Duration::from_secs(20), || csv_rows(&csv) >= 50),
+        "the run never sampled"
+    );
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGTERM) };
+    let ended = wait_until(Duration::from_secs(10), || {
+        run.try_wait().unwrap().is_some()
+    });
+    if !ended {
+        let _ = run.kill();
+    }
+    let output = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(ended, "the run ignored SIGTERM: {stderr}");
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("terminated"), "{stderr}");
+    let summary = json(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap());
+    assert_eq!(summary["run"]["end"]["kind"], "terminated", "{summary:#}");
+    assert!(dir.path().join("chart.png").is_file());
+    assert!(csv_rows(&csv) >= 50);
+}

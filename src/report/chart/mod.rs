@@ -32,6 +32,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::atomic_file;
 use super::font::{FONT_FAMILY, ensure_registered};
 use crate::series::Series;
 pub use compare::{ComparedRun, render_overlay, render_side_by_side, side_by_side_size_px};
@@ -97,8 +98,18 @@ const DASH_GAP_PX: u32 = 7;
 /// Above this many samples, lines are drawn without a dot at each sample.
 const MAX_SAMPLES_WITH_DOTS: usize = 40;
 
-/// Draws the chart as PNG (and SVG when asked).
+/// Draws the chart as PNG (and SVG when asked). Each file is written under a temporary
+/// name and renamed when complete, so a full disk leaves no cut chart.
 pub fn render_chart(series: &Series, png: &Path, svg: Option<&Path>) -> anyhow::Result<()> {
+    render_chart_png(series, png)?;
+    if let Some(svg) = svg {
+        render_chart_svg(series, svg)?;
+    }
+    Ok(())
+}
+
+/// The chart's data and its size in pixels.
+fn prepared(series: &Series) -> anyhow::Result<(ChartData, (u32, u32))> {
     ensure_registered()?;
     let data = ChartData::from_series(series)?;
     // A third panel needs room: the chart grows rather than squeezing the other two.
@@ -106,19 +117,43 @@ pub fn render_chart(series: &Series, png: &Path, svg: Option<&Path>) -> anyhow::
         Some(_) => CHART_WITH_RESOURCES_SIZE_PX,
         None => CHART_SIZE_PX,
     };
+    Ok((data, size))
+}
+
+/// Draws the chart as PNG, whole or not at all.
+pub fn render_chart_png(series: &Series, png: &Path) -> anyhow::Result<()> {
+    let (data, size) = prepared(series)?;
+    atomic_file::write_via_temp(png, |partial| {
+        let root = BitMapBackend::new(partial, size).into_drawing_area();
+        draw(&root, &data)
+            .and_then(|()| Ok(root.present()?))
+            .context("cannot draw the chart")
+    })
+}
+
+/// Draws the chart as SVG, whole or not at all.
+pub fn render_chart_svg(series: &Series, svg: &Path) -> anyhow::Result<()> {
+    write_chart_svg_with(series, svg, std::io::BufWriter::new)
+}
+
+/// [`render_chart_svg`] with the file handle wrapped by `wrap` (tests inject a failing
+/// writer there).
+fn write_chart_svg_with<W: std::io::Write>(
+    series: &Series,
+    svg: &Path,
+    wrap: impl FnOnce(std::fs::File) -> W,
+) -> anyhow::Result<()> {
+    let (data, size) = prepared(series)?;
+    let mut text = String::new();
     {
-        let root = BitMapBackend::new(png, size).into_drawing_area();
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
         draw(&root, &data)
             .and_then(|()| Ok(root.present()?))
-            .with_context(|| format!("cannot draw the chart {}", png.display()))?;
+            .context("cannot draw the chart")?;
     }
-    if let Some(svg) = svg {
-        let root = SVGBackend::new(svg, size).into_drawing_area();
-        draw(&root, &data)
-            .and_then(|()| Ok(root.present()?))
-            .with_context(|| format!("cannot draw the chart {}", svg.display()))?;
-    }
-    Ok(())
+    atomic_file::write_file_with(svg, wrap, |sink| {
+        sink.write_all(text.as_bytes()).context("the write failed")
+    })
 }
 
 pub(crate) type DrawResult = anyhow::Result<()>;

@@ -378,3 +378,27 @@ fn the_modelled_lens_is_drawn_apart_and_leaves_the_real_series_alone() {
         "the real heap is still drawn"
     );
 }
+
+#[test]
+fn a_disk_that_fills_while_the_svg_is_written_leaves_no_cut_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("chart.svg");
+    let err = write_chart_svg_with(&leak_series(), &svg, |file| {
+        crate::report::atomic_file::FailAfter {
+            inner: file,
+            left: 4096,
+        }
+    })
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("chart.svg"), "{err:#}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    // The same chart with room to spare is written whole.
+    render_chart_svg(&leak_series(), &svg).unwrap();
+    assert!(
+        std::fs::read_to_string(&svg)
+            .unwrap()
+            .trim_end()
+            .ends_with("</svg>")
+    );
+}

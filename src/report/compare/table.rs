@@ -109,6 +109,7 @@ fn verdict_cell(summary: &Summary) -> String {
     match &summary.run.end {
         RunEnd::Completed => {}
         RunEnd::Interrupted => parts.push("interrupted".to_string()),
+        RunEnd::Terminated => parts.push("terminated".to_string()),
         RunEnd::ServerDied(_) => parts.push("server died".to_string()),
     }
     let checks = &summary.verdict;

@@ -43,18 +43,24 @@ pub const SUMMARY_FORMAT_VERSION: u32 = 1;
 pub enum RunEnd {
     /// The planned duration or request count was reached.
     Completed,
-    /// Ctrl-C or SIGTERM; everything sampled until then is kept.
+    /// Ctrl-C; everything sampled until then is kept.
     Interrupted,
+    /// SIGTERM or SIGHUP (a service manager, a closed terminal); everything sampled
+    /// until then is kept. Written `{"kind": "terminated"}`: readers older than this
+    /// variant refuse such a summary rather than misreading it.
+    Terminated,
     /// The server process ended during the run; the text says how.
     ServerDied(String),
 }
 
 impl RunEnd {
-    /// For people: `completed`, `interrupted (Ctrl-C)`, `server died: the server …`.
+    /// For people: `completed`, `interrupted (Ctrl-C)`, `terminated (SIGTERM)`,
+    /// `server died: the server …`.
     pub fn describe(&self) -> String {
         match self {
             RunEnd::Completed => "completed".to_string(),
             RunEnd::Interrupted => "interrupted (Ctrl-C); samples until then are kept".to_string(),
+            RunEnd::Terminated => "terminated (SIGTERM); samples until then are kept".to_string(),
             RunEnd::ServerDied(how) => format!("server died: {how}"),
         }
     }
@@ -303,10 +309,7 @@ pub struct Summary {
 /// reader never sees half a summary.
 pub fn write_summary(path: &Path, summary: &Summary) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(summary).context("cannot serialise the summary")?;
-    let partial = path.with_extension("json.partial");
-    std::fs::write(&partial, json + "\n")
-        .and_then(|()| std::fs::rename(&partial, path))
-        .with_context(|| format!("cannot write the summary {}", path.display()))
+    super::atomic_file::write_bytes(path, (json + "\n").as_bytes())
 }
 
 /// Reads a `summary.json` written by [`write_summary`].
