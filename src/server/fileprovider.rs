@@ -342,7 +342,10 @@ mod tests {
         let _turn = FD_COUNTING_TESTS.lock().await;
         // The watcher threads of an earlier test (its reset) may still be ending: only
         // these tests make watchers, so wait for none to be left before counting.
-        eventually("earlier tests' watcher threads ending", || notify_threads() == 0).await;
+        eventually("earlier tests' watcher threads ending", || {
+            notify_threads() == 0
+        })
+        .await;
         let state = test_support::state();
         let (inotify_before, threads_before, fds_before) =
             (inotify_fds(), notify_threads(), open_fds());

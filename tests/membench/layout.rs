@@ -7,7 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Modules that import nothing from the crate but other leaves.
-const LEAVES: &[&str] = &["units", "format", "stats", "params", "error_labels", "resources"];
+const LEAVES: &[&str] = &[
+    "units",
+    "format",
+    "stats",
+    "params",
+    "error_labels",
+    "resources",
+];
 
 /// Arrows the module map forbids, as (from, to).
 const FORBIDDEN: &[(&str, &[&str])] = &[
