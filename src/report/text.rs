@@ -264,6 +264,7 @@ mod tests {
         LatencySummary {
             p50_us: Some(1_210),
             p90_us: Some(2_000),
+            p95_us: Some(4_000),
             p99_us: Some(9_100),
             p999_us: Some(20_000),
             max_us: Some(31_000),

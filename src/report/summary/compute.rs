@@ -153,6 +153,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
 
     Summary {
         format_version: SUMMARY_FORMAT_VERSION,
+        membench_version: env!("CARGO_PKG_VERSION").to_string(),
         run: info.clone(),
         load_label: series.load.clone(),
         totals,

@@ -108,6 +108,8 @@ pub struct RunInfo {
 pub struct LatencySummary {
     pub p50_us: Option<u64>,
     pub p90_us: Option<u64>,
+    #[serde(default)]
+    pub p95_us: Option<u64>,
     pub p99_us: Option<u64>,
     pub p999_us: Option<u64>,
     pub max_us: Option<u64>,
@@ -123,6 +125,7 @@ impl LatencySummary {
         LatencySummary {
             p50_us: Some(histogram.value_at_quantile(0.50)),
             p90_us: Some(histogram.value_at_quantile(0.90)),
+            p95_us: Some(histogram.value_at_quantile(0.95)),
             p99_us: Some(histogram.value_at_quantile(0.99)),
             p999_us: Some(histogram.value_at_quantile(0.999)),
             max_us: Some(histogram.max()),
@@ -271,6 +274,10 @@ pub struct ResourcePeaks {
 pub struct Summary {
     /// [`SUMMARY_FORMAT_VERSION`] when written.
     pub format_version: u32,
+    /// The membench that wrote it (`CARGO_PKG_VERSION`); empty in files from before it
+    /// was recorded.
+    #[serde(default)]
+    pub membench_version: String,
     pub run: RunInfo,
     /// The load as people read it, e.g. `32 connections, closed loop`.
     pub load_label: String,

@@ -225,6 +225,7 @@ fn summary_round_trips_through_json() {
     write_summary(&path, &summary).unwrap();
     let read = read_summary(&path).unwrap();
     assert_eq!(read.totals, summary.totals);
+    assert_eq!(read.membench_version, env!("CARGO_PKG_VERSION"));
     assert_eq!(read.memory.rss, summary.memory.rss);
     assert_eq!(read.memory.heap_live, summary.memory.heap_live);
     // serde_json parses floats to within an ulp, not always bit-exact.
@@ -255,4 +256,15 @@ fn latency_summary_reads_the_histogram() {
         LatencySummary::from_histogram(&empty),
         LatencySummary::default()
     );
+}
+
+#[test]
+fn latency_percentiles_include_p95() {
+    let mut histogram = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+    for us in 1..=100 {
+        histogram.record(us).unwrap();
+    }
+    let latency = LatencySummary::from_histogram(&histogram);
+    assert_eq!(latency.p95_us, Some(95));
+    assert!(latency.p90_us < latency.p95_us && latency.p95_us < latency.p99_us);
 }
