@@ -154,10 +154,12 @@ fn children_of(pid: u32) -> Vec<i32> {
         .collect()
 }
 
-/// Regression: with a 10 ms interval sampling runs behind schedule, and Ctrl-C used to be
-/// checked only while waiting for a tick, so the run ignored it until its planned end.
-#[test]
-fn ctrl_c_stops_a_run_whose_sampling_is_behind_schedule() {
+/// A 60-second `bigstring` run sampled every 10 ms (so sampling runs behind schedule),
+/// sent `signal` once it has 50 rows. Returns whether it ended within 10 s (it had 60 s to
+/// go, so only the signal can end it that soon), its output and its directory.
+fn signal_a_run_behind_schedule(
+    signal: libc::c_int,
+) -> (bool, std::process::Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut run = membench()
         .args(["run", "bigstring", "--duration", "60s", "--warmup", "1s"])
@@ -173,15 +175,21 @@ fn ctrl_c_stops_a_run_whose_sampling_is_behind_schedule() {
         "the run never sampled"
     );
     // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGINT) };
-    // The run had 60 s to go: ending within 10 s can only be the signal's doing.
+    unsafe { libc::kill(run.id() as libc::pid_t, signal) };
     let ended = wait_until(Duration::from_secs(10), || {
         run.try_wait().unwrap().is_some()
     });
     if !ended {
         let _ = run.kill();
     }
-    let output = run.wait_with_output().unwrap();
+    (ended, run.wait_with_output().unwrap(), dir)
+}
+
+/// Regression: with a 10 ms interval sampling runs behind schedule, and Ctrl-C used to be
+/// checked only while waiting for a tick, so the run ignored it until its planned end.
+#[test]
+fn ctrl_c_stops_a_run_whose_sampling_is_behind_schedule() {
+    let (ended, output, dir) = signal_a_run_behind_schedule(libc::SIGINT);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(ended, "the run ignored Ctrl-C: {stderr}");
     assert_eq!(output.status.code(), Some(130), "{stderr}");
@@ -192,29 +200,7 @@ fn ctrl_c_stops_a_run_whose_sampling_is_behind_schedule() {
 
 #[test]
 fn sigterm_ends_a_run_as_terminated_with_exit_143() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut run = membench()
-        .args(["run", "bigstring", "--duration", "60s", "--warmup", "1s"])
-        .args(["--interval", "10ms", "--connections", "4"])
-        .args(["--out", dir.path().to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let csv = dir.path().join("samples.csv");
-    assert!(
-        wait_until(Duration::from_secs(20), || csv_rows(&csv) >= 50),
-        "the run never sampled"
-    );
-    // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(run.id() as libc::pid_t, libc::SIGTERM) };
-    let ended = wait_until(Duration::from_secs(10), || {
-        run.try_wait().unwrap().is_some()
-    });
-    if !ended {
-        let _ = run.kill();
-    }
-    let output = run.wait_with_output().unwrap();
+    let (ended, output, dir) = signal_a_run_behind_schedule(libc::SIGTERM);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(ended, "the run ignored SIGTERM: {stderr}");
     assert_eq!(output.status.code(), Some(143), "{stderr}");
@@ -222,5 +208,5 @@ fn sigterm_ends_a_run_as_terminated_with_exit_143() {
     let summary = json(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap());
     assert_eq!(summary["run"]["end"]["kind"], "terminated", "{summary:#}");
     assert!(dir.path().join("chart.png").is_file());
-    assert!(csv_rows(&csv) >= 50);
+    assert!(csv_rows(&dir.path().join("samples.csv")) >= 50);
 }

@@ -4,38 +4,16 @@
 //! hold more than `--max-inflight`.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::support::{Server, http, json, membench_output, wait_until};
+use crate::support::{Server, http, json, membench_output, raw_request, wait_until};
 
 /// Open file descriptors of a process.
 fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|dir| dir.count())
         .unwrap_or(0)
-}
-
-/// One request with extra header lines; returns status and the raw response text.
-fn request_with(addr: SocketAddr, method: &str, path: &str, headers: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read");
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    (status, text)
 }
 
 #[test]
@@ -83,15 +61,15 @@ fn a_non_loopback_addr_without_allow_remote_exits_2_with_the_reason() {
 fn a_foreign_host_and_a_foreign_origin_get_403() {
     let server = Server::start(&[]);
     let addr = server.addr;
-    let (status, text) = request_with(addr, "GET", "/api/diagnostics", "Host: evil.example\r\n");
+    let (status, text) = raw_request(addr, "GET", "/api/diagnostics", "Host: evil.example\r\n");
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("evil.example"), "{text}");
     let origin = format!("Host: {addr}\r\nOrigin: http://evil.example\r\n");
-    let (status, text) = request_with(addr, "POST", "/api/reset", &origin);
+    let (status, text) = raw_request(addr, "POST", "/api/reset", &origin);
     assert_eq!(status, 403, "{text}");
     // The server's own page may POST, and so may clients without an Origin.
     let own = format!("Host: {addr}\r\nOrigin: http://{addr}\r\n");
-    assert_eq!(request_with(addr, "POST", "/api/reset", &own).0, 200);
+    assert_eq!(raw_request(addr, "POST", "/api/reset", &own).0, 200);
     assert_eq!(http(addr, "GET", "/api/diagnostics").0, 200);
 }
 

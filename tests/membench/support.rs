@@ -64,15 +64,16 @@ impl Drop for Server {
     }
 }
 
-/// One HTTP/1.1 request with `Connection: close`; returns status and body.
-pub fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+/// One HTTP/1.1 request with `Connection: close` and these header lines (each ending in
+/// `\r\n`); returns the status and the raw response text.
+pub fn raw_request(addr: SocketAddr, method: &str, path: &str, headers: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .expect("send");
     let mut response = Vec::new();
@@ -83,6 +84,12 @@ pub fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    (status, text)
+}
+
+/// One HTTP/1.1 request with `Connection: close`; returns status and body.
+pub fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    let (status, text) = raw_request(addr, method, path, &format!("Host: {addr}\r\n"));
     let body = text
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_string())
