@@ -8,6 +8,7 @@
 //! real samples only and breaks where the server process was not sampled.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -156,24 +157,13 @@ where
         return Ok(());
     };
     let top = data.resources_max() * 1.15;
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(14)
-        .margin_right(16 + RIGHT_LABELS_PX)
-        .margin_left(8)
-        .margin_bottom(6)
-        .y_label_area_size(LEFT_LABELS_PX)
-        .x_label_area_size(58)
-        .build_cartesian_2d(0.0..data.x_max, 0.0..top)?;
-    let count_label = |count: &f64| format_rps_tick(*count);
-    let time_label = |x: &f64| format_tick(*x);
-    styled_mesh!(chart)
-        .x_labels(10)
-        .y_labels(5)
-        .x_label_formatter(&time_label)
-        .y_label_formatter(&count_label)
-        .x_desc(data.time_unit.axis_label())
-        .y_desc(axis_desc(&panel.lines))
-        .draw()?;
+    let chart = resource_axes(
+        area,
+        (data.x_max, top),
+        16 + RIGHT_LABELS_PX,
+        data.time_unit,
+        axis_desc(&panel.lines),
+    )?;
     if let Some(end) = data.warmup_end {
         chart.plotting_area().draw(&Rectangle::new(
             [(0.0, 0.0), (end, top)],
@@ -183,12 +173,7 @@ where
     let area = chart.plotting_area();
     for limit in &panel.limits {
         let y = limit.value as f64;
-        area.draw(&DashedPathElement::new(
-            [(0.0, y), (data.x_max, y)],
-            DASH_PX,
-            DASH_GAP_PX,
-            LIMIT.stroke_width(2),
-        ))?;
+        draw_limit_line(area, y, data.x_max)?;
         let font = (FONT_FAMILY, 15.0)
             .into_font()
             .color(&MUTED)
@@ -224,29 +209,17 @@ where
 {
     let first = &charts[0];
     let top = first.resources_max() * 1.15;
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(14)
-        .margin_right(right_margin_px)
-        .margin_left(8)
-        .margin_bottom(6)
-        .y_label_area_size(LEFT_LABELS_PX)
-        .x_label_area_size(58)
-        .build_cartesian_2d(0.0..first.x_max, 0.0..top)?;
-    let count_label = |count: &f64| format_rps_tick(*count);
-    let time_label = |x: &f64| format_tick(*x);
-    styled_mesh!(chart)
-        .x_labels(10)
-        .y_labels(5)
-        .x_label_formatter(&time_label)
-        .y_label_formatter(&count_label)
-        .x_desc(first.time_unit.axis_label())
-        .y_desc(
-            charts
-                .iter()
-                .find_map(|data| data.resources.as_ref())
-                .map_or_else(String::new, |panel| axis_desc(&panel.lines)),
-        )
-        .draw()?;
+    let desc = charts
+        .iter()
+        .find_map(|data| data.resources.as_ref())
+        .map_or_else(String::new, |panel| axis_desc(&panel.lines));
+    let chart = resource_axes(
+        area,
+        (first.x_max, top),
+        right_margin_px,
+        first.time_unit,
+        desc,
+    )?;
     let area = chart.plotting_area();
     // Which line is which resource, as a caption in the panel's top-left corner.
     area.draw(&Text::new(
@@ -263,13 +236,7 @@ where
         .flat_map(|panel| &panel.limits)
         .next()
     {
-        let y = limit.value as f64;
-        area.draw(&DashedPathElement::new(
-            [(0.0, y), (first.x_max, y)],
-            DASH_PX,
-            DASH_GAP_PX,
-            LIMIT.stroke_width(2),
-        ))?;
+        draw_limit_line(area, limit.value as f64, first.x_max)?;
     }
     for (data, colour) in charts.iter().zip(colours) {
         let Some(panel) = &data.resources else {
@@ -286,6 +253,57 @@ where
             }
         }
     }
+    Ok(())
+}
+
+/// The panel's coordinates (time × count, from 0 to `x_max` × `top`) with its grid, time
+/// axis and count axis named `y_desc`: the same for one run and for the overlay.
+fn resource_axes<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    (x_max, top): (f64, f64),
+    right_margin_px: u32,
+    time_unit: TimeUnit,
+    y_desc: String,
+) -> anyhow::Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(14)
+        .margin_right(right_margin_px)
+        .margin_left(8)
+        .margin_bottom(6)
+        .y_label_area_size(LEFT_LABELS_PX)
+        .x_label_area_size(58)
+        .build_cartesian_2d(0.0..x_max, 0.0..top)?;
+    let count_label = |count: &f64| format_rps_tick(*count);
+    let time_label = |x: &f64| format_tick(*x);
+    styled_mesh!(chart)
+        .x_labels(10)
+        .y_labels(5)
+        .x_label_formatter(&time_label)
+        .y_label_formatter(&count_label)
+        .x_desc(time_unit.axis_label())
+        .y_desc(y_desc)
+        .draw()?;
+    Ok(chart)
+}
+
+/// An OS limit as a dashed line across the panel at `y`.
+fn draw_limit_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    y: f64,
+    x_max: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    area.draw(&DashedPathElement::new(
+        [(0.0, y), (x_max, y)],
+        DASH_PX,
+        DASH_GAP_PX,
+        LIMIT.stroke_width(2),
+    ))?;
     Ok(())
 }
 
