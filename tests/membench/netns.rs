@@ -395,14 +395,15 @@ fn watch_samples_a_server_across_a_veth_while_load_drives_it() {
     let Some(netns) = Netns::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("watch");
-    // membench load stands in for any load engine: watch only samples.
+    // membench load stands in for any load engine: watch only samples. The load outlasts
+    // the watch and is stopped when the watch ends.
     let mut load = netns
         .client()
         .args([
             "load",
             &netns.url("/api/bigstring"),
             "--duration",
-            "4s",
+            "10s",
             "--connections",
             "4",
             "--format",
