@@ -430,3 +430,38 @@ fn watch_samples_a_server_across_a_veth_while_load_drives_it() {
     assert!(output.status.success(), "{report}");
     assert_results_with_rss(&out, &report);
 }
+
+#[test]
+fn namespaces_left_by_a_killed_test_run_are_swept() {
+    if unavailable().is_some() {
+        // Netns::start says why (or fails where the namespaces are required).
+        let _ = Netns::start();
+        return;
+    }
+    // A pid no process can have (pids stay below pid_max) stands for a killed test run.
+    let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap();
+    let stale = format!("{PREFIX}{}-0-server", pid_max.trim());
+    ip(&["netns", "add", &stale]);
+    let mut left_behind = Command::new("ip")
+        .args(["netns", "exec", &stale, "sleep", "60"])
+        .spawn()
+        .expect("a process inside the stale namespace");
+    let Some(_netns) = Netns::start() else { return };
+    let listed = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    let swept = !listed
+        .lines()
+        .any(|line| line.split_whitespace().next() == Some(&stale));
+    let killed = wait_until(Duration::from_secs(10), || {
+        left_behind.try_wait().unwrap().is_some()
+    });
+    if !killed {
+        let _ = left_behind.kill();
+        let _ = left_behind.wait();
+    }
+    if !swept {
+        let _ = Command::new("ip").args(["netns", "del", &stale]).status();
+    }
+    assert!(swept, "{stale} is still there:\n{listed}");
+    assert!(killed, "the process left in {stale} was not killed");
+}
