@@ -446,7 +446,7 @@ fn namespaces_left_by_a_killed_test_run_are_swept() {
         .args(["netns", "exec", &stale, "sleep", "60"])
         .spawn()
         .expect("a process inside the stale namespace");
-    let Some(_netns) = Netns::start() else { return };
+    let _netns = Netns::start().expect("namespaces are available (checked above)");
     let listed = Command::new("ip").args(["netns", "list"]).output().unwrap();
     let listed = String::from_utf8_lossy(&listed.stdout);
     let swept = !listed
