@@ -88,6 +88,8 @@ pub struct Row<'a> {
     pub modelled: bool,
     /// Mean requests per second (`None` for the model: it serves nothing).
     pub rps: Option<f64>,
+    /// The paced rate of an open-loop run (`staticstring` is paced); `None` when closed.
+    pub paced_rps: Option<f64>,
     /// Server CPU µs per request, median and IQR (`None` for the model).
     pub cpu: Option<Spread>,
     /// Minor page faults per request, median (`None` for the model).
@@ -179,10 +181,14 @@ pub fn rows<'a>(runs: &[&'a SavedRun], pattern: Pattern) -> Vec<Row<'a>> {
             size,
             modelled: false,
             rps: Some(summary.load.rps_mean),
+            paced_rps: summary.run.rate_per_s,
             cpu: summary.cost.cpu_us_per_request,
             faults: summary.cost.minor_faults_per_request.map(|f| f.median),
             collections: measured.map_or_else(Vec::new, |m| {
-                m.by_kind.iter().map(|k| (k.kind.clone(), k.per_s)).collect()
+                m.by_kind
+                    .iter()
+                    .map(|k| (k.kind.clone(), k.per_s))
+                    .collect()
             }),
             measured_s: summary.load.measured_s,
             heap_peak: match measured {
@@ -211,7 +217,7 @@ pub fn rows<'a>(runs: &[&'a SavedRun], pattern: Pattern) -> Vec<Row<'a>> {
                 rule: Some(format!(
                     "CoreCLR puts objects of {} bytes and more on the large object heap, \
                      collected only with gen2 (a model fed with the Rust server's requests)",
-                    group_thousands(LOH_THRESHOLD_BYTES as u64)
+                    group_thousands(LOH_THRESHOLD_BYTES)
                 )),
                 modelled: true,
                 rps: None,
@@ -263,7 +269,7 @@ pub fn commands_for(runtime: &str) -> Vec<String> {
     let mut sizes = sizes.to_vec();
     if runtime == "rust" {
         // The Rust runs also carry the modelled CoreCLR lens at CoreCLR's own boundary.
-        sizes.extend([LOH_THRESHOLD_BYTES as u64 - 1, LOH_THRESHOLD_BYTES as u64]);
+        sizes.extend([LOH_THRESHOLD_BYTES - 1, LOH_THRESHOLD_BYTES]);
     }
     let mut lines: Vec<String> = sizes
         .iter()
@@ -382,14 +388,18 @@ pub fn loh_paragraph(rows: &[Row<'_>]) -> Vec<String> {
         "{} bytes is CoreCLR's number: its large object heap threshold, modelled here (the \
          CoreCLR rows are a model fed with the Rust server's requests, never a measurement). \
          Every runtime has its own boundary, and each one below is measured.",
-        group_thousands(LOH_THRESHOLD_BYTES as u64)
+        group_thousands(LOH_THRESHOLD_BYTES)
     )];
     let mut runtimes: Vec<&str> = rows.iter().map(|r| r.runtime.as_str()).collect();
     runtimes.dedup();
     for runtime in runtimes {
         let pairs = size_pairs(rows, runtime);
         if pairs.is_empty() {
-            let label = &rows.iter().find(|r| r.runtime == runtime).expect("a row").label;
+            let label = &rows
+                .iter()
+                .find(|r| r.runtime == runtime)
+                .expect("a row")
+                .label;
             sentences.push(format!(
                 "{label}: no two sizes around one boundary were run, so no boundary can be read here."
             ));
@@ -482,8 +492,14 @@ pub fn strings_paragraph(rows: &[Row<'_>]) -> Vec<String> {
         };
         let describe = |row: &Row<'_>| {
             let mut parts = Vec::new();
-            if let Some(rps) = row.rps {
-                parts.push(format!("{} RPS", format_rps(rps)));
+            match (row.rps, row.paced_rps) {
+                (Some(rps), Some(paced)) => parts.push(format!(
+                    "{} RPS (paced at {})",
+                    format_rps(rps),
+                    format_rps(paced)
+                )),
+                (Some(rps), None) => parts.push(format!("{} RPS", format_rps(rps))),
+                _ => {}
             }
             if let Some(cpu) = row.cpu {
                 parts.push(format!("{} µs CPU/request", format_significant(cpu.median)));

@@ -47,7 +47,9 @@ fn scale(rows: &[Row<'_>], value: impl Fn(&Row<'_>) -> Option<f64>) -> f64 {
 fn table(root: &Path, rows: &[Row<'_>]) -> String {
     let rps_max = scale(rows, |r| r.rps);
     let cpu_max = scale(rows, |r| r.cpu.map(|c| c.median));
-    let gc_max = scale(rows, |r| r.collections.iter().map(|(_, v)| *v).reduce(f64::max));
+    let gc_max = scale(rows, |r| {
+        r.collections.iter().map(|(_, v)| *v).reduce(f64::max)
+    });
     let heap_max = scale(rows, |r| r.heap_peak.map(|h| h as f64));
     let mut html = String::from(
         "<div class=\"table\"><table class=\"mm\">\n<thead><tr><th>memory manager</th><th>case</th>\
@@ -61,11 +63,7 @@ fn table(root: &Path, rows: &[Row<'_>]) -> String {
                 .iter()
                 .take_while(|r| r.runtime == row.runtime)
                 .count();
-            let kind = if row.modelled {
-                "modelled"
-            } else {
-                "measured"
-            };
+            let kind = if row.modelled { "modelled" } else { "measured" };
             let rule = row.rule.as_deref().map_or_else(String::new, |rule| {
                 format!("<br><span class=\"note\">{}</span>", escape(rule))
             });
@@ -85,7 +83,11 @@ fn table(root: &Path, rows: &[Row<'_>]) -> String {
         let not_modelled = "<span class=\"note\">not modelled</span>";
         match row.rps {
             Some(rps) => {
-                let _ = write!(html, "<td>{}</td>", bar(rps, rps_max, row, &format_rps(rps)));
+                let _ = write!(
+                    html,
+                    "<td>{}</td>",
+                    bar(rps, rps_max, row, &format_rps(rps))
+                );
             }
             None => {
                 let _ = write!(html, "<td>{not_modelled}</td>");
@@ -108,7 +110,11 @@ fn table(root: &Path, rows: &[Row<'_>]) -> String {
         }
         html.push_str("<td>");
         if row.collections.is_empty() {
-            let _ = write!(html, "<span class=\"note\">{}</span>", collections_text(row));
+            let _ = write!(
+                html,
+                "<span class=\"note\">{}</span>",
+                collections_text(row)
+            );
         }
         for (kind, per_s) in &row.collections {
             let text = format!("{kind} {}/s", crate::format::format_significant(*per_s));
@@ -124,12 +130,7 @@ fn table(root: &Path, rows: &[Row<'_>]) -> String {
                 let _ = write!(
                     html,
                     "<td>{}</td>",
-                    bar(
-                        heap as f64,
-                        heap_max,
-                        row,
-                        &crate::format::format_mb(heap)
-                    )
+                    bar(heap as f64, heap_max, row, &crate::format::format_mb(heap))
                 );
             }
             None => html.push_str("<td><span class=\"note\">not measured</span></td>"),
