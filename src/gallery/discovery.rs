@@ -4,7 +4,9 @@
 //! run --out` writes it), a sweep has `sweep.json` (as `membench sweep --out` writes it).
 //!
 //! A directory with run subdirectories but no `compare.md` is a comparison that crashed
-//! after its runs: it is shown without its figure. A directory with no results at all is
+//! after its runs: it is shown without its figure. When every one of those runs was made
+//! by `membench run` (its summary's command line), it is a set of single runs instead (the
+//! workshop's runs of every runtime), which the "every memory manager" section reads. A directory with no results at all is
 //! listed as left out (a step that crashed before writing anything).
 //!
 //! A directory that cannot be read is not fatal: the gallery shows what exists and lists
@@ -45,13 +47,18 @@ pub struct Found {
     pub comparisons: Vec<ComparisonDir>,
     pub runs: Vec<SavedRun>,
     pub sweeps: Vec<SweepDir>,
+    /// Directories of single runs (`membench run --out DIR/NAME` each), not a comparison.
+    pub run_sets: Vec<ComparisonDir>,
     pub skipped: Vec<Skipped>,
 }
 
 impl Found {
     /// True when nothing at all could be shown.
     pub fn is_empty(&self) -> bool {
-        self.comparisons.is_empty() && self.runs.is_empty() && self.sweeps.is_empty()
+        self.comparisons.is_empty()
+            && self.runs.is_empty()
+            && self.sweeps.is_empty()
+            && self.run_sets.is_empty()
     }
 }
 
@@ -76,7 +83,13 @@ pub fn discover(root: &Path) -> anyhow::Result<Found> {
             SavedRun::load(&dir).map(|run| found.runs.push(run))
         } else if dir.join("compare.md").is_file() || has_run_subdirectory(&dir) {
             // Run directories without compare.md: a comparison that crashed after its runs.
-            read_comparison(&dir).map(|comparison| found.comparisons.push(comparison))
+            read_comparison(&dir).map(|comparison| {
+                if !dir.join("compare.md").is_file() && made_by_run(&comparison.runs) {
+                    found.run_sets.push(comparison);
+                } else {
+                    found.comparisons.push(comparison);
+                }
+            })
         } else {
             // In a workshop directory this is a step that crashed before writing anything.
             Err(anyhow::anyhow!(
@@ -91,6 +104,13 @@ pub fn discover(root: &Path) -> anyhow::Result<Found> {
         }
     }
     Ok(found)
+}
+
+/// True when every run was made by `membench run` (not by `compare --run`), as its
+/// summary's command line says.
+fn made_by_run(runs: &[SavedRun]) -> bool {
+    runs.iter()
+        .all(|run| run.summary.run.command_line.get(1).map(String::as_str) == Some("run"))
 }
 
 /// True when a direct subdirectory holds a `summary.json`.
@@ -184,6 +204,16 @@ mod tests {
         // Runs without compare.md: a comparison that crashed before its figure.
         let crashed = root.path().join("crashed-pair");
         let (crashed_dirs, _) = three_run_dirs(&crashed);
+        for dir in &crashed_dirs {
+            let path = dir.join("summary.json");
+            let mut json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            json["run"]["command_line"][1] = "compare".into();
+            std::fs::write(&path, json.to_string()).unwrap();
+        }
+        // Runs made by `membench run`, gathered in one directory: a set of single runs.
+        let set = root.path().join("runtimes");
+        let (set_dirs, _) = three_run_dirs(&set);
 
         let mut found = discover(root.path()).unwrap();
         assert_eq!(found.comparisons.len(), 2);
@@ -198,6 +228,9 @@ mod tests {
         assert_eq!(scenarios, ["staticstring", "bigstring"]);
         assert_eq!(found.runs.len(), 1);
         assert_eq!(found.runs[0].dir, single);
+        assert_eq!(found.run_sets.len(), 1);
+        assert_eq!(found.run_sets[0].dir, set);
+        assert_eq!(found.run_sets[0].runs.len(), set_dirs.len());
         assert_eq!(found.sweeps.len(), 1);
         assert_eq!(found.sweeps[0].result, result);
         assert_eq!(found.skipped.len(), 1, "{:?}", found.skipped);

@@ -7,12 +7,15 @@
 //! * [`facts`] — figures and comparative words computed from saved runs.
 //! * [`paragraphs`] — one generator per pair kind (recognised by scenario names), the
 //!   single-run leaks, the sweep, and a generic fallback.
+//! * [`runtimes`] — "one pattern, every memory manager": the rows and paragraphs of the
+//!   cross-runtime section (Rust, Mono, JVM, Node, Go measured; CoreCLR modelled).
 //! * [`html`] — the self-contained page, every string from a file escaped.
 
 pub mod discovery;
 pub mod facts;
 pub mod html;
 pub mod paragraphs;
+pub mod runtimes;
 
 use std::path::{Path, PathBuf};
 

@@ -93,3 +93,88 @@ fn a_gallery_of_something_that_is_not_a_directory_is_refused_naming_it() {
         "{stderr}"
     );
 }
+
+/// The "every memory manager" section from real runs: Go's pair around its own boundary
+/// (32 KiB) and a Rust run at CoreCLR's, made by `membench run` into one directory as the
+/// workshop script does; the page names Go as its summaries describe it, draws the
+/// CoreCLR lens as modelled, and prints each run's own figures.
+#[test]
+fn every_memory_manager_is_built_from_real_runtime_runs() {
+    if !crate::runtimes::available("go") {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let set = root.path().join("runtimes");
+    let runs: [(&str, &[&str]); 3] = [
+        (
+            "go-loh-32768",
+            &["loh", "--size", "32768", "--runtime", "go"],
+        ),
+        (
+            "go-loh-32769",
+            &["loh", "--size", "32769", "--runtime", "go"],
+        ),
+        ("rust-loh-84976", &["loh", "--size", "84976"]),
+    ];
+    for (name, args) in runs {
+        let out = set.join(name);
+        let output = crate::support::membench()
+            .env("XDG_CACHE_HOME", crate::runtimes::cache_dir())
+            .arg("run")
+            .args(args)
+            .args(["--duration", "2s", "--warmup", "1s", "--connections", "8"])
+            .args(["--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            matches!(output.status.code(), Some(0 | 3)),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let output = membench_output(&["gallery", root.path().to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let page = std::fs::read_to_string(root.path().join("index.html")).unwrap();
+    let start = page
+        .find("<section id=\"every-memory-manager\">")
+        .expect("the section is on the page");
+    let section = &page[start..start + page[start..].find("</section>").unwrap()];
+    assert!(section.contains("One pattern, every memory manager"));
+    assert!(
+        section.contains("85,000 bytes is CoreCLR&#39;s number"),
+        "{section}"
+    );
+    for name in ["go-loh-32768", "go-loh-32769"] {
+        let summary = read_summary(&set.join(name).join("summary.json")).unwrap();
+        let measured = summary.measured_gc.expect("Go's collections are measured");
+        assert_eq!(measured.runtime.as_ref().unwrap().name, "go");
+        assert!(section.contains(&escape(&measured.label)), "{section}");
+        assert!(
+            section.contains(&format!(">{}</span>", format_rps(summary.load.rps_mean))),
+            "{name}: RPS {} not on the page",
+            format_rps(summary.load.rps_mean)
+        );
+        for kind in &measured.by_kind {
+            assert!(section.contains(&format!("{} ", kind.kind)), "{section}");
+        }
+        assert!(section.contains(&format!("href=\"runtimes/{name}/chart.png\"")));
+    }
+    // The Go pair is read as a pair, in a sentence with both sizes.
+    assert!(section.contains("from 32,768 to 32,769 bytes"), "{section}");
+    // The Rust run carries the CoreCLR lens: drawn hollow and labelled modelled.
+    let rust = read_summary(&set.join("rust-loh-84976").join("summary.json")).unwrap();
+    assert!(rust.modelled_gc.is_some());
+    assert!(section.contains("CoreCLR .NET (modelled, not measured)"));
+    assert!(section.contains("class=\"hollow\""));
+    assert!(section.contains(&format!(">{}</span>", format_rps(rust.load.rps_mean))));
+    // The runtimes not run here are named, with the commands that make their runs.
+    assert!(
+        section.contains("No loh runs of mono, jvm, node here."),
+        "{section}"
+    );
+    assert!(section.contains("--runtime mono"), "{section}");
+}

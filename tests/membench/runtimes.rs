@@ -11,13 +11,13 @@ use std::time::Duration;
 use crate::support::{http, json, membench, membench_output, wait_until};
 
 /// A cache shared by these tests, so each runtime's server is compiled once.
-fn cache_dir() -> std::path::PathBuf {
+pub(crate) fn cache_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("runtime-cache")
 }
 
 /// Whether `runtime` can run here; panics with the package to install when it cannot and
 /// skipping was not asked for.
-fn available(runtime: &str) -> bool {
+pub(crate) fn available(runtime: &str) -> bool {
     let output = membench_output(&["list", "--runtimes"]);
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let line = text

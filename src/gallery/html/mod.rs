@@ -13,6 +13,7 @@ use crate::format::{format_bytes, group_thousands};
 use crate::report::compare::{SavedRun, TableFormat, format_table, run_labels};
 use crate::report::summary::RunEnd;
 
+mod runtimes;
 mod sections;
 use sections::{comparison_section, run_section, sweep_section};
 
@@ -77,6 +78,9 @@ pub fn render_page(root: &Path, found: &Found, made_at: &str) -> String {
     for comparison in &comparisons {
         sections.push(comparison_section(root, comparison));
     }
+    if !found.is_empty() {
+        sections.push(runtimes::every_memory_manager_section(root, found));
+    }
     let mut runs: Vec<&SavedRun> = found.runs.iter().collect();
     runs.sort_by_key(|run| {
         let known = ["fileprovider", "clientleak"]
@@ -113,6 +117,7 @@ pub fn render_page(root: &Path, found: &Found, made_at: &str) -> String {
     page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     page.push_str("<title>membench workshop gallery</title>\n<style>\n");
     page.push_str(STYLE);
+    page.push_str(runtimes::STYLE);
     page.push_str("</style>\n</head>\n<body>\n<header>\n<h1>membench workshop gallery</h1>\n");
     let _ = writeln!(
         page,
@@ -122,7 +127,8 @@ pub fn render_page(root: &Path, found: &Found, made_at: &str) -> String {
     page.push_str(
         "<p class=\"meta\">Rust has no garbage collector: the series are the allocator's real \
          events, live heap and RSS. Anything labelled <em>modelled</em> is a model of .NET's \
-         GC fed with the same requests, never a measurement.</p>\n</header>\n",
+         GC fed with the same requests, never a measurement. Mono, the JVM, Node.js and Go, \
+         where present, are real collectors: their collections are measured.</p>\n</header>\n",
     );
     if found.is_empty() {
         page.push_str("<p class=\"empty\">No results found in this directory.</p>\n");
@@ -150,7 +156,9 @@ pub fn render_page(root: &Path, found: &Found, made_at: &str) -> String {
     }
     page.push_str("</main>\n<footer id=\"how-it-was-made\">\n<h2>How it was made</h2>\n");
     page.push_str("<p>Each result directory was made by one of these commands (from the run's summary.json or the sweep's sweep.json), then this page by <code>membench gallery</code>:</p>\n<pre>");
-    for command in commands(&comparisons, &runs, &found.sweeps) {
+    let set_runs: Vec<&SavedRun> = found.run_sets.iter().flat_map(|s| s.runs.iter()).collect();
+    let all_runs: Vec<&SavedRun> = runs.iter().copied().chain(set_runs).collect();
+    for command in commands(&comparisons, &all_runs, &found.sweeps) {
         let _ = writeln!(page, "{}", escape(&command));
     }
     page.push_str("</pre>\n</footer>\n</body>\n</html>\n");
@@ -164,6 +172,7 @@ fn machine_and_dates(found: &Found, made_at: &str) -> String {
         .iter()
         .flat_map(|c| c.runs.iter())
         .chain(found.runs.iter())
+        .chain(found.run_sets.iter().flat_map(|s| s.runs.iter()))
         .collect();
     let mut parts = Vec::new();
     if let Some(run) = all_runs.first() {
