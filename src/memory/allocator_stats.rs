@@ -23,6 +23,7 @@ use super::kind::AllocatorKind;
 /// jemalloc's pseudo-arena index meaning "all arenas" (`MALLCTL_ARENAS_ALL`).
 const JEMALLOC_ALL_ARENAS: &str = "4096";
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 /// How long a `mallinfo2` reading is reused, because it walks every free chunk.
 const MALLINFO_MAX_AGE: Duration = Duration::from_secs(1);
 

@@ -17,9 +17,9 @@ pub use counting::{
 };
 pub use kind::{ALLOCATOR_ENV, AllocatorKind, COUNTING_ENV};
 pub use machine::MachineFacts;
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 pub use probe::ProbeKind;
 pub use probe::{probe_kind, select_probe};
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 pub use process::read_process_with;
 pub use process::{ProcessSnapshot, listening_ports, own_rss_bytes, page_size, read_process};

@@ -184,7 +184,7 @@ fn summary(held: &[HeldWatcher]) -> Held {
 
 /// Tests that count this process's descriptors, sockets or threads take turns, so another
 /// of them opening or closing many at once cannot move the count underneath.
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 pub(crate) static FD_COUNTING_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The route template of this family.
