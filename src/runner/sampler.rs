@@ -130,26 +130,25 @@ pub fn merge(
         ..Sample::default()
     };
     if let Some(process) = &current.process {
-        // TEMPORARY until Sample's process fields are Option (main): 0 for absent.
-        let tcp = process.tcp.unwrap_or_default();
-        sample.rss_bytes = process.rss_bytes;
-        sample.rss_anon_bytes = process.rss_anon_bytes.unwrap_or(0);
-        sample.threads = process.threads.unwrap_or(0);
-        sample.open_fds = process.open_fds.unwrap_or(0);
-        sample.minor_faults = process.minor_faults.unwrap_or(0);
-        sample.tcp_established = tcp.established;
-        sample.tcp_time_wait = tcp.time_wait;
-        sample.tcp_close_wait = tcp.close_wait;
+        // What this platform's probe does not read stays None (see memory::ProbeKind).
+        sample.rss_bytes = Some(process.rss_bytes);
+        sample.rss_anon_bytes = process.rss_anon_bytes;
+        sample.threads = process.threads;
+        sample.open_fds = process.open_fds;
+        sample.tcp_established = process.tcp.map(|tcp| tcp.established);
+        sample.tcp_time_wait = process.tcp.map(|tcp| tcp.time_wait);
+        sample.tcp_close_wait = process.tcp.map(|tcp| tcp.close_wait);
         if let Some(before) = &previous.process {
             let cpu_s = process.cpu_seconds - before.cpu_seconds;
-            sample.cpu_percent = (cpu_s / interval_s * 100.0).max(0.0);
-            sample.minor_faults = process
-                .minor_faults
-                .unwrap_or(0)
-                .saturating_sub(before.minor_faults.unwrap_or(0));
+            sample.cpu_percent = Some((cpu_s / interval_s * 100.0).max(0.0));
             sample.cpu_us_per_request = per_request(cpu_s.max(0.0) * 1e6, load.requests);
+            let minor_faults = process
+                .minor_faults
+                .zip(before.minor_faults)
+                .map(|(now, then)| now.saturating_sub(then));
+            sample.minor_faults = minor_faults;
             sample.minor_faults_per_request =
-                per_request(sample.minor_faults as f64, load.requests);
+                minor_faults.and_then(|faults| per_request(faults as f64, load.requests));
         }
     }
     if let Some(now) = &current.diagnostics {
