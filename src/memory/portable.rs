@@ -113,3 +113,39 @@ mod agreement {
         assert_eq!(portable.threads.is_some(), cfg!(target_os = "linux"));
     }
 }
+
+/// Manual measurement, not a check (`cargo test --release --lib -- --ignored --nocapture
+/// probe_cost`): what one reading of this process costs with each probe, in this thread's
+/// CPU time.
+#[cfg(all(test, target_os = "linux"))]
+mod cost {
+    use super::super::probe::ProbeKind;
+    use super::super::process::read_process_with;
+
+    fn thread_cpu_seconds() -> f64 {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes into the struct we own.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+        now.tv_sec as f64 + now.tv_nsec as f64 / 1e9
+    }
+
+    #[test]
+    #[ignore = "manual measurement"]
+    fn probe_cost() {
+        const READS: u32 = 400;
+        for kind in [ProbeKind::Linux, ProbeKind::Portable, ProbeKind::Linux] {
+            let started = thread_cpu_seconds();
+            for _ in 0..READS {
+                read_process_with(kind, std::process::id()).unwrap();
+            }
+            let per_read_us = (thread_cpu_seconds() - started) / f64::from(READS) * 1e6;
+            println!(
+                "{:>8} probe: {per_read_us:.0} µs CPU per reading",
+                kind.name()
+            );
+        }
+    }
+}
