@@ -13,7 +13,7 @@
 //! `collect` is the `GC.Collect` analog: `malloc_trim(0)`, `arena.<all>.purge`, `mi_collect`.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +25,7 @@ const JEMALLOC_ALL_ARENAS: &str = "4096";
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 /// How long a `mallinfo2` reading is reused, because it walks every free chunk.
-const MALLINFO_MAX_AGE: Duration = Duration::from_secs(1);
+const MALLINFO_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Explicit collects (`POST /api/collect`) since the process started.
 static COLLECT_CALLS: AtomicU64 = AtomicU64::new(0);
