@@ -8,7 +8,8 @@
 //! * [`units`] — leaf: sizes, durations and rates on the command line, with messages that
 //!   quote the bad input; the largest size membench accepts ([`units::MAX_SIZE_BYTES`]).
 //! * [`memory`] — the counting global allocator (per-thread shards), the run-time allocator
-//!   switch, allocator statistics and collect, `/proc` probes.
+//!   switch, allocator statistics and collect, the process probes (`/proc` on Linux,
+//!   `sysinfo` on every OS, `MEMBENCH_PROBE`) and the machine's facts.
 //! * [`series`] — `Sample` (= the `samples.csv` record: its field docs are the column
 //!   reference) and `Series`, the data model every stage shares.
 //! * [`gcmodel`] — a modelled .NET generational GC fed with the same requests: a labelled
@@ -49,6 +50,14 @@
 //! `commands`, `sweep` or `gallery`; `sweep` and `gallery` read `report`, never `runner`
 //! or `loadgen`; `server` nothing from `cli`, `commands`, `runner` or `loadgen`;
 //! `runner` may use all of these below it, and only `commands` and `cli` sit above it.
+
+// One clear message rather than a failure deep in a dependency: the allocator switch, the
+// child-process control and the probes are written against Unix (see README, Platforms).
+#[cfg(windows)]
+compile_error!(
+    "membench does not build on Windows: it needs Unix processes and signals. Use WSL 2 \
+     (membench runs there as on Linux), or a Linux or macOS machine."
+);
 
 pub mod cli;
 pub(crate) mod commands;

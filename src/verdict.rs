@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 use crate::series::{Phase, Sample, Series};
 use crate::stats::{mann_kendall_z, median, theil_sen};
 
+#[cfg(test)]
+mod absent;
 mod evidence;
 pub use evidence::{Outcome, load_problem, load_problem_of};
 
@@ -276,6 +278,16 @@ pub fn check(series: &Series, expectation: &Expectation) -> Check {
         (None, _) => true,
     };
     let (outcome, reason) = match &classified {
+        // Not one measured sample has it: not read here (a probe without it, e.g. the
+        // portable one has no fds), which no longer run would change.
+        None if points.is_empty() && series.measured().next().is_some() => (
+            Outcome::Inconclusive,
+            Some(format!(
+                "n/a: no sample has {} (not read by this platform's process probe, or the \
+                 server had ended)",
+                metric.label()
+            )),
+        ),
         None => (
             Outcome::Inconclusive,
             Some(evidence::run_longer(series, "too few measured samples")),

@@ -181,7 +181,7 @@
     if (drop > 0) for (const column of Object.values(series)) column.splice(0, drop);
   }
 
-  const cpuSeconds = (d) => d.process.cpu_user_seconds + d.process.cpu_system_seconds;
+  const cpuSeconds = (d) => d.process.cpu_seconds;
 
   /** Adds one poll's document (or one sample of GET /api/history, which has the same
    *  fields) to the series at `nowS` (unix seconds); rates come from the previous one.

@@ -123,7 +123,7 @@ pub enum GcModelArg {
 pub enum GcMachineArg {
     /// The article's machine (20 MiB L3, 8 cores), so its charts are reproduced anywhere.
     Article,
-    /// This machine: L3 from sysfs, cores from the scheduler, memory from /proc/meminfo.
+    /// This machine: L3 from sysfs, cores from the scheduler, memory from the OS.
     This,
 }
 

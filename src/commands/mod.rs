@@ -25,6 +25,11 @@ use crate::runner::{LensChoice, PlanError};
 
 /// Runs the subcommand and returns its exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The process probe, read from MEMBENCH_PROBE once for the process's life.
+    if let Err(message) = crate::memory::select_probe() {
+        eprintln!("membench: {message}");
+        return Ok(Outcome::Usage.into());
+    }
     let outcome = match cli.command {
         Command::Serve(args) => serve::serve(args),
         Command::Run(args) => run::run(args),

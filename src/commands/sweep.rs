@@ -81,7 +81,7 @@ fn print_result(result: &SweepResult, format: TableFormatArg, dir: &Path) {
     };
     print!("{}", format_sweep_table(result, format));
     println!();
-    for line in describe_cliffs(result, procfs::page_size()) {
+    for line in describe_cliffs(result, crate::memory::page_size()) {
         println!("{line}");
     }
     println!("results: {}", dir.display());

@@ -36,8 +36,8 @@ pub enum DetectError {
         "invalid cache size \"{text}\" in \"{file}\"; expected a number with K, M or G, such as 32768K"
     )]
     CacheSize { file: String, text: String },
-    #[error("cannot read physical memory from /proc/meminfo: {0}")]
-    Memory(String),
+    #[error("cannot read this machine's physical memory (sysinfo says nothing)")]
+    Memory,
 }
 
 /// Where Linux describes cpu0's caches.
@@ -49,7 +49,7 @@ pub enum ModelledMachine {
     /// The article's machine and runtime (.NET Core 2.x budgets), so its charts come out
     /// the same on any laptop.
     Article,
-    /// This machine (sysfs, scheduler, `/proc/meminfo`) with today's runtime (no 2.x
+    /// This machine (sysfs, scheduler, the OS's total memory) with today's runtime (no 2.x
     /// factor).
     This,
 }
@@ -78,15 +78,14 @@ impl MachineSpec {
     }
 
     /// This machine: cache from sysfs, logical cores from the scheduler's affinity, memory
-    /// from `/proc/meminfo`.
+    /// from [`crate::memory::MachineFacts`].
     pub fn detect() -> Result<Self, DetectError> {
-        use procfs::Current;
         let l3_bytes = read_last_level_cache(Path::new(SYSFS_CACHE_DIR))?;
         let cores = std::thread::available_parallelism()
             .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX));
-        let memory_bytes = procfs::Meminfo::current()
-            .map_err(|err| DetectError::Memory(err.to_string()))?
-            .mem_total;
+        let memory_bytes = crate::memory::MachineFacts::detect()
+            .memory_bytes
+            .ok_or(DetectError::Memory)?;
         Ok(MachineSpec {
             l3_bytes,
             cores,
@@ -209,7 +208,7 @@ mod tests {
         if !Path::new(SYSFS_CACHE_DIR).is_dir() {
             return; // Not Linux, or a sandbox without sysfs: nothing to read.
         }
-        let spec = MachineSpec::detect().expect("sysfs and /proc/meminfo are readable");
+        let spec = MachineSpec::detect().expect("sysfs and the total memory are readable");
         eprintln!("{spec:?}");
         assert!(spec.l3_bytes >= 64 * 1024, "{spec:?}");
         assert!(spec.cores >= 1);

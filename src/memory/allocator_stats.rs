@@ -12,9 +12,8 @@
 //!
 //! `collect` is the `GC.Collect` analog: `malloc_trim(0)`, `arena.<all>.purge`, `mi_collect`.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,8 +23,9 @@ use super::kind::AllocatorKind;
 /// jemalloc's pseudo-arena index meaning "all arenas" (`MALLCTL_ARENAS_ALL`).
 const JEMALLOC_ALL_ARENAS: &str = "4096";
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 /// How long a `mallinfo2` reading is reused, because it walks every free chunk.
-const MALLINFO_MAX_AGE: Duration = Duration::from_secs(1);
+const MALLINFO_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Explicit collects (`POST /api/collect`) since the process started.
 static COLLECT_CALLS: AtomicU64 = AtomicU64::new(0);
@@ -88,11 +88,7 @@ pub fn collect(rss_bytes: impl Fn() -> u64) -> CollectOutcome {
     let rss_before_bytes = rss_bytes();
     let started = Instant::now();
     let action = match allocator {
-        AllocatorKind::System => {
-            // SAFETY: malloc_trim has no preconditions; 0 keeps no pad at the top.
-            unsafe { libc::malloc_trim(0) };
-            "malloc_trim(0)"
-        }
+        AllocatorKind::System => system_trim(),
         AllocatorKind::Jemalloc => {
             let name = format!("arena.{JEMALLOC_ALL_ARENAS}.purge\0");
             // SAFETY: a void mallctl takes no old or new value; the name is NUL-terminated.
@@ -137,7 +133,7 @@ fn jemalloc_stats() -> AllocatorStats {
         // SAFETY: these mallctl names are uint64_t counters in jemalloc 5.
         unsafe { raw::read::<u64>(key.as_bytes()) }.ok()
     };
-    let page_bytes = procfs::page_size();
+    let page_bytes = super::page_size();
     let purges = arena_counter("dirty_npurge")
         .zip(arena_counter("muzzy_npurge"))
         .map(|(dirty, muzzy)| dirty + muzzy);
@@ -182,7 +178,29 @@ fn mimalloc_stats() -> AllocatorStats {
     }
 }
 
+/// glibc's `malloc_trim(0)`: frees the top of every arena and unused whole pages.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn system_trim() -> &'static str {
+    // SAFETY: malloc_trim has no preconditions; 0 keeps no pad at the top.
+    unsafe { libc::malloc_trim(0) };
+    "malloc_trim(0)"
+}
+
+/// Other system allocators (macOS, musl) have no trim call membench makes.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn system_trim() -> &'static str {
+    "none (the system allocator here has no trim call)"
+}
+
+/// Other system allocators have no `mallinfo2`: nothing is known, so nothing is said.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn glibc_stats() -> AllocatorStats {
+    AllocatorStats::default()
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn glibc_stats() -> AllocatorStats {
+    use std::sync::Mutex;
     static CACHE: Mutex<Option<(Instant, AllocatorStats)>> = Mutex::new(None);
     let mut cache = CACHE
         .lock()

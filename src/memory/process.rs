@@ -1,5 +1,8 @@
-//! What the kernel says about a process, read from `/proc/<pid>`: resident memory, CPU
-//! time, threads, open file descriptors, page faults and TCP sockets by state.
+//! What the OS says about a process: resident memory, CPU time, threads, open file
+//! descriptors, page faults and TCP sockets by state. Two probes read it ([`ProbeKind`]):
+//! the Linux one below (`/proc/<pid>`, everything) and the portable one
+//! (`portable.rs`, `sysinfo`, any OS: RSS, CPU seconds, threads where sysinfo has them).
+//! What a probe cannot read is `None`, never 0.
 //!
 //! The same probe serves the server (its own pid, for `/api/diagnostics`) and the runner
 //! (the child's pid, or `--pid` of a server in any language), so both report identical
@@ -12,31 +15,39 @@
 //! (for the client scenarios the upstream is the server itself), and
 //! `time_wait_namespace` counts all of them.
 
+#[cfg(target_os = "linux")]
 use std::collections::HashSet;
 
+#[cfg(target_os = "linux")]
 use procfs::net::{TcpNetEntry, TcpState};
+#[cfg(target_os = "linux")]
 use procfs::process::{FDTarget, Process};
 use serde::{Deserialize, Serialize};
 
-/// A reading of one process. Bytes, seconds and counts as the names say.
+use super::probe::{ProbeKind, probe_kind};
+
+/// A reading of one process. Bytes, seconds and counts as the names say; `None` where
+/// the probe that read it cannot see the figure (the portable probe: see the module doc).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProcessSnapshot {
     pub pid: u32,
     /// Resident set size (the working set).
     pub rss_bytes: u64,
     /// Anonymous resident memory: the heap and stacks, not mapped files (private bytes).
-    pub rss_anon_bytes: u64,
-    /// User CPU time since the process started; callers take deltas.
-    pub cpu_user_seconds: f64,
-    /// System CPU time since the process started; callers take deltas.
-    pub cpu_system_seconds: f64,
+    pub rss_anon_bytes: Option<u64>,
+    /// User plus system CPU time since the process started; callers take deltas.
+    pub cpu_seconds: f64,
+    /// User CPU time since the process started.
+    pub cpu_user_seconds: Option<f64>,
+    /// System CPU time since the process started.
+    pub cpu_system_seconds: Option<f64>,
     /// Minor page faults since start (a fresh page touched for the first time).
-    pub minor_faults: u64,
+    pub minor_faults: Option<u64>,
     /// Major page faults since start (a page read from disk).
-    pub major_faults: u64,
-    pub threads: u64,
-    pub open_fds: u64,
-    pub tcp: TcpStates,
+    pub major_faults: Option<u64>,
+    pub threads: Option<u64>,
+    pub open_fds: Option<u64>,
+    pub tcp: Option<TcpStates>,
 }
 
 /// TCP sockets of a process by state.
@@ -53,41 +64,75 @@ pub struct TcpStates {
     pub time_wait_namespace: u64,
 }
 
+/// Reads process `pid` now with the probe chosen at startup ([`probe_kind`]). Fails when
+/// the process is gone.
+pub fn read_process(pid: u32) -> std::io::Result<ProcessSnapshot> {
+    read_process_with(probe_kind(), pid)
+}
+
+/// Reads process `pid` now with the given probe.
+pub fn read_process_with(kind: ProbeKind, pid: u32) -> std::io::Result<ProcessSnapshot> {
+    match kind {
+        #[cfg(target_os = "linux")]
+        ProbeKind::Linux => read_proc(pid).map_err(std::io::Error::other),
+        ProbeKind::Portable => super::portable::read_process(pid),
+    }
+}
+
+/// Resident set size of this process in bytes, 0 if unreadable.
+pub fn own_rss_bytes() -> u64 {
+    match probe_kind() {
+        #[cfg(target_os = "linux")]
+        ProbeKind::Linux => Process::myself()
+            .and_then(|process| process.stat())
+            .map(|stat| stat.rss * procfs::page_size())
+            .unwrap_or(0),
+        ProbeKind::Portable => super::portable::read_process(std::process::id())
+            .map(|snapshot| snapshot.rss_bytes)
+            .unwrap_or(0),
+    }
+}
+
+/// The size of a memory page, bytes.
+pub fn page_size() -> u64 {
+    // SAFETY: sysconf only reads a constant of the system.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).unwrap_or(4096)
+}
+
 /// Reads `/proc/<pid>` now. Fails when the process is gone.
-pub fn read_process(pid: u32) -> procfs::ProcResult<ProcessSnapshot> {
+#[cfg(target_os = "linux")]
+fn read_proc(pid: u32) -> procfs::ProcResult<ProcessSnapshot> {
     let process = Process::new(pid as i32)?;
     let stat = process.stat()?;
     let status = process.status()?;
     let ticks_per_second = procfs::ticks_per_second() as f64;
     let page_bytes = procfs::page_size();
     let tcp = tcp_states(&process).unwrap_or_default();
+    let cpu_user_seconds = stat.utime as f64 / ticks_per_second;
+    let cpu_system_seconds = stat.stime as f64 / ticks_per_second;
     Ok(ProcessSnapshot {
         pid,
         rss_bytes: stat.rss * page_bytes,
-        rss_anon_bytes: status.rssanon.unwrap_or(0) * 1024,
-        cpu_user_seconds: stat.utime as f64 / ticks_per_second,
-        cpu_system_seconds: stat.stime as f64 / ticks_per_second,
-        minor_faults: stat.minflt,
-        major_faults: stat.majflt,
-        threads: stat.num_threads.max(0) as u64,
-        open_fds: process.fd_count().unwrap_or(0) as u64,
-        tcp,
+        rss_anon_bytes: Some(status.rssanon.unwrap_or(0) * 1024),
+        cpu_seconds: cpu_user_seconds + cpu_system_seconds,
+        cpu_user_seconds: Some(cpu_user_seconds),
+        cpu_system_seconds: Some(cpu_system_seconds),
+        minor_faults: Some(stat.minflt),
+        major_faults: Some(stat.majflt),
+        threads: Some(stat.num_threads.max(0) as u64),
+        open_fds: Some(process.fd_count().unwrap_or(0) as u64),
+        tcp: Some(tcp),
     })
 }
 
-/// Resident set size of this process in bytes, cheaply (one small file), 0 if unreadable.
-pub fn own_rss_bytes() -> u64 {
-    Process::myself()
-        .and_then(|process| process.stat())
-        .map(|stat| stat.rss * procfs::page_size())
-        .unwrap_or(0)
-}
-
+#[cfg(target_os = "linux")]
 fn tcp_states(process: &Process) -> procfs::ProcResult<TcpStates> {
     let (entries, socket_inodes) = tcp_entries(process)?;
     Ok(count_states(&entries, &socket_inodes))
 }
 
+#[cfg(target_os = "linux")]
 /// The TCP sockets of the process's network namespace, and the socket inodes the process
 /// holds through its file descriptors.
 fn tcp_entries(process: &Process) -> procfs::ProcResult<(Vec<TcpNetEntry>, HashSet<u64>)> {
@@ -106,7 +151,22 @@ fn tcp_entries(process: &Process) -> procfs::ProcResult<(Vec<TcpNetEntry>, HashS
 /// The TCP ports process `pid` listens on, through sockets it holds itself. Fails when
 /// the process does not exist or its file descriptors cannot be read (another user's
 /// process without the right to inspect it).
-pub fn listening_ports(pid: u32) -> procfs::ProcResult<Vec<u16>> {
+#[cfg(target_os = "linux")]
+pub fn listening_ports(pid: u32) -> std::io::Result<Vec<u16>> {
+    listening_ports_proc(pid).map_err(std::io::Error::other)
+}
+
+/// Where there is no `/proc`: the ports cannot be read.
+#[cfg(not(target_os = "linux"))]
+pub fn listening_ports(_pid: u32) -> std::io::Result<Vec<u16>> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "listening ports are read from /proc, which this OS does not have",
+    ))
+}
+
+#[cfg(target_os = "linux")]
+fn listening_ports_proc(pid: u32) -> procfs::ProcResult<Vec<u16>> {
     let (entries, socket_inodes) = tcp_entries(&Process::new(pid as i32)?)?;
     let mut ports: Vec<u16> = entries
         .iter()
@@ -118,6 +178,7 @@ pub fn listening_ports(pid: u32) -> procfs::ProcResult<Vec<u16>> {
     Ok(ports)
 }
 
+#[cfg(target_os = "linux")]
 /// Counts sockets by state: owned ones by inode, TIME_WAIT by listening port (see the
 /// module doc for why).
 fn count_states(entries: &[TcpNetEntry], socket_inodes: &HashSet<u64>) -> TcpStates {
@@ -145,16 +206,16 @@ fn count_states(entries: &[TcpNetEntry], socket_inodes: &HashSet<u64>) -> TcpSta
     states
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
     #[test]
     fn reads_this_process() {
-        let snapshot = read_process(std::process::id()).unwrap();
+        let snapshot = read_process_with(ProbeKind::Linux, std::process::id()).unwrap();
         assert!(snapshot.rss_bytes > 0);
-        assert!(snapshot.threads >= 1);
-        assert!(snapshot.open_fds >= 3);
+        assert!(snapshot.threads >= Some(1));
+        assert!(snapshot.open_fds >= Some(3));
     }
 
     #[test]
@@ -162,14 +223,16 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server_side, _) = listener.accept().unwrap();
-        let snapshot = read_process(std::process::id()).unwrap();
-        assert!(snapshot.tcp.listen >= 1);
-        assert!(snapshot.tcp.established >= 2, "{:?}", snapshot.tcp);
+        let snapshot = read_process_with(ProbeKind::Linux, std::process::id()).unwrap();
+        let tcp = snapshot.tcp.unwrap();
+        assert!(tcp.listen >= 1);
+        assert!(tcp.established >= 2, "{tcp:?}");
         drop((client, server_side));
     }
 
     #[test]
     fn a_missing_process_is_an_error() {
-        assert!(read_process(u32::MAX / 2).is_err());
+        assert!(read_process_with(ProbeKind::Linux, u32::MAX / 2).is_err());
+        assert!(read_process_with(ProbeKind::Portable, u32::MAX / 2).is_err());
     }
 }

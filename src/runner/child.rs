@@ -103,7 +103,9 @@ impl ChildServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
         // SAFETY: prctl is async-signal-safe and allocates nothing; it runs in the forked
-        // child before exec.
+        // child before exec. Linux only: elsewhere a child outliving a killed runner is
+        // ended by the runner's own SIGTERM on every normal exit path.
+        #[cfg(target_os = "linux")]
         unsafe {
             command.pre_exec(|| {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {

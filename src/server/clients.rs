@@ -439,7 +439,10 @@ mod tests {
             .with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         let time_wait = || {
-            let tcp = crate::memory::read_process(std::process::id()).unwrap().tcp;
+            let tcp = crate::memory::read_process(std::process::id())
+                .unwrap()
+                .tcp
+                .expect("this measurement needs the Linux probe's TCP states");
             (tcp.time_wait, tcp.time_wait_namespace)
         };
         println!(

@@ -103,7 +103,7 @@ impl Watchers {
                     std::env::temp_dir()
                 )
             })?;
-        let os_limit = read_limit(INSTANCES_LIMIT).parse().ok();
+        let os_limit = instances_limit();
         Ok(Watchers {
             held: Mutex::new(Vec::new()),
             dir,
@@ -138,10 +138,9 @@ impl Watchers {
                 kind: WATCHER_CAP_REACHED,
                 message: format!(
                     "watcher cap reached: /api/fileprovider holds {} directory watchers, its cap \
-                     (--max-watchers, at most half of fs.inotify.max_user_instances = {}, which \
-                     every process of this user shares) is {}; POST /api/reset releases them",
+                     (--max-watchers{}) is {}; POST /api/reset releases them",
                     held.len(),
-                    read_limit(INSTANCES_LIMIT),
+                    cap_clause(),
                     self.cap
                 ),
             });
@@ -185,7 +184,7 @@ fn summary(held: &[HeldWatcher]) -> Held {
 
 /// Tests that count this process's descriptors, sockets or threads take turns, so another
 /// of them opening or closing many at once cannot move the count underneath.
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 pub(crate) static FD_COUNTING_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The route template of this family.
@@ -243,11 +242,9 @@ fn watcher_error(err: &notify::Error, held: u64) -> AppError {
         (Some(libc::EMFILE), _) => AppError::Unavailable {
             kind: ErrorKind::TooManyOpenFiles.label().to_string(),
             message: format!(
-                "cannot create a directory watcher ({err}): the per-user \
-                 inotify instance limit (fs.inotify.max_user_instances = {}, shared by every \
-                 process of this user) or this process's open-file limit (ulimit -n {}) is \
-                 reached; {holding}",
-                read_limit(INSTANCES_LIMIT),
+                "cannot create a directory watcher ({err}): {}this process's open-file limit \
+                 (ulimit -n {}) is reached; {holding}",
+                instances_clause(),
                 open_file_limit(),
             ),
         },
@@ -263,7 +260,7 @@ fn watcher_error(err: &notify::Error, held: u64) -> AppError {
             message: format!(
                 "cannot watch the directory: the per-user inotify watch limit \
                      (fs.inotify.max_user_watches = {}) is reached ({err}); {holding}",
-                read_limit("/proc/sys/fs/inotify/max_user_watches"),
+                watches_limit(),
             ),
         },
         _ => AppError::Internal(format!("cannot create a directory watcher: {err}")),
@@ -271,13 +268,68 @@ fn watcher_error(err: &notify::Error, held: u64) -> AppError {
 }
 
 /// The per-user inotify instance limit.
+#[cfg(target_os = "linux")]
 const INSTANCES_LIMIT: &str = "/proc/sys/fs/inotify/max_user_instances";
 
 /// A kernel limit from `/proc/sys`, as text (`unknown` when unreadable).
+#[cfg(target_os = "linux")]
 fn read_limit(path: &str) -> String {
     std::fs::read_to_string(path)
         .map(|text| text.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// The OS's own limit on watchers (Linux: inotify instances); `None` where the only
+/// limit is the open-file limit (macOS's kqueue backend: descriptors per watcher).
+#[cfg(target_os = "linux")]
+fn instances_limit() -> Option<usize> {
+    read_limit(INSTANCES_LIMIT).parse().ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn instances_limit() -> Option<usize> {
+    None
+}
+
+/// What bounds the cap besides `--max-watchers`, for the cap message.
+#[cfg(target_os = "linux")]
+fn cap_clause() -> String {
+    format!(
+        ", at most half of fs.inotify.max_user_instances = {}, which every process of this \
+         user shares",
+        read_limit(INSTANCES_LIMIT)
+    )
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cap_clause() -> String {
+    String::new()
+}
+
+/// The OS limit reached besides the open-file limit, for the EMFILE message.
+#[cfg(target_os = "linux")]
+fn instances_clause() -> String {
+    format!(
+        "the per-user inotify instance limit (fs.inotify.max_user_instances = {}, shared by \
+         every process of this user) or ",
+        read_limit(INSTANCES_LIMIT)
+    )
+}
+
+#[cfg(not(target_os = "linux"))]
+fn instances_clause() -> String {
+    String::new()
+}
+
+/// The per-user inotify watch limit, as text.
+#[cfg(target_os = "linux")]
+fn watches_limit() -> String {
+    read_limit("/proc/sys/fs/inotify/max_user_watches")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn watches_limit() -> String {
+    "unknown".to_string()
 }
 
 /// The soft RLIMIT_NOFILE of this process, as text.
@@ -295,7 +347,8 @@ fn open_file_limit() -> String {
     }
 }
 
-#[cfg(test)]
+// Counted through /proc (inotify descriptors, notify's threads): Linux only.
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
     use crate::server::test_support;
@@ -322,9 +375,10 @@ mod tests {
     }
 
     fn open_fds() -> u64 {
-        crate::memory::read_process(std::process::id())
+        crate::memory::read_process_with(crate::memory::ProbeKind::Linux, std::process::id())
             .unwrap()
             .open_fds
+            .unwrap()
     }
 
     async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
@@ -392,11 +446,14 @@ mod tests {
     async fn watchers_until_the_limit() {
         let _turn = FD_COUNTING_TESTS.lock().await;
         let state = test_support::state();
-        let process = || crate::memory::read_process(std::process::id()).unwrap();
+        let process = || {
+            crate::memory::read_process_with(crate::memory::ProbeKind::Linux, std::process::id())
+                .unwrap()
+        };
         let before = process();
         let heap_before = crate::memory::heap_counters();
         println!(
-            "before: fds {} threads {} rss {} KiB",
+            "before: fds {:?} threads {:?} rss {} KiB",
             before.open_fds,
             before.threads,
             before.rss_bytes / 1024
@@ -411,7 +468,7 @@ mod tests {
             if request % 25 == 0 {
                 let now = process();
                 println!(
-                    "after {request}: held {:?} fds {} threads {} rss {} KiB",
+                    "after {request}: held {:?} fds {:?} threads {:?} rss {} KiB",
                     state.watchers.held(),
                     now.open_fds,
                     now.threads,
@@ -434,7 +491,7 @@ mod tests {
         })
         .await;
         println!(
-            "after reset: fds {} threads {}",
+            "after reset: fds {:?} threads {:?}",
             process().open_fds,
             process().threads
         );

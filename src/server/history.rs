@@ -51,8 +51,8 @@ pub(crate) struct HeapPart {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ProcessPart {
     pub(crate) rss_bytes: u64,
-    pub(crate) cpu_user_seconds: f64,
-    pub(crate) cpu_system_seconds: f64,
+    /// User plus system CPU time since the server started.
+    pub(crate) cpu_seconds: f64,
 }
 
 /// The allocator's own figures the page reads (`None` where the allocator has none).
@@ -96,8 +96,7 @@ impl HistorySample {
             },
             process: ProcessPart {
                 rss_bytes: process.rss_bytes,
-                cpu_user_seconds: process.cpu_user_seconds,
-                cpu_system_seconds: process.cpu_system_seconds,
+                cpu_seconds: process.cpu_seconds,
             },
             allocator_stats: AllocatorPart {
                 resident_bytes: d.allocator_stats.resident_bytes,

@@ -11,6 +11,7 @@ mod diskfull;
 mod gallery;
 mod layout;
 mod netns;
+mod probe;
 mod promtool;
 mod run;
 mod runtimes;

@@ -12,6 +12,7 @@ pub fn membench() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_membench"));
     command
         .env_remove("MEMBENCH_ALLOCATOR")
+        .env_remove("MEMBENCH_PROBE")
         .env("NO_COLOR", "1");
     command
 }

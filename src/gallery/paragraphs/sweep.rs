@@ -156,7 +156,7 @@ pub fn sweep_paragraph(result: &SweepResult) -> String {
             result.end
         ));
     }
-    let page_bytes = procfs::page_size();
+    let page_bytes = crate::memory::page_size();
     for allocator in &result.allocators {
         text.push_str(&allocator_sentence(result, allocator, page_bytes));
     }
@@ -362,7 +362,7 @@ pub(crate) mod tests {
     fn the_allocators_own_cliff_is_read_from_the_page_faults() {
         let mut result = sweep(false);
         // From 256 KiB on, system faults in every page of the buffer for every request.
-        let page_bytes = procfs::page_size();
+        let page_bytes = crate::memory::page_size();
         for point in result.points.iter_mut() {
             if point.allocator == "system" && point.size_bytes == 262_144 {
                 point.minor_faults_per_s = point.rps * (262_144 / page_bytes) as f64;

@@ -16,7 +16,15 @@ pub struct ProcessExtras {
 }
 
 impl ProcessExtras {
+    /// Reads `/proc/self/stat` and `/proc/self/limits` (blocking, small); nothing where
+    /// there is no `/proc`.
+    #[cfg(not(target_os = "linux"))]
+    pub fn read() -> ProcessExtras {
+        ProcessExtras::default()
+    }
+
     /// Reads `/proc/self/stat` and `/proc/self/limits` (blocking, small).
+    #[cfg(target_os = "linux")]
     pub fn read() -> ProcessExtras {
         let Ok(process) = procfs::process::Process::myself() else {
             return ProcessExtras::default();
@@ -58,15 +66,19 @@ pub(super) fn families(d: &Diagnostics, extras: &ProcessExtras) -> Families {
     if let Some(bytes) = extras.virtual_memory_bytes {
         f.gauge("process_virtual_memory", "Virtual memory size in bytes", BYTES, bytes);
     }
-    f.counter("process_cpu", "Total user and system CPU time spent in seconds", SECONDS, process.cpu_user_seconds + process.cpu_system_seconds);
-    f.gauge("process_open_fds", "Number of open file descriptors", None, process.open_fds);
+    f.counter("process_cpu", "Total user and system CPU time spent in seconds", SECONDS, process.cpu_seconds);
+    if let Some(fds) = process.open_fds {
+        f.gauge("process_open_fds", "Number of open file descriptors", None, fds);
+    }
     if let Some(max) = extras.max_fds {
         f.gauge("process_max_fds", "Maximum number of open file descriptors", None, max);
     }
     if let Some(start) = extras.start_time_seconds {
         f.gauge("process_start_time", "Start time of the process since unix epoch in seconds", SECONDS, start);
     }
-    f.gauge("process_threads", "Number of OS threads in the process", None, process.threads);
+    if let Some(threads) = process.threads {
+        f.gauge("process_threads", "Number of OS threads in the process", None, threads);
+    }
 
     let counting = if d.counting_enabled { "on" } else { "off" };
     f.info("membench_server", "The allocator in use and whether allocations are counted", &[("allocator", d.allocator.map_or("unknown", |a| a.name())), ("counting", counting)]);
@@ -86,23 +98,39 @@ pub(super) fn families(d: &Diagnostics, extras: &ProcessExtras) -> Families {
     f.counter("membench_measurement_allocated", "Bytes allocated by the server's own snapshots (included above)", BYTES, d.measurement_alloc_bytes);
 
     f.gauge("membench_rss", "Resident set size of the server", BYTES, process.rss_bytes);
-    f.gauge("membench_rss_anon", "Anonymous resident memory (heap and stacks)", BYTES, process.rss_anon_bytes);
-    f.counter("membench_cpu_user", "User CPU time", SECONDS, process.cpu_user_seconds);
-    f.counter("membench_cpu_system", "System CPU time", SECONDS, process.cpu_system_seconds);
-    f.counter("membench_minor_faults", "Minor page faults (fresh pages touched)", None, process.minor_faults);
-    f.counter("membench_major_faults", "Major page faults (pages read from disk)", None, process.major_faults);
-    f.gauge("membench_threads", "Threads of the server", None, process.threads);
-    f.gauge("membench_open_fds", "Open file descriptors of the server", None, process.open_fds);
-    let tcp = &process.tcp;
-    let tcp_states = [
-        ("established", tcp.established),
-        ("close_wait", tcp.close_wait),
-        ("listen", tcp.listen),
-        ("time_wait", tcp.time_wait),
-        ("other", tcp.other),
-    ];
-    f.labelled("membench_tcp_sockets", "TCP sockets of the server by state (time_wait: on a port it listens on)", Gauge, None, "state", tcp_states);
-    f.gauge("membench_tcp_time_wait_namespace_sockets", "TIME_WAIT sockets in the server's network namespace", None, tcp.time_wait_namespace);
+    // What the portable probe does not read is absent, not 0.
+    if let Some(bytes) = process.rss_anon_bytes {
+        f.gauge("membench_rss_anon", "Anonymous resident memory (heap and stacks)", BYTES, bytes);
+    }
+    if let Some(seconds) = process.cpu_user_seconds {
+        f.counter("membench_cpu_user", "User CPU time", SECONDS, seconds);
+    }
+    if let Some(seconds) = process.cpu_system_seconds {
+        f.counter("membench_cpu_system", "System CPU time", SECONDS, seconds);
+    }
+    if let Some(faults) = process.minor_faults {
+        f.counter("membench_minor_faults", "Minor page faults (fresh pages touched)", None, faults);
+    }
+    if let Some(faults) = process.major_faults {
+        f.counter("membench_major_faults", "Major page faults (pages read from disk)", None, faults);
+    }
+    if let Some(threads) = process.threads {
+        f.gauge("membench_threads", "Threads of the server", None, threads);
+    }
+    if let Some(fds) = process.open_fds {
+        f.gauge("membench_open_fds", "Open file descriptors of the server", None, fds);
+    }
+    if let Some(tcp) = &process.tcp {
+        let tcp_states = [
+            ("established", tcp.established),
+            ("close_wait", tcp.close_wait),
+            ("listen", tcp.listen),
+            ("time_wait", tcp.time_wait),
+            ("other", tcp.other),
+        ];
+        f.labelled("membench_tcp_sockets", "TCP sockets of the server by state (time_wait: on a port it listens on)", Gauge, None, "state", tcp_states);
+        f.gauge("membench_tcp_time_wait_namespace_sockets", "TIME_WAIT sockets in the server's network namespace", None, tcp.time_wait_namespace);
+    }
 
     let stats = &d.allocator_stats;
     let allocator_gauges = [

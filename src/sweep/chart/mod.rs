@@ -99,7 +99,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, result: &SweepResult)
 where
     DB::ErrorType: 'static,
 {
-    let data = SweepChartData::from_result(result, procfs::page_size());
+    let data = SweepChartData::from_result(result, crate::memory::page_size());
     root.fill(&WHITE)?;
     let (width, _) = root.dim_in_pixel();
     let mut title = format!(
