@@ -282,6 +282,9 @@ sample_record! {
         /// the runtime's managed heap in use at the end of the interval, garbage not yet
         /// collected included where the runtime counts it so
         pub measured_heap_bytes: Option<u64>,
+        /// MEASURED by a Go server: its goroutines at the end of the interval
+        /// (`runtime.NumGoroutine`); empty for a server that has none
+        pub goroutines: Option<u64>,
 
         // --- the modelled .NET GC: a model fed with this interval's requests, NOT measured ---
         // Empty when the lens is off (`--gc-model none`); files written before these
@@ -390,15 +393,17 @@ pub(crate) mod allocator_or_unknown {
 }
 
 impl Sample {
-    /// A resource's value in this sample (what the resource panel draws).
-    pub fn resource(&self, resource: crate::resources::Resource) -> u64 {
+    /// A resource's value in this sample (what the resource panel draws); `None` where
+    /// it was not measured (goroutines of a server that has none).
+    pub fn resource(&self, resource: crate::resources::Resource) -> Option<u64> {
         use crate::resources::Resource;
         match resource {
-            Resource::TcpTimeWait => self.tcp_time_wait,
-            Resource::TcpEstablished => self.tcp_established,
-            Resource::TcpCloseWait => self.tcp_close_wait,
-            Resource::OpenFds => self.open_fds,
-            Resource::Threads => self.threads,
+            Resource::TcpTimeWait => Some(self.tcp_time_wait),
+            Resource::TcpEstablished => Some(self.tcp_established),
+            Resource::TcpCloseWait => Some(self.tcp_close_wait),
+            Resource::OpenFds => Some(self.open_fds),
+            Resource::Threads => Some(self.threads),
+            Resource::Goroutines => self.goroutines,
         }
     }
 }

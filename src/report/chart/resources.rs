@@ -69,6 +69,14 @@ impl ResourcePanel {
             series: names,
             limits,
         } = &series.resources;
+        let mut names = names.clone();
+        // A Go server's goroutines are drawn whenever they were measured: its leaks are
+        // goroutines as often as memory.
+        if !names.contains(&Resource::Goroutines)
+            && series.samples.iter().any(|s| s.goroutines.is_some())
+        {
+            names.push(Resource::Goroutines);
+        }
         if names.is_empty() {
             return None;
         }
@@ -76,7 +84,11 @@ impl ResourcePanel {
         let lines = names
             .iter()
             .map(|resource| {
-                let value = |s: &Sample| s.process_sampled().then(|| s.resource(*resource));
+                let value = |s: &Sample| {
+                    s.process_sampled()
+                        .then(|| s.resource(*resource))
+                        .flatten()
+                };
                 let mut points = Vec::new();
                 let mut current = Vec::new();
                 for sample in &series.samples {
@@ -315,6 +327,7 @@ fn axis_desc(lines: &[ResourceLine]) -> String {
             Resource::TcpTimeWait | Resource::TcpEstablished | Resource::TcpCloseWait => "sockets",
             Resource::OpenFds => "fds",
             Resource::Threads => "threads",
+            Resource::Goroutines => "goroutines",
         })
         .collect();
     units.dedup();
