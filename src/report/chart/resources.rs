@@ -84,11 +84,8 @@ impl ResourcePanel {
         let lines = names
             .iter()
             .map(|resource| {
-                let value = |s: &Sample| {
-                    s.process_sampled()
-                        .then(|| s.resource(*resource))
-                        .flatten()
-                };
+                let value =
+                    |s: &Sample| s.process_sampled().then(|| s.resource(*resource)).flatten();
                 let mut points = Vec::new();
                 let mut current = Vec::new();
                 for sample in &series.samples {

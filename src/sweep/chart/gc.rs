@@ -41,7 +41,7 @@ impl GcPanel {
         if result.points.iter().all(|p| p.gc_per_s.is_empty()) {
             return None;
         }
-        let mut lines = Vec::new();
+        let mut lines: Vec<(Curve, bool, String)> = Vec::new();
         for name in &result.allocators {
             let mut points: Vec<&SweepPoint> = result
                 .points
@@ -51,6 +51,7 @@ impl GcPanel {
             points.sort_by_key(|p| p.size_bytes);
             let kinds =
                 MeasuredGc::kinds_in_order(points.iter().flat_map(|p| p.gc_per_s.keys().cloned()));
+            let mine = lines.len();
             for (index, kind) in kinds.iter().enumerate() {
                 let rate = |p: &SweepPoint| p.gc_per_s.get(kind).copied().unwrap_or(0.0);
                 let curve = Curve {
@@ -71,11 +72,22 @@ impl GcPanel {
                         .collect(),
                 };
                 let last = points.last().map_or(0.0, |p| rate(p));
-                lines.push((
-                    curve,
-                    index > 0,
-                    format!("{name} {kind} {}/s", rate_label(last)),
-                ));
+                // A kind that is another of the same runtime under a second name (Go's
+                // `automatic` cycles when none was forced) would hide behind it: one line,
+                // both names.
+                match lines[mine..].iter_mut().find(|(other, _, _)| {
+                    other.points == curve.points && other.spreads == curve.spreads
+                }) {
+                    Some((_, _, label)) => {
+                        let at = label.rfind(' ').unwrap_or(label.len());
+                        label.insert_str(at, &format!(" = {kind}"));
+                    }
+                    None => lines.push((
+                        curve,
+                        index > 0,
+                        format!("{name} {kind} {}/s", rate_label(last)),
+                    )),
+                }
             }
         }
         let high = lines
@@ -137,7 +149,7 @@ where
     styled_mesh!(chart)
         .x_label_formatter(&|_| String::new())
         .y_label_formatter(&rate)
-        .y_desc("measured GC / s")
+        .y_desc("GC / s")
         .draw()?;
     draw_loh_line(&chart, x_range, panel.y_range, false)?;
     let plot = chart.plotting_area();
@@ -222,6 +234,25 @@ mod tests {
     }
 
     #[test]
+    fn kinds_with_the_same_rates_share_one_line() {
+        let mut sweep = with_mono();
+        for point in sweep.points.iter_mut().filter(|p| p.runtime == "mono") {
+            let cycles = point.gc_per_s["gen0"];
+            point.gc_per_s = [
+                ("cycles".to_string(), cycles),
+                ("automatic".to_string(), cycles),
+                ("forced".to_string(), 0.0),
+            ]
+            .into();
+            point.gc_per_s_min = point.gc_per_s.clone();
+            point.gc_per_s_max = point.gc_per_s.clone();
+        }
+        let panel = GcPanel::from_result(&sweep).unwrap();
+        let labels: Vec<&str> = panel.lines.iter().map(|(_, _, l)| l.as_str()).collect();
+        assert_eq!(labels, ["mono cycles = automatic 380/s", "mono forced 0/s"]);
+    }
+
+    #[test]
     fn the_chart_names_the_measured_collector_and_draws_the_panel() {
         let dir = tempfile::tempdir().unwrap();
         let png = dir.path().join("sweep.png");
@@ -229,7 +260,7 @@ mod tests {
         crate::sweep::render_sweep(&with_mono(), &png, Some(&svg)).unwrap();
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(text.contains("mono (measured: Mono 6.8.0.105, SGen)"));
-        assert!(text.contains("measured GC / s") && text.contains("mono gen1 13/s"));
+        assert!(text.contains("MEASURED by each runtime") && text.contains("mono gen1 13/s"));
         let image = image::open(&png).unwrap().to_rgb8();
         let RGBColor(r, g, b) = allocator_colour("mono");
         assert!(image.pixels().any(|p| p.0 == [r, g, b]));
