@@ -41,11 +41,10 @@ impl Progress {
     /// Shows the latest sample.
     pub fn update(&self, elapsed: Duration, sample: &Sample) {
         self.bar.set_position(elapsed.as_millis() as u64);
-        let mut message = format!(
-            "{} RPS · RSS {}",
-            format_count(sample.rps),
-            format_bytes(sample.rss_bytes)
-        );
+        let mut message = format!("{} RPS", format_count(sample.rps));
+        if let Some(rss) = sample.rss_bytes {
+            message.push_str(&format!(" · RSS {}", format_bytes(rss)));
+        }
         if let Some(heap) = sample.heap_live_bytes {
             message.push_str(&format!(" · heap {}", format_bytes(heap)));
         }

@@ -130,22 +130,21 @@ pub fn merge(
         ..Sample::default()
     };
     if let Some(process) = &current.process {
-        sample.rss_bytes = process.rss_bytes;
-        sample.rss_anon_bytes = process.rss_anon_bytes;
-        sample.threads = process.threads;
-        sample.open_fds = process.open_fds;
-        sample.minor_faults = process.minor_faults;
-        sample.tcp_established = process.tcp.established;
-        sample.tcp_time_wait = process.tcp.time_wait;
-        sample.tcp_close_wait = process.tcp.close_wait;
+        sample.rss_bytes = Some(process.rss_bytes);
+        sample.rss_anon_bytes = Some(process.rss_anon_bytes);
+        sample.threads = Some(process.threads);
+        sample.open_fds = Some(process.open_fds);
+        sample.tcp_established = Some(process.tcp.established);
+        sample.tcp_time_wait = Some(process.tcp.time_wait);
+        sample.tcp_close_wait = Some(process.tcp.close_wait);
         if let Some(before) = &previous.process {
             let cpu_s = (process.cpu_user_seconds + process.cpu_system_seconds)
                 - (before.cpu_user_seconds + before.cpu_system_seconds);
-            sample.cpu_percent = (cpu_s / interval_s * 100.0).max(0.0);
-            sample.minor_faults = process.minor_faults.saturating_sub(before.minor_faults);
+            let minor_faults = process.minor_faults.saturating_sub(before.minor_faults);
+            sample.cpu_percent = Some((cpu_s / interval_s * 100.0).max(0.0));
+            sample.minor_faults = Some(minor_faults);
             sample.cpu_us_per_request = per_request(cpu_s.max(0.0) * 1e6, load.requests);
-            sample.minor_faults_per_request =
-                per_request(sample.minor_faults as f64, load.requests);
+            sample.minor_faults_per_request = per_request(minor_faults as f64, load.requests);
         }
     }
     if let Some(now) = &current.diagnostics {
