@@ -26,12 +26,13 @@ use crate::resources::{ChartResources, Resource, ResourceLimit};
 use crate::series::{Sample, Series};
 
 /// Colours of the resources, in [`Resource::ALL`] order.
-const COLOURS: [RGBColor; 5] = [
+const COLOURS: [RGBColor; 6] = [
     RGBColor(150, 40, 20),  // TIME_WAIT: brick
     RGBColor(0, 140, 150),  // ESTABLISHED: teal
     RGBColor(130, 130, 0),  // CLOSE_WAIT: olive
     RGBColor(120, 60, 170), // open fds: purple
     RGBColor(90, 90, 90),   // threads: grey
+    RGBColor(0, 0, 0),      // goroutines: black
 ];
 const LIMIT: RGBColor = RGBColor(60, 60, 60);
 
