@@ -225,7 +225,7 @@ mod tests {
         let panel = GcPanel::from_result(&with_mono()).unwrap();
         let labels: Vec<&str> = panel.lines.iter().map(|(_, _, l)| l.as_str()).collect();
         assert_eq!(labels, ["mono gen0 380/s", "mono gen1 13/s"]);
-        assert_eq!(panel.lines[0].1, false, "the youngest kind is solid");
+        assert!(!panel.lines[0].1, "the youngest kind is solid");
         assert!(panel.lines[1].1, "older kinds are dashed");
         // 0 old collections at the first size is drawn, at the foot of the axis.
         assert_eq!(panel.lines[1].0.points[0].1, 0.0);
