@@ -23,16 +23,20 @@ pub enum Resource {
     OpenFds,
     /// `threads`: the server's threads.
     Threads,
+    /// `goroutines`: a Go server's goroutines (measured by the runtime, in the
+    /// diagnostics contract); drawn whenever the samples have them.
+    Goroutines,
 }
 
 impl Resource {
     /// Every resource, in the order the panel draws them.
-    pub const ALL: [Resource; 5] = [
+    pub const ALL: [Resource; 6] = [
         Resource::TcpTimeWait,
         Resource::TcpEstablished,
         Resource::TcpCloseWait,
         Resource::OpenFds,
         Resource::Threads,
+        Resource::Goroutines,
     ];
 
     /// The column name, as written in scenario files: `tcp_time_wait`.
@@ -43,6 +47,7 @@ impl Resource {
             Resource::TcpCloseWait => "tcp_close_wait",
             Resource::OpenFds => "open_fds",
             Resource::Threads => "threads",
+            Resource::Goroutines => "goroutines",
         }
     }
 
@@ -68,6 +73,7 @@ impl Resource {
             Resource::TcpCloseWait => "CLOSE_WAIT sockets",
             Resource::OpenFds => "open fds",
             Resource::Threads => "threads",
+            Resource::Goroutines => "goroutines",
         }
     }
 }

@@ -255,6 +255,9 @@ sample_record! {
         /// the runtime's managed heap in use at the end of the interval, garbage not yet
         /// collected included where the runtime counts it so
         pub measured_heap_bytes: Option<u64>,
+        /// MEASURED by a Go server: its goroutines at the end of the interval
+        /// (`runtime.NumGoroutine`); empty for a server that has none
+        pub goroutines: Option<u64>,
 
         // --- the modelled .NET GC: a model fed with this interval's requests, NOT measured ---
         // Empty when the lens is off (`--gc-model none`); files written before these
@@ -362,8 +365,8 @@ pub(crate) mod allocator_or_unknown {
 }
 
 impl Sample {
-    /// A resource's value in this sample (what the resource panel draws).
-    /// Absent when this sample has no such reading.
+    /// A resource's value in this sample (what the resource panel draws); `None` when
+    /// this sample has no such reading (goroutines of a server that has none).
     pub fn resource(&self, resource: crate::resources::Resource) -> Option<u64> {
         use crate::resources::Resource;
         match resource {
@@ -372,6 +375,7 @@ impl Sample {
             Resource::TcpCloseWait => self.tcp_close_wait,
             Resource::OpenFds => self.open_fds,
             Resource::Threads => self.threads,
+            Resource::Goroutines => self.goroutines,
         }
     }
 }

@@ -78,6 +78,15 @@ pub struct SweepArgs {
     )]
     pub allocator: Vec<SweepAllocatorArg>,
 
+    /// Runtimes of the child server, a comma list (e.g. rust,mono,jvm): rust (membench
+    /// serve, once per --allocator) and reference servers whose garbage collector is
+    /// measured: mono, jvm, node, go (see `membench list --runtimes`), one curve each.
+    #[arg(long, value_name = "RUNTIME[,RUNTIME…]", value_delimiter = ',', value_parser = crate::runner::Runtime::parse, default_value = "rust")]
+    pub runtime: Vec<crate::runner::Runtime>,
+
+    #[command(flatten)]
+    pub runtime_args: RuntimeArgs,
+
     /// Measured load of each point, after its warm-up (e.g. 3s).
     #[arg(long, default_value = "3s", value_parser = parse_duration)]
     pub duration: Duration,
@@ -90,7 +99,7 @@ pub struct SweepArgs {
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub connections: Option<usize>,
 
-    /// Times each point is measured, in interleaved rounds (every size and allocator once
+    /// Times each point is measured, in interleaved rounds (every size and curve once
     /// before the next round); a point is the median of its repetitions, with their spread.
     #[arg(long, value_name = "N", default_value_t = crate::sweep::DEFAULT_REPEAT)]
     pub repeat: u32,

@@ -11,7 +11,7 @@ use std::path::Path;
 use super::{Outcome, usage_or_error};
 use crate::cli::{SweepAllocatorArg, SweepArgs, TableFormatArg};
 use crate::memory::AllocatorKind;
-use crate::runner::{self, SweepRequest};
+use crate::runner::{self, Runtime, SweepRequest};
 use crate::sweep::{SweepEnd, SweepResult, SweepTableFormat, describe_cliffs, format_sweep_table};
 
 /// Runs `membench sweep`.
@@ -37,6 +37,8 @@ fn request(args: &SweepArgs) -> SweepRequest {
         sizes: args.sizes.clone(),
         steps_per_doubling: args.steps_per_doubling,
         allocators: allocators(&args.allocator),
+        runtimes: runtimes(&args.runtime),
+        runtime_args: args.runtime_args.runtime_arg.clone(),
         duration: args.duration,
         warmup: args.warmup,
         connections: args.connections,
@@ -72,6 +74,20 @@ fn allocators(given: &[SweepAllocatorArg]) -> Vec<AllocatorKind> {
         allocators.push(AllocatorKind::DEFAULT);
     }
     allocators
+}
+
+/// `--runtime` as runtimes, each once, in the order given (Rust when none).
+fn runtimes(given: &[Runtime]) -> Vec<Runtime> {
+    let mut runtimes: Vec<Runtime> = Vec::new();
+    for runtime in given {
+        if !runtimes.contains(runtime) {
+            runtimes.push(*runtime);
+        }
+    }
+    if runtimes.is_empty() {
+        runtimes.push(Runtime::Rust);
+    }
+    runtimes
 }
 
 fn print_result(result: &SweepResult, format: TableFormatArg, dir: &Path) {

@@ -33,5 +33,5 @@ pub use plan::{PlanError, RunPlan, ServerSpec, dir_name, plan, utc_stamp};
 pub use request::{LensChoice, RunRequest};
 pub use runtime::Runtime;
 #[cfg(test)]
-pub use sweep::SweepPlan;
+pub use sweep::{Curve as SweepCurve, SweepPlan};
 pub use sweep::{SweepRequest, execute_sweep, plan_sweep};

@@ -7,11 +7,13 @@
 //! * Everything that can be checked is checked before the first point runs: the scenario
 //!   has a `size` parameter, every size is within the server's `--max-size`, every run's
 //!   plan is valid. Bad arguments are `PlanError::Usage` and run nothing.
-//! * Each point is measured `repeat` times, in rounds: every size × allocator of a round
+//! * A curve is the Rust server with one allocator, or another runtime's server (`--runtime
+//!   mono`: its collector manages its memory, so it is swept once, named by the runtime).
+//! * Each point is measured `repeat` times, in rounds: every size × curve of a round
 //!   before the next round. Slow drift of the machine (another build starting) then lands
 //!   on one repetition of every point, not on every repetition of a few neighbouring
-//!   points, where it would read as a cliff. Within a round, size by size (every allocator
-//!   at one size, then the next), so an interrupted sweep still compares the allocators.
+//!   points, where it would read as a cliff. Within a round, size by size (every curve at
+//!   one size, then the next), so an interrupted sweep still compares the curves.
 //! * After the rounds, both sides of every suspected cliff are measured once more before
 //!   the cliff is reported (see [`remeasure_targets`]); a cliff that survives says so.
 //! * `sweep.json` and `sweep.csv` are rewritten after every run with `end` = `running`, so
@@ -30,6 +32,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use super::runtime::Runtime;
 use super::{Executed, LensChoice, PlanError, RunPlan, RunRequest, execute, interrupt, plan};
 use crate::format::format_count;
 use crate::memory::AllocatorKind;
@@ -56,8 +59,14 @@ pub struct SweepRequest {
     pub scenario: String,
     pub sizes: SizeSpec,
     pub steps_per_doubling: u32,
-    /// Allocators, each once, in the order swept (never empty).
+    /// Allocators of the Rust server, each once, in the order swept (never empty; used
+    /// when `runtimes` has Rust).
     pub allocators: Vec<AllocatorKind>,
+    /// Runtimes, each once, in the order swept (never empty): the Rust server once per
+    /// allocator, every other runtime once (its collector manages its memory).
+    pub runtimes: Vec<Runtime>,
+    /// `--runtime-arg`s for the other runtimes' servers (the Rust server takes none).
+    pub runtime_args: Vec<String>,
     pub duration: Duration,
     pub warmup: Duration,
     pub connections: Option<usize>,
@@ -76,16 +85,56 @@ pub struct SweepPlan {
     pub scenario: String,
     pub out_dir: PathBuf,
     pub sizes_bytes: Vec<u64>,
-    pub allocators: Vec<AllocatorKind>,
+    /// The curves, in the order swept: a Rust allocator or another runtime each.
+    pub curves: Vec<Curve>,
     /// Every run of every round, in order.
     pub runs: Vec<PlannedRun>,
     pub connections: usize,
     request: SweepRequest,
 }
 
+/// One curve of a sweep: the Rust server with one allocator, or another runtime's server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Curve {
+    pub runtime: Runtime,
+    /// The Rust server's allocator (another runtime's server ignores it).
+    pub allocator: AllocatorKind,
+}
+
+impl Curve {
+    /// Its name in `sweep.json`, tables and directory names: the allocator for Rust, else
+    /// the runtime (`jemalloc`, `mono`).
+    pub fn name(self) -> &'static str {
+        match self.runtime {
+            Runtime::Rust => self.allocator.name(),
+            runtime => runtime.name(),
+        }
+    }
+}
+
+/// The curves of a sweep: each runtime in order, the Rust server once per allocator.
+fn curves(runtimes: &[Runtime], allocators: &[AllocatorKind]) -> Vec<Curve> {
+    let mut curves = Vec::new();
+    for &runtime in runtimes {
+        if runtime == Runtime::Rust {
+            curves.extend(
+                allocators
+                    .iter()
+                    .map(|&allocator| Curve { runtime, allocator }),
+            );
+        } else {
+            curves.push(Curve {
+                runtime,
+                allocator: AllocatorKind::DEFAULT,
+            });
+        }
+    }
+    curves
+}
+
 /// One repetition of one point.
 pub struct PlannedRun {
-    pub allocator: AllocatorKind,
+    pub curve: Curve,
     pub size_bytes: u64,
     /// 1 … repeat; rounds after it are re-measurements.
     pub round: u32,
@@ -130,13 +179,13 @@ pub fn plan_sweep(request: &SweepRequest) -> Result<SweepPlan, PlanError> {
         .map_err(|err| PlanError::Usage(err.to_string()))?;
     if request.repeat > MAX_REPEAT {
         let per_run = request.warmup + request.duration + POINT_OVERHEAD;
-        let runs =
-            sizes_bytes.len() as f64 * request.allocators.len() as f64 * f64::from(request.repeat);
+        let curve_count = curves(&request.runtimes, &request.allocators).len();
+        let runs = sizes_bytes.len() as f64 * curve_count as f64 * f64::from(request.repeat);
         return Err(PlanError::Usage(format!(
-            "--repeat {} is more than {MAX_REPEAT}: {} sizes × {} allocators × {} rounds would take about {}; 3 to 5 give a median and a spread",
+            "--repeat {} is more than {MAX_REPEAT}: {} sizes × {} curves (allocators × runtimes) × {} rounds would take about {}; 3 to 5 give a median and a spread",
             request.repeat,
             sizes_bytes.len(),
-            request.allocators.len(),
+            curve_count,
             request.repeat,
             humantime::format_duration(Duration::from_secs((per_run.as_secs_f64() * runs) as u64))
         )));
@@ -148,15 +197,15 @@ pub fn plan_sweep(request: &SweepRequest) -> Result<SweepPlan, PlanError> {
         scenario: found.name,
         out_dir,
         sizes_bytes,
-        allocators: request.allocators.clone(),
+        curves: curves(&request.runtimes, &request.allocators),
         runs: Vec::new(),
         connections: 0,
         request: request.clone(),
     };
     for round in 1..=request.repeat {
         for &size_bytes in &plan_sweep.sizes_bytes {
-            for &allocator in &plan_sweep.allocators {
-                let run = plan_run(&plan_sweep, allocator, size_bytes, round)?;
+            for &curve in &plan_sweep.curves {
+                let run = plan_run(&plan_sweep, curve, size_bytes, round)?;
                 plan_sweep.runs.push(run);
             }
         }
@@ -170,15 +219,20 @@ pub fn plan_sweep(request: &SweepRequest) -> Result<SweepPlan, PlanError> {
 
 fn plan_run(
     sweep: &SweepPlan,
-    allocator: AllocatorKind,
+    curve: Curve,
     size_bytes: u64,
     round: u32,
 ) -> Result<PlannedRun, PlanError> {
     let request = &sweep.request;
-    let run_dir = run_dir_name(allocator.name(), size_bytes, round);
+    let run_dir = run_dir_name(curve.name(), size_bytes, round);
     let plan = plan(&RunRequest {
         size_bytes: Some(size_bytes),
-        allocator,
+        allocator: curve.allocator,
+        runtime: curve.runtime,
+        runtime_args: match curve.runtime {
+            Runtime::Rust => Vec::new(),
+            _ => request.runtime_args.clone(),
+        },
         duration: Some(request.duration),
         warmup: request.warmup,
         connections: request.connections,
@@ -188,7 +242,7 @@ fn plan_run(
         ..RunRequest::scenario(&request.scenario)
     })?;
     Ok(PlannedRun {
-        allocator,
+        curve,
         size_bytes,
         round,
         run_dir,
@@ -227,10 +281,16 @@ pub fn execute_sweep(planned: &SweepPlan) -> anyhow::Result<SweepResult> {
     })?;
     let request = &planned.request;
     eprintln!(
-        "membench: sweep of {}: {} sizes × {} allocators × {} rounds = {} runs of {} + {} warm-up; about {} in all (plus re-measuring any suspected cliff) → {}",
+        "membench: sweep of {}: {} sizes × {} curves ({}) × {} rounds = {} runs of {} + {} warm-up; about {} in all (plus re-measuring any suspected cliff) → {}",
         planned.scenario,
         planned.sizes_bytes.len(),
-        planned.allocators.len(),
+        planned.curves.len(),
+        planned
+            .curves
+            .iter()
+            .map(|curve| curve.name())
+            .collect::<Vec<_>>()
+            .join(", "),
         request.repeat,
         planned.runs.len(),
         humantime::format_duration(request.duration),
@@ -243,9 +303,9 @@ pub fn execute_sweep(planned: &SweepPlan) -> anyhow::Result<SweepResult> {
         scenario: planned.scenario.clone(),
         sizes_bytes: planned.sizes_bytes.clone(),
         allocators: planned
-            .allocators
+            .curves
             .iter()
-            .map(|a| a.name().to_string())
+            .map(|curve| curve.name().to_string())
             .collect(),
         duration_s: request.duration.as_secs_f64(),
         warmup_s: request.warmup.as_secs_f64(),
@@ -275,13 +335,8 @@ pub fn execute_sweep(planned: &SweepPlan) -> anyhow::Result<SweepResult> {
     if request.remeasure {
         targets = remeasure_targets(&find_cliffs(&result.points, request.cliff_drop));
         let round = request.repeat + 1;
-        for (index, (allocator, size_bytes)) in targets.iter().enumerate() {
-            let Some(kind) = planned
-                .allocators
-                .iter()
-                .copied()
-                .find(|a| a.name() == allocator)
-            else {
+        for (index, (name, size_bytes)) in targets.iter().enumerate() {
+            let Some(curve) = planned.curves.iter().copied().find(|c| c.name() == name) else {
                 continue;
             };
             if index == 0 {
@@ -290,7 +345,7 @@ pub fn execute_sweep(planned: &SweepPlan) -> anyhow::Result<SweepResult> {
                     targets.len()
                 );
             }
-            let run = plan_run(planned, kind, *size_bytes, round).map_err(|err| match err {
+            let run = plan_run(planned, curve, *size_bytes, round).map_err(|err| match err {
                 PlanError::Usage(message) => anyhow::anyhow!(message),
                 PlanError::Other(err) => err,
             })?;
@@ -316,7 +371,7 @@ fn measure_one(
 ) -> anyhow::Result<bool> {
     let what = format!(
         "{} {} round {}",
-        run.allocator.name(),
+        run.curve.name(),
         format_size(run.size_bytes),
         run.round
     );
@@ -343,6 +398,12 @@ fn measure_one(
                     )),
                 format_count(point.minor_faults_per_s)
             );
+            if point.measured_gc.is_some() {
+                eprintln!(
+                    "membench: {name}: {what}: measured GC/s {}",
+                    crate::sweep::table::gc_cell(&point)
+                );
+            }
             measured
                 .runs
                 .entry((point.allocator.clone(), point.size_bytes))
@@ -412,7 +473,8 @@ fn measure(run: &PlannedRun) -> anyhow::Result<Measured> {
     }
     let samples = crate::report::read_samples(&run_dir.join("samples.csv"))?;
     Ok(Measured::Point(Box::new(point_from_run(
-        run.allocator.name(),
+        run.curve.name(),
+        run.curve.runtime.name(),
         run.size_bytes,
         &summary,
         &samples,
@@ -461,5 +523,22 @@ fn draw(dir: &Path, result: &SweepResult) {
         eprintln!(
             "membench: the sweep chart could not be drawn: {err:#} (sweep.json and sweep.csv are written)"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rust_server_is_a_curve_per_allocator_and_another_runtime_one_curve() {
+        let names: Vec<&str> = curves(
+            &[Runtime::Mono, Runtime::Rust, Runtime::Go],
+            &[AllocatorKind::System, AllocatorKind::Jemalloc],
+        )
+        .into_iter()
+        .map(Curve::name)
+        .collect();
+        assert_eq!(names, ["mono", "system", "jemalloc", "go"]);
     }
 }

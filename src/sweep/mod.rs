@@ -48,6 +48,7 @@ pub use table::{
     SweepTableFormat, describe_cliffs, format_cpu_us, format_sweep_table, size_alone_drop,
 };
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -67,8 +68,28 @@ pub const DEFAULT_CLIFF_DROP: f64 = 0.30;
 /// and CPU per request and every repetition listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepPoint {
-    /// `system`, `jemalloc` or `mimalloc`.
+    /// The curve the point belongs to: the Rust server's allocator (`system`, `jemalloc`,
+    /// `mimalloc`), or for another runtime its name (`mono`, `jvm`, `node`, `go`: its
+    /// memory is its collector's, there is no allocator to choose).
     pub allocator: String,
+    /// The runtime of the server (`rust`, `mono`, `jvm`, `node`, `go`); `rust` in sweeps
+    /// written before runtimes were swept.
+    #[serde(default = "rust")]
+    pub runtime: String,
+    /// The measured runtime and collector, e.g. `Mono 6.8.0.105, SGen`; `None` for a
+    /// server without a collector (Rust).
+    #[serde(default)]
+    pub measured_gc: Option<String>,
+    /// MEASURED collections per second over the measured phase by the runtime's kind
+    /// (`gen0`/`gen1` Mono, `young`/`old` JVM, …; median over repetitions); empty without
+    /// a collector.
+    #[serde(default)]
+    pub gc_per_s: BTreeMap<String, f64>,
+    /// Lowest and highest collections per second by kind over the repetitions.
+    #[serde(default)]
+    pub gc_per_s_min: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub gc_per_s_max: BTreeMap<String, f64>,
     /// The scenario's `size` parameter in bytes.
     pub size_bytes: u64,
     /// Mean requests per second over the measured phase (median over repetitions).
@@ -126,6 +147,9 @@ pub struct Repetition {
     pub minor_faults_per_s: f64,
     /// Failed requests plus non-2xx responses of this run.
     pub errors: u64,
+    /// Measured collections per second by kind (empty without a collector).
+    #[serde(default)]
+    pub gc_per_s: BTreeMap<String, f64>,
 }
 
 /// A step in the cost of a request between two neighbouring sizes of one allocator that
@@ -167,8 +191,11 @@ pub struct SweepResult {
     pub scenario: String,
     /// Sizes in bytes, ascending, as swept.
     pub sizes_bytes: Vec<u64>,
-    /// Allocators in the order swept.
+    /// The curves in the order swept: the Rust server's allocators, then each other
+    /// runtime by name (see [`SweepPoint::allocator`]; each point names its runtime, the
+    /// `--runtime-arg`s are in each run's summary and in `command_line`).
     pub allocators: Vec<String>,
+
     /// Measured load duration of each point, seconds (after its warm-up).
     pub duration_s: f64,
     pub warmup_s: f64,
@@ -211,6 +238,10 @@ pub enum SweepEnd {
 
 fn one() -> u32 {
     1
+}
+
+fn rust() -> String {
+    "rust".to_string()
 }
 
 const SERVER_DIED_PREFIX: &str = "server died: ";

@@ -11,15 +11,19 @@
 //! its pages are already resident; above it every request maps fresh memory and touches
 //! each page for the first time, one minor fault per page.
 
+use std::collections::BTreeMap;
+
 use super::{Repetition, SweepPoint};
 use crate::report::Summary;
 use crate::series::{Phase, Sample};
 
-/// The point for `allocator` at `size_bytes` from one run's summary and samples (one
-/// repetition, measured in `round`); `run_dir` is the run directory relative to the sweep
-/// directory.
+/// The point for the curve `allocator` (the Rust server's allocator, or another runtime's
+/// name) at `size_bytes` from one run's summary and samples (one repetition, measured in
+/// `round`) of a server in `runtime`; `run_dir` is the run directory relative to the sweep
+/// directory. The measured collections per second by kind come from the summary.
 pub fn point_from_run(
     allocator: &str,
+    runtime: &str,
     size_bytes: u64,
     summary: &Summary,
     samples: &[Sample],
@@ -33,8 +37,22 @@ pub fn point_from_run(
         + summary.totals.status_3xx
         + summary.totals.status_4xx
         + summary.totals.status_5xx;
+    let gc = summary.measured_gc.as_ref();
+    let gc_per_s: BTreeMap<String, f64> = gc
+        .map(|gc| {
+            gc.by_kind
+                .iter()
+                .map(|kind| (kind.kind.clone(), kind.per_s))
+                .collect()
+        })
+        .unwrap_or_default();
     SweepPoint {
         allocator: allocator.to_string(),
+        runtime: runtime.to_string(),
+        measured_gc: gc.map(|gc| gc.label.clone()),
+        gc_per_s_min: gc_per_s.clone(),
+        gc_per_s_max: gc_per_s.clone(),
+        gc_per_s: gc_per_s.clone(),
         size_bytes,
         rps,
         latency_p99_us: summary.latency.p99_us,
@@ -57,6 +75,7 @@ pub fn point_from_run(
             cpu_us_per_request: cpu,
             minor_faults_per_s,
             errors,
+            gc_per_s,
         }],
     }
 }

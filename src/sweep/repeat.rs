@@ -10,6 +10,8 @@
 //!   errors are summed, so no failed request of any repetition disappears.
 //! * The point's `run_dir` is the repetition nearest the median cost, the one to open.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::{Repetition, SweepPoint};
 use crate::stats::median;
 
@@ -54,8 +56,14 @@ pub fn median_point(runs: &[SweepPoint]) -> Option<SweepPoint> {
         .iter()
         .min_by(|a, b| distance(a).total_cmp(&distance(b)))
         .unwrap_or(first);
+    let (gc_per_s, gc_per_s_min, gc_per_s_max) = gc_spreads(runs);
     Some(SweepPoint {
         allocator: first.allocator.clone(),
+        runtime: first.runtime.clone(),
+        measured_gc: runs.iter().find_map(|r| r.measured_gc.clone()),
+        gc_per_s,
+        gc_per_s_min,
+        gc_per_s_max,
         size_bytes: first.size_bytes,
         rps,
         latency_p99_us: med(runs
@@ -86,6 +94,32 @@ pub fn median_point(runs: &[SweepPoint]) -> Option<SweepPoint> {
     })
 }
 
+type KindRates = BTreeMap<String, f64>;
+
+/// Measured collections per second by kind over the repetitions: the median, lowest and
+/// highest of each kind. A kind a repetition did not report counts as 0 there when the
+/// runtime reported other kinds (a kind appears in the diagnostics once it happened).
+fn gc_spreads(runs: &[SweepPoint]) -> (KindRates, KindRates, KindRates) {
+    let kinds: BTreeSet<&String> = runs.iter().flat_map(|r| r.gc_per_s.keys()).collect();
+    let (mut medians, mut lows, mut highs) = (KindRates::new(), KindRates::new(), KindRates::new());
+    for kind in kinds {
+        let mut values: Vec<f64> = runs
+            .iter()
+            .filter(|r| r.measured_gc.is_some() || !r.gc_per_s.is_empty())
+            .map(|r| r.gc_per_s.get(kind).copied().unwrap_or(0.0))
+            .filter(|v| v.is_finite())
+            .collect();
+        let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if let Some(mid) = median(&mut values) {
+            medians.insert(kind.clone(), mid);
+            lows.insert(kind.clone(), low);
+            highs.insert(kind.clone(), high);
+        }
+    }
+    (medians, lows, highs)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -94,6 +128,11 @@ pub(crate) mod tests {
     pub(crate) fn bare_point() -> SweepPoint {
         SweepPoint {
             allocator: "jemalloc".into(),
+            runtime: "rust".into(),
+            measured_gc: None,
+            gc_per_s: BTreeMap::new(),
+            gc_per_s_min: BTreeMap::new(),
+            gc_per_s_max: BTreeMap::new(),
             size_bytes: 1 << 20,
             rps: 0.0,
             latency_p99_us: None,
@@ -135,6 +174,7 @@ pub(crate) mod tests {
                 cpu_us_per_request: cpu,
                 minor_faults_per_s: rps / 10.0,
                 errors,
+                gc_per_s: BTreeMap::new(),
             }],
             ..bare_point()
         }
@@ -166,6 +206,45 @@ pub(crate) mod tests {
         let rounds: Vec<u32> = point.repetitions.iter().map(|r| r.round).collect();
         assert_eq!(rounds, vec![1, 2, 3]);
         assert!(median_point(&[]).is_none());
+    }
+
+    #[test]
+    fn measured_collections_are_a_median_per_kind_with_their_spread() {
+        let mut runs = [
+            run(1, 20_000.0, Some(40.0), 0),
+            run(2, 10_000.0, Some(46.0), 0),
+            run(3, 21_000.0, Some(41.0), 0),
+        ];
+        for (run, (young, old)) in runs
+            .iter_mut()
+            .zip([(300.0, 5.0), (200.0, 9.0), (310.0, 0.0)])
+        {
+            run.measured_gc = Some("OpenJDK 17, G1".into());
+            run.gc_per_s = [("young".to_string(), young)].into();
+            if old > 0.0 {
+                run.gc_per_s.insert("old".to_string(), old);
+            }
+        }
+        let point = median_point(&runs).unwrap();
+        assert_eq!(point.measured_gc.as_deref(), Some("OpenJDK 17, G1"));
+        assert_eq!(point.gc_per_s["young"], 300.0);
+        assert_eq!(
+            (point.gc_per_s_min["young"], point.gc_per_s_max["young"]),
+            (200.0, 310.0)
+        );
+        // No old collection reported in round 3 is 0 there.
+        assert_eq!(point.gc_per_s["old"], 5.0);
+        assert_eq!(
+            (point.gc_per_s_min["old"], point.gc_per_s_max["old"]),
+            (0.0, 9.0)
+        );
+        assert!(median_point(&runs[..0]).is_none());
+        assert!(
+            median_point(&[run(1, 1.0, None, 0)])
+                .unwrap()
+                .gc_per_s
+                .is_empty()
+        );
     }
 
     #[test]

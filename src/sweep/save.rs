@@ -11,7 +11,7 @@ use super::{SweepPoint, SweepResult};
 
 /// The columns of `sweep.csv`, in order: the fields of [`SweepPoint`] (the repetitions as
 /// their count); empty cells where a value is `None` (not reported), never zero.
-pub const SWEEP_CSV_COLUMNS: [&str; 17] = [
+pub const SWEEP_CSV_COLUMNS: [&str; 22] = [
     "allocator",
     "size_bytes",
     "rps",
@@ -29,6 +29,11 @@ pub const SWEEP_CSV_COLUMNS: [&str; 17] = [
     "rps_min",
     "rps_max",
     "repetitions",
+    "runtime",
+    "measured_gc",
+    "gc_per_s",
+    "gc_per_s_min",
+    "gc_per_s_max",
 ];
 
 /// Writes `sweep.json` and `sweep.csv` into `dir`.
@@ -74,11 +79,25 @@ fn csv_bytes(points: &[SweepPoint]) -> anyhow::Result<Vec<u8>> {
             optional(point.rps_min.map(|v| format!("{v:.1}"))),
             optional(point.rps_max.map(|v| format!("{v:.1}"))),
             point.repetitions.len().to_string(),
+            point.runtime.clone(),
+            optional(point.measured_gc.clone()),
+            kind_rates(&point.gc_per_s),
+            kind_rates(&point.gc_per_s_min),
+            kind_rates(&point.gc_per_s_max),
         ])?;
     }
     writer
         .into_inner()
         .map_err(|err| anyhow::anyhow!("cannot write the sweep CSV: {err}"))
+}
+
+/// `gen0=380.2;gen1=6.5` (the kinds youngest first); empty without a collector.
+fn kind_rates(rates: &std::collections::BTreeMap<String, f64>) -> String {
+    crate::diagnostics::MeasuredGc::kinds_in_order(rates.keys().cloned())
+        .iter()
+        .map(|kind| format!("{kind}={:.2}", rates[kind]))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 fn write_replacing(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -121,10 +140,16 @@ pub(crate) mod tests {
                         cpu_us_per_request: Some(cpu * (0.98 + 0.04 * f64::from(round - 1))),
                         minor_faults_per_s: 120.0,
                         errors: 0,
+                        gc_per_s: Default::default(),
                     })
                     .collect();
                 points.push(SweepPoint {
                     allocator: allocator.to_string(),
+                    runtime: "rust".to_string(),
+                    measured_gc: None,
+                    gc_per_s: Default::default(),
+                    gc_per_s_min: Default::default(),
+                    gc_per_s_max: Default::default(),
                     size_bytes: *size_bytes,
                     rps,
                     latency_p99_us: Some(2_500),
@@ -181,7 +206,7 @@ pub(crate) mod tests {
         assert_eq!(
             lines[1],
             "system,65536,24000.0,2500,72000.0,,120.0,41943040,,0,system-65536-r1,\
-             20.00,19.60,20.40,22800.0,25200.0,2"
+             20.00,19.60,20.40,22800.0,25200.0,2,rust,,,,"
         );
         assert!(!dir.path().join("sweep.json.partial").exists());
     }

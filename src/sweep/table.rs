@@ -24,10 +24,20 @@ pub enum SweepTableFormat {
 /// measured more than once. A size an allocator has no point for shows `—`.
 pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> String {
     let mut header = vec!["size".to_string()];
+    // A curve whose runtime measured its collections gets a column of their rates.
+    let collected = |curve: &str| {
+        result
+            .points
+            .iter()
+            .any(|p| p.allocator == curve && p.measured_gc.is_some())
+    };
     for allocator in &result.allocators {
         header.push(format!("{allocator} CPU µs/req"));
         header.push(format!("{allocator} RPS"));
         header.push(format!("{allocator} faults/s"));
+        if collected(allocator) {
+            header.push(format!("{allocator} measured GC/s"));
+        }
     }
     let mut rows = vec![header];
     let labels = size_labels(&result.sizes_bytes);
@@ -50,8 +60,16 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
                     });
                     row.push(rps_cell(point));
                     row.push(format_count(point.minor_faults_per_s));
+                    if collected(allocator) {
+                        row.push(gc_cell(point));
+                    }
                 }
-                None => row.extend(["—".to_string(), "—".to_string(), "—".to_string()]),
+                None => {
+                    row.extend(["—".to_string(), "—".to_string(), "—".to_string()]);
+                    if collected(allocator) {
+                        row.push("—".to_string());
+                    }
+                }
             }
         }
         rows.push(row);
@@ -75,6 +93,44 @@ fn cpu_cell(point: &SweepPoint) -> String {
             format_cpu_us(high)
         ),
         _ => format_cpu_us(cpu),
+    }
+}
+
+/// Measured collections per second by kind, youngest first: `gen0 380 [370–391], gen1 6.5
+/// [6.1–7.0]` (the spread when measured more than once); `—` without a collector.
+pub fn gc_cell(point: &SweepPoint) -> String {
+    if point.gc_per_s.is_empty() {
+        return "—".to_string();
+    }
+    crate::diagnostics::MeasuredGc::kinds_in_order(point.gc_per_s.keys().cloned())
+        .iter()
+        .map(|kind| {
+            let rate = format_rate(point.gc_per_s[kind]);
+            match (point.gc_per_s_min.get(kind), point.gc_per_s_max.get(kind)) {
+                (Some(low), Some(high)) if point.repetitions.len() > 1 => {
+                    format!(
+                        "{kind} {rate} [{}–{}]",
+                        format_rate(*low),
+                        format_rate(*high)
+                    )
+                }
+                _ => format!("{kind} {rate}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A rate per second for people: `0`, `0.42`, `6.5`, `380`.
+fn format_rate(per_s: f64) -> String {
+    if per_s == 0.0 {
+        "0".to_string()
+    } else if per_s >= 100.0 {
+        format!("{per_s:.0}")
+    } else if per_s >= 10.0 {
+        format!("{per_s:.1}")
+    } else {
+        format!("{per_s:.2}")
     }
 }
 
@@ -157,7 +213,8 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
                 (cliff.drop_fraction * 100.0).round(),
                 fresh(allocator, cliff.from_size_bytes),
                 fresh(allocator, cliff.to_size_bytes)
-            ) + cause);
+            ) + &gc_change(from, to)
+                + cause);
         }
         let measured = result
             .points
@@ -169,7 +226,7 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
                 "one size measured for {allocator}: no neighbours to compare"
             ));
         } else if !found && measured > 1 {
-            lines.push(no_cliff_line(allocator, &steps));
+            lines.push(no_cliff_line(allocator, &steps, &point));
         }
     }
     lines
@@ -177,7 +234,11 @@ pub fn describe_cliffs(result: &SweepResult, page_bytes: u64) -> Vec<String> {
 
 /// `no cliff for system: its steepest step, 1 MiB → 1.41 MiB ×1.3 in CPU per request,
 /// is within the size step (×1.41)`.
-fn no_cliff_line(allocator: &str, steps: &[Step]) -> String {
+fn no_cliff_line<'a>(
+    allocator: &str,
+    steps: &[Step],
+    point: &dyn Fn(&str, u64) -> Option<&'a SweepPoint>,
+) -> String {
     let steepest = steps
         .iter()
         .filter(|step| step.allocator == allocator)
@@ -205,7 +266,21 @@ fn no_cliff_line(allocator: &str, steps: &[Step]) -> String {
         format_size(step.from_size_bytes),
         format_size(step.to_size_bytes),
         format_ratio(step.cost_ratio),
+    ) + &gc_change(
+        point(allocator, step.from_size_bytes),
+        point(allocator, step.to_size_bytes),
     )
+}
+
+/// `; measured GC/s gen0 380, gen1 0.42 → gen0 120, gen1 6.5` between two points of a
+/// runtime whose collections were measured; empty otherwise.
+fn gc_change(from: Option<&SweepPoint>, to: Option<&SweepPoint>) -> String {
+    match (from, to) {
+        (Some(from), Some(to)) if !(from.gc_per_s.is_empty() && to.gc_per_s.is_empty()) => {
+            format!("; measured GC/s {} → {}", gc_cell(from), gc_cell(to))
+        }
+        _ => String::new(),
+    }
 }
 
 /// The drop in RPS from `from_bytes` to `to_bytes` if each request cost time in

@@ -201,3 +201,92 @@ fn a_missing_runtime_argument_style_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("\"dotnet\""));
 }
+
+/// The column `name` of a samples.csv, rows that have a number in it.
+fn column(csv: &std::path::Path, name: &str) -> Vec<u64> {
+    let text = std::fs::read_to_string(csv).unwrap_or_default();
+    let mut lines = text.lines();
+    let Some(index) = lines
+        .next()
+        .and_then(|header| header.split(',').position(|column| column == name))
+    else {
+        return Vec::new();
+    };
+    lines
+        .filter_map(|line| line.split(',').nth(index)?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn a_sweep_on_mono_draws_a_curve_with_its_measured_collections_per_kind() {
+    if !available("mono") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let output = membench()
+        .env("XDG_CACHE_HOME", cache_dir())
+        .args(["sweep", "loh", "--runtime", "mono", "--sizes", "4000,16000"])
+        .args(["--repeat", "1", "--duration", "1s", "--warmup", "500ms"])
+        .args(["--no-remeasure", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let sweep = json(&std::fs::read_to_string(out.join("sweep.json")).unwrap());
+    assert_eq!(
+        sweep["allocators"],
+        serde_json::json!(["mono"]),
+        "{sweep:#}"
+    );
+    let points = sweep["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2, "{sweep:#}");
+    for point in points {
+        assert_eq!(point["runtime"], "mono");
+        assert!(
+            point["measured_gc"].as_str().unwrap().contains("SGen"),
+            "{point:#}"
+        );
+        let rates = point["gc_per_s"].as_object().unwrap();
+        let total: f64 = rates.values().map(|v| v.as_f64().unwrap()).sum();
+        assert!(total > 0.0, "no measured collections: {point:#}");
+        assert!(out.join(point["run_dir"].as_str().unwrap()).is_dir());
+    }
+    assert!(stdout.contains("mono measured GC/s"), "{stdout}");
+    assert!(stdout.contains("no cliff for mono") || stdout.contains("cliff: mono"));
+    let svg = std::fs::read_to_string(out.join("sweep.svg")).unwrap();
+    assert!(svg.contains("MEASURED by each runtime") && svg.contains("(measured: Mono"));
+}
+
+#[test]
+fn the_go_client_per_request_leak_shows_goroutines_growing() {
+    if !available("go") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clientleak");
+    let output = membench()
+        .env("XDG_CACHE_HOME", cache_dir())
+        .args(["run", "clientleak", "--runtime", "go", "--duration", "3s"])
+        .args(["--warmup", "500ms", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        matches!(output.status.code(), Some(0 | 3)),
+        "{}\n{stderr}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let goroutines = column(&out.join("samples.csv"), "goroutines");
+    assert!(goroutines.len() >= 4, "{goroutines:?}");
+    assert!(
+        goroutines.last() > goroutines.first(),
+        "goroutines did not grow: {goroutines:?}"
+    );
+    let svg = std::fs::read_to_string(out.join("chart.svg")).unwrap();
+    assert!(
+        svg.contains("goroutines"),
+        "the resource panel has no goroutines line"
+    );
+}

@@ -37,7 +37,13 @@ fn the_default_sweep_is_loh_from_64kib_to_64mib_in_21_sizes() {
     };
     assert_eq!(planned.scenario, "loh");
     assert_eq!(planned.sizes_bytes.len(), 21);
-    assert_eq!(planned.allocators, vec![AllocatorKind::DEFAULT]);
+    assert_eq!(
+        planned.curves,
+        vec![runner::SweepCurve {
+            runtime: Runtime::Rust,
+            allocator: AllocatorKind::DEFAULT
+        }]
+    );
     assert_eq!(planned.runs.len(), 21 * 3, "three rounds by default");
     let first = &planned.runs[0];
     assert_eq!(first.run_dir, "jemalloc-65536-r1");
@@ -116,6 +122,7 @@ fn bad_sweeps_are_refused_before_anything_runs() {
         vec!["--steps-per-doubling", "0"],
         vec!["--cliff-drop", "2"],
         vec!["--allocator", "tcmalloc"],
+        vec!["--runtime", "dotnet"],
         vec!["--repeat", "-1"],
         vec!["--repeat", "many"],
     ] {

@@ -26,12 +26,13 @@ use crate::resources::{ChartResources, Resource, ResourceLimit};
 use crate::series::{Sample, Series};
 
 /// Colours of the resources, in [`Resource::ALL`] order.
-const COLOURS: [RGBColor; 5] = [
+const COLOURS: [RGBColor; 6] = [
     RGBColor(150, 40, 20),  // TIME_WAIT: brick
     RGBColor(0, 140, 150),  // ESTABLISHED: teal
     RGBColor(130, 130, 0),  // CLOSE_WAIT: olive
     RGBColor(120, 60, 170), // open fds: purple
     RGBColor(90, 90, 90),   // threads: grey
+    RGBColor(0, 0, 0),      // goroutines: black
 ];
 const LIMIT: RGBColor = RGBColor(60, 60, 60);
 
@@ -69,6 +70,14 @@ impl ResourcePanel {
             series: names,
             limits,
         } = &series.resources;
+        let mut names = names.clone();
+        // A Go server's goroutines are drawn whenever they were measured: its leaks are
+        // goroutines as often as memory.
+        if !names.contains(&Resource::Goroutines)
+            && series.samples.iter().any(|s| s.goroutines.is_some())
+        {
+            names.push(Resource::Goroutines);
+        }
         if names.is_empty() {
             return None;
         }
@@ -320,6 +329,7 @@ fn axis_desc(lines: &[ResourceLine]) -> String {
             Resource::TcpTimeWait | Resource::TcpEstablished | Resource::TcpCloseWait => "sockets",
             Resource::OpenFds => "fds",
             Resource::Threads => "threads",
+            Resource::Goroutines => "goroutines",
         })
         .collect();
     units.dedup();

@@ -11,6 +11,8 @@
 //!   after the step, labelled with the rise (`×3`); labels that would overlap are stacked.
 //! * Middle panel — RPS, median and spread, log axis: what a reader of a load test sees,
 //!   and how much it moved between repetitions.
+//! * Measured-GC panel (when a swept runtime reported its collections, see [`gc`]) —
+//!   collections per second by kind, per runtime.
 //! * Bottom panel — minor page faults per request as a share of the buffer's pages
 //!   (`faults/s ÷ RPS ÷ ⌈size ÷ page⌉`), the cause: about 0 % where the freed buffer is
 //!   reused, about 100 % where every request maps fresh memory and faults in each page.
@@ -31,6 +33,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 mod data;
+mod gc;
 #[cfg(test)]
 use data::format_ratio;
 use data::{LogPanel, SweepChartData, log2_size, tick_label};
@@ -58,13 +61,19 @@ const LABEL_ROW_PX: f64 = 24.0;
 const CPU_PANEL_PX: f64 = 300.0;
 const RPS_PANEL_PX: f64 = 170.0;
 
-/// The colour of an allocator's curve: Okabe–Ito blue, vermillion and green, as the
-/// first three runs of a comparison; anything else dark grey.
+/// The colour of a curve: for the Rust allocators Okabe–Ito blue, vermillion and green, as
+/// the first three runs of a comparison; a colour of its own for each other runtime;
+/// anything else dark grey.
 pub(crate) fn allocator_colour(allocator: &str) -> RGBColor {
     match allocator {
         "system" => RGBColor(0, 114, 178),
         "jemalloc" => RGBColor(213, 94, 0),
         "mimalloc" => RGBColor(0, 158, 115),
+        // The other runtimes: Okabe–Ito reddish purple, orange, sky blue and black.
+        "mono" => RGBColor(204, 121, 167),
+        "jvm" => RGBColor(230, 159, 0),
+        "node" => RGBColor(86, 180, 233),
+        "go" => RGBColor(0, 0, 0),
         _ => RGBColor(60, 60, 60),
     }
 }
@@ -127,7 +136,17 @@ where
         .iter()
         .map(|curve| LegendEntry {
             swatch: Swatch::Line(curve.colour),
-            label: curve.allocator.clone(),
+            // A runtime whose collector was measured is named with it:
+            // `mono (measured: Mono 6.8.0.105, SGen)`.
+            label: match result
+                .points
+                .iter()
+                .find(|p| p.allocator == curve.allocator)
+                .and_then(|p| p.measured_gc.as_ref())
+            {
+                Some(gc) => format!("{} (measured: {gc})", curve.allocator),
+                None => curve.allocator.clone(),
+            },
             color: TEXT,
         })
         .collect();
@@ -139,8 +158,23 @@ where
     let legend_h = draw_legend(&rest, &entries)?;
     let (_, panels) = rest.split_vertically(legend_h);
     let (_, height) = panels.dim_in_pixel();
-    let (top, rest) = panels.split_vertically((height as f64 * 0.47) as i32);
-    let (middle, bottom) = rest.split_vertically((height as f64 * 0.28) as i32);
+    let gc_panel = gc::GcPanel::from_result(result);
+    // With a measured-GC panel the others give it room: cost 34 %, RPS 18 %, GC 22 %.
+    let (top_share, middle_share) = if gc_panel.is_some() {
+        (0.34, 0.18)
+    } else {
+        (0.47, 0.28)
+    };
+    let (top, rest) = panels.split_vertically((height as f64 * top_share) as i32);
+    let (middle, rest) = rest.split_vertically((height as f64 * middle_share) as i32);
+    let bottom = match &gc_panel {
+        Some(panel) => {
+            let (gc_area, bottom) = rest.split_vertically((height as f64 * 0.22) as i32);
+            gc::draw_gc_panel(&gc_area, data.x_range, &data.x_ticks, panel)?;
+            bottom
+        }
+        None => rest,
+    };
     let cpu_label = |log_us: &f64| {
         let us = 10f64.powf(*log_us);
         if us >= 999.5 {
