@@ -139,7 +139,7 @@ impl Metric {
             Metric::Threads => Some(sample.threads as f64),
             Metric::TcpTimeWait => Some(sample.tcp_time_wait as f64),
             Metric::TcpEstablished => Some(sample.tcp_established as f64),
-            Metric::Rps => Some(sample.rps),
+            Metric::Rps => sample.rps,
         }
     }
 }

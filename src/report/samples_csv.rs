@@ -286,7 +286,7 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
             phase: Some(Phase::Load),
             interval_s: 1.000_4,
             requests: 18_234,
-            rps: 18_226.709_316_273_49,
+            rps: Some(18_226.709_316_273_49),
             status_2xx: 18_230,
             status_3xx: 1,
             status_4xx: 2,
@@ -332,6 +332,12 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
             modelled_gen2: Some(1),
             modelled_managed_heap_bytes: Some(104_857_600),
             modelled_managed_heap_peak_bytes: Some(314_572_800),
+            scrape_errors: Some(1),
+            counter_resets: Some(0),
+            metrics_extra: BTreeMap::from([
+                ("go_goroutines".to_string(), 8.0),
+                ("myapp_cache{kind=\"a;b\"}".to_string(), 1.5),
+            ]),
         }
     }
 

@@ -43,7 +43,7 @@ impl Progress {
         self.bar.set_position(elapsed.as_millis() as u64);
         let mut message = format!(
             "{} RPS · RSS {}",
-            format_count(sample.rps),
+            sample.rps.map_or_else(|| "-".to_string(), format_count),
             format_bytes(sample.rss_bytes)
         );
         if let Some(heap) = sample.heap_live_bytes {

@@ -286,7 +286,7 @@ impl ChartData {
                 .then(|| samples.iter().filter_map(|s| s.reclaim_events).sum()),
             reclaims,
             reclaim_source: reclaim_source(series.allocator),
-            rps: finite(samples.iter().map(|s| (x(s), s.rps))),
+            rps: finite(samples.iter().filter_map(|s| Some((x(s), s.rps?)))),
             cpu_us_per_request: runs(samples, |s| Some((x(s), s.cpu_us_per_request?))),
             cpu_us_per_request_median: CostSummary::of(samples)
                 .cpu_us_per_request
