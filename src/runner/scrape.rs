@@ -332,7 +332,8 @@ pub(crate) struct MetricsDelta {
     pub cpu_seconds: Option<f64>,
     pub requests: Option<f64>,
     pub collections: Option<BTreeMap<String, u64>>,
-    /// Counters (or the process start time) that went backwards: the target restarted.
+    /// Counters that went backwards (the target restarted); a new process start time is
+    /// one restart, however many counters it took back.
     pub resets: u64,
 }
 
@@ -368,7 +369,8 @@ pub(crate) fn delta(before: &MetricsReading, now: &MetricsReading) -> MetricsDel
     out.collections =
         (!went_down && !restarted && !now.collections.is_empty()).then_some(collections);
     if restarted {
-        out.resets += 1;
+        // One restart, however many counters it took back.
+        out.resets = 1;
     }
     out
 }

@@ -11,6 +11,7 @@ mod diskfull;
 mod gallery;
 mod layout;
 mod promtool;
+mod remote;
 mod run;
 mod runtimes;
 mod safety;
