@@ -81,6 +81,8 @@ pub(super) struct ChartData {
     pub(super) resources: Option<ResourcePanel>,
     /// A garbage-collected runtime's measured collections and heap.
     pub(super) measured: Option<super::measured::MeasuredDrawn>,
+    /// A metrics source's failed scrapes and counter resets.
+    pub(super) faults: super::gaps::MetricsFaults,
 }
 
 /// The modelled .NET GC, as drawn: a model fed with the run's requests, never measured,
@@ -310,6 +312,7 @@ impl ChartData {
             modelled: ModelledLens::from_series(series, x, &measured, measured_s),
             resources: ResourcePanel::from_series(series, time_unit),
             measured: super::measured::MeasuredDrawn::from_series(series, x, &measured, measured_s),
+            faults: super::gaps::MetricsFaults::from_samples(samples, |s| time_unit.of_seconds(s)),
         })
     }
 
