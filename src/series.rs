@@ -3,9 +3,11 @@
 //!
 //! The runner fills samples (load-generator interval stats merged with `/proc` and the
 //! server's diagnostics); the report turns them into `samples.csv`, `summary.json` and the
-//! chart. Every field has its unit in its name. Fields that only a membench server can
-//! report (live heap, allocator statistics) are `Option`: a `--target` in another language
-//! leaves them empty rather than zero.
+//! chart. Every field has its unit in its name. A field is `Option` when some runs cannot
+//! measure it: the process fields are absent when the process could not be read (it had
+//! ended) or the platform or source has no such reading (TCP states off Linux); fields only
+//! a membench server reports (live heap, allocator statistics) are absent for a `--target`
+//! in another language. Absent is an empty cell, never a zero.
 //!
 //! **`Sample` is the `samples.csv` record.** Its fields, in order, are the columns; each
 //! field's `///` doc is the column's reference (also in [`SAMPLE_COLUMNS`]). A new column is
@@ -13,8 +15,6 @@
 //! reader follow from this one declaration. How a value is written is its cell kind:
 //!
 //! * plain — the value as serde writes it; an `Option` is an empty cell when `None`;
-//! * `#[cell(Process)]` — a process reading: an empty cell in rows taken after the server
-//!   process had ended (`/proc/<pid>` gone, see [`Sample::process_sampled`]), read back as 0;
 //! * `#[cell(ErrorsByKind)]` — the map as one `kind=count;kind=count` cell.
 
 use std::collections::BTreeMap;
@@ -85,9 +85,8 @@ macro_rules! sample_record {
         impl SampleRow {
             /// The row of a sample.
             pub(crate) fn from_sample(sample: &Sample) -> SampleRow {
-                let process = sample.process_sampled();
                 SampleRow {
-                    $($field: <cell_kind!($($cell)?) as Cell<$ty>>::write(&sample.$field, process),)*
+                    $($field: <cell_kind!($($cell)?) as Cell<$ty>>::write(&sample.$field),)*
                 }
             }
 
@@ -115,8 +114,8 @@ macro_rules! cell_kind {
 pub(crate) trait Cell<T> {
     /// The cell's type as serde writes and reads it.
     type Csv: Serialize + for<'de> Deserialize<'de> + std::fmt::Debug;
-    /// The cell of a value; `process_sampled` is [`Sample::process_sampled`] of its row.
-    fn write(value: &T, process_sampled: bool) -> Self::Csv;
+    /// The cell of a value.
+    fn write(value: &T) -> Self::Csv;
     /// The value of a cell.
     fn read(cell: Self::Csv) -> Result<T, String>;
 }
@@ -129,28 +128,11 @@ where
     T: Clone + Serialize + for<'de> Deserialize<'de> + std::fmt::Debug,
 {
     type Csv = T;
-    fn write(value: &T, _: bool) -> T {
+    fn write(value: &T) -> T {
         value.clone()
     }
     fn read(cell: T) -> Result<T, String> {
         Ok(cell)
-    }
-}
-
-/// A process reading: empty in a row taken after the process ended (its zeros are not
-/// measurements), and an empty cell reads back as 0.
-pub(crate) struct Process;
-
-impl<T> Cell<T> for Process
-where
-    T: Copy + Default + Serialize + for<'de> Deserialize<'de> + std::fmt::Debug,
-{
-    type Csv = Option<T>;
-    fn write(value: &T, process_sampled: bool) -> Option<T> {
-        process_sampled.then_some(*value)
-    }
-    fn read(cell: Option<T>) -> Result<T, String> {
-        Ok(cell.unwrap_or_default())
     }
 }
 
@@ -159,7 +141,7 @@ pub(crate) struct ErrorsByKind;
 
 impl Cell<BTreeMap<String, u64>> for ErrorsByKind {
     type Csv = Option<String>;
-    fn write(value: &BTreeMap<String, u64>, _: bool) -> Option<String> {
+    fn write(value: &BTreeMap<String, u64>) -> Option<String> {
         format_errors_by_kind(value)
     }
     fn read(cell: Option<String>) -> Result<BTreeMap<String, u64>, String> {
@@ -173,7 +155,7 @@ pub(crate) struct Extras;
 
 impl Cell<BTreeMap<String, f64>> for Extras {
     type Csv = Option<String>;
-    fn write(value: &BTreeMap<String, f64>, _: bool) -> Option<String> {
+    fn write(value: &BTreeMap<String, f64>) -> Option<String> {
         let cell = value
             .iter()
             .map(|(key, value)| format!("{}={value}", key.replace(';', ",")))
@@ -247,32 +229,23 @@ sample_record! {
 
         // --- process, from /proc/<pid> ---
         /// server CPU use in the interval, 100 = one core busy
-        #[cell(Process)]
-        pub cpu_percent: f64,
+        pub cpu_percent: Option<f64>,
         /// server resident set size (working set) at the end of the interval
-        #[cell(Process)]
-        pub rss_bytes: u64,
+        pub rss_bytes: Option<u64>,
         /// anonymous part of the RSS (private bytes)
-        #[cell(Process)]
-        pub rss_anon_bytes: u64,
+        pub rss_anon_bytes: Option<u64>,
         /// server threads
-        #[cell(Process)]
-        pub threads: u64,
+        pub threads: Option<u64>,
         /// server open file descriptors
-        #[cell(Process)]
-        pub open_fds: u64,
+        pub open_fds: Option<u64>,
         /// minor page faults of the server in the interval
-        #[cell(Process)]
-        pub minor_faults: u64,
+        pub minor_faults: Option<u64>,
         /// server TCP connections in ESTABLISHED
-        #[cell(Process)]
-        pub tcp_established: u64,
+        pub tcp_established: Option<u64>,
         /// server TCP connections in TIME_WAIT
-        #[cell(Process)]
-        pub tcp_time_wait: u64,
+        pub tcp_time_wait: Option<u64>,
         /// server TCP connections in CLOSE_WAIT
-        #[cell(Process)]
-        pub tcp_close_wait: u64,
+        pub tcp_close_wait: Option<u64>,
 
         // --- heap, from the server's /api/diagnostics (membench servers only) ---
         /// live heap bytes counted by the membench allocator wrapper ("Allocated"); empty
@@ -351,11 +324,10 @@ sample_record! {
 }
 
 impl Sample {
-    /// Whether `/proc/<pid>` was read for this sample. A live process always has resident
-    /// pages, so `rss_bytes == 0` means the reading failed — the process had ended — and
-    /// the process fields (CPU, RSS, threads, fds, faults, TCP) are zeros, not measurements.
+    /// Whether the server process was read for this sample (its resident set is known);
+    /// after the process ended, or from a source without it, the process fields are absent.
     pub fn process_sampled(&self) -> bool {
-        self.rss_bytes > 0
+        self.rss_bytes.is_some()
     }
 }
 
@@ -438,7 +410,8 @@ pub(crate) mod allocator_or_unknown {
 
 impl Sample {
     /// A resource's value in this sample (what the resource panel draws).
-    pub fn resource(&self, resource: crate::resources::Resource) -> u64 {
+    /// Absent when this sample has no such reading.
+    pub fn resource(&self, resource: crate::resources::Resource) -> Option<u64> {
         use crate::resources::Resource;
         match resource {
             Resource::TcpTimeWait => self.tcp_time_wait,

@@ -133,12 +133,12 @@ impl Metric {
         const MB: f64 = 1e6;
         match self {
             Metric::HeapLive => sample.heap_live_bytes.map(|b| b as f64 / MB),
-            Metric::Rss => Some(sample.rss_bytes as f64 / MB),
+            Metric::Rss => sample.rss_bytes.map(|b| b as f64 / MB),
             Metric::AllocatorResident => sample.allocator_resident_bytes.map(|b| b as f64 / MB),
-            Metric::OpenFds => Some(sample.open_fds as f64),
-            Metric::Threads => Some(sample.threads as f64),
-            Metric::TcpTimeWait => Some(sample.tcp_time_wait as f64),
-            Metric::TcpEstablished => Some(sample.tcp_established as f64),
+            Metric::OpenFds => sample.open_fds.map(|n| n as f64),
+            Metric::Threads => sample.threads.map(|n| n as f64),
+            Metric::TcpTimeWait => sample.tcp_time_wait.map(|n| n as f64),
+            Metric::TcpEstablished => sample.tcp_established.map(|n| n as f64),
             Metric::Rps => sample.rps,
         }
     }
@@ -525,7 +525,7 @@ mod tests {
             .map(|i| Sample {
                 elapsed_s: 2.0 + i as f64 * 0.25,
                 phase: Some(Phase::Load),
-                tcp_time_wait: 14_000 + (i % 3) as u64 * 20,
+                tcp_time_wait: Some(14_000 + (i % 3) as u64 * 20),
                 ..Sample::default()
             })
             .collect();
@@ -557,7 +557,7 @@ mod tests {
                 .map(|i| Sample {
                     elapsed_s: 2.0 + i as f64 * 0.25,
                     phase: Some(Phase::Load),
-                    tcp_time_wait: value(i),
+                    tcp_time_wait: Some(value(i)),
                     ..Sample::default()
                 })
                 .collect(),

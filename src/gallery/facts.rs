@@ -117,7 +117,7 @@ pub fn format_rate_per_min(metric: Metric, slope: f64) -> String {
 /// The value of `metric` in the first and last samples the server was measured in
 /// (before load and after it stopped); `None` without such samples.
 pub fn first_and_last(run: &SavedRun, metric: Metric) -> Option<(f64, f64)> {
-    // A sample after the process ended reads zeros, not measurements.
+    // A sample after the process ended has no process readings.
     let measured = |s: &&Sample| s.process_sampled();
     let first = run.series.samples.iter().find(measured)?;
     let last = run.series.samples.iter().rev().find(measured)?;

@@ -13,8 +13,9 @@
 //!
 //! Files written before the modelled columns existed read back with them empty.
 //!
-//! The process columns (`cpu_percent` to `tcp_close_wait`) are empty in rows taken after
-//! the server process had ended (`/proc/<pid>` gone), and read back as 0.
+//! The process columns (`cpu_percent` to `tcp_close_wait`) are empty where there was no
+//! reading: rows taken after the server process had ended (`/proc/<pid>` gone), readings a
+//! platform or source does not have. An empty cell reads back as absent, never as 0.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -216,7 +217,7 @@ mod tests {
     const PINNED: &str = "\
 elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_5xx,errors,errors_by_kind,late_sends,latency_p50_us,latency_p90_us,latency_p99_us,latency_max_us,cpu_percent,rss_bytes,rss_anon_bytes,threads,open_fds,minor_faults,tcp_established,tcp_time_wait,tcp_close_wait,heap_live_bytes,allocs_per_s,alloc_bytes_per_s,large_allocs_per_s,allocator_resident_bytes,reclaim_events,leaked_bytes,cpu_us_per_request,allocs_per_request,alloc_bytes_per_request,minor_faults_per_request,measured_collections,measured_collections_by_kind,measured_heap_bytes,modelled_gen0,modelled_gen1,modelled_gen2,modelled_managed_heap_bytes,modelled_managed_heap_peak_bytes,scrape_errors,counter_resets,metrics_extra
 2.000731,load,1.0004,18234,18226.70931627349,18230,1,2,1,4,connection refused=1;timeout=3,7,1210,2400,9100,31000,71.25,457113600,440000512,5,44,1200,33,2,0,31457280,36452.1,1550000000.0,18226.0,420000768,12,0,39.1,2.0,85000.5,0.066,5,old=1;young=4,50000000,3,1,1,104857600,314572800,1,0,\"go_goroutines=8;myapp_cache{kind=\"\"a\"\"}=1.5\"
-0.0,warmup,1e-6,0,,0,0,0,0,0,,0,,,,,0.0,12288000,0,9,0,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,
+0.0,warmup,1e-6,0,,0,0,0,0,0,,0,,,,,,12288000,8192000,9,12,,0,0,0,,,,,,,,,,,,,,,,,,,,,,
 3.5,final,0.5,0,,0,0,0,0,2,connection refused=2,0,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,
 ";
 
@@ -301,15 +302,15 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
             latency_p90_us: Some(2_400),
             latency_p99_us: Some(9_100),
             latency_max_us: Some(31_000),
-            cpu_percent: 71.25,
-            rss_bytes: 457_113_600,
-            rss_anon_bytes: 440_000_512,
-            threads: 5,
-            open_fds: 44,
-            minor_faults: 1_200,
-            tcp_established: 33,
-            tcp_time_wait: 2,
-            tcp_close_wait: 0,
+            cpu_percent: Some(71.25),
+            rss_bytes: Some(457_113_600),
+            rss_anon_bytes: Some(440_000_512),
+            threads: Some(5),
+            open_fds: Some(44),
+            minor_faults: Some(1_200),
+            tcp_established: Some(33),
+            tcp_time_wait: Some(2),
+            tcp_close_wait: Some(0),
             heap_live_bytes: Some(31_457_280),
             allocs_per_s: Some(36_452.1),
             alloc_bytes_per_s: Some(1.55e9),
@@ -341,14 +342,20 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
         }
     }
 
-    /// What a foreign server gives: no heap or allocator data, no responses yet.
+    /// What a foreign server's first reading gives: the process now (no CPU or faults: those
+    /// are deltas from a previous reading), no heap or allocator data, no responses yet.
     fn sample_of_a_foreign_server() -> Sample {
         Sample {
             elapsed_s: 0.0,
             phase: Some(Phase::Warmup),
             interval_s: 1e-6,
-            rss_bytes: 12_288_000,
-            threads: 9,
+            rss_bytes: Some(12_288_000),
+            rss_anon_bytes: Some(8_192_000),
+            threads: Some(9),
+            open_fds: Some(12),
+            tcp_established: Some(0),
+            tcp_time_wait: Some(0),
+            tcp_close_wait: Some(0),
             ..Sample::default()
         }
     }

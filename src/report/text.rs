@@ -240,8 +240,8 @@ mod tests {
                 } else {
                     BTreeMap::new()
                 },
-                cpu_percent: 60.0,
-                rss_bytes: 40_000_000 + second * 1_000_000,
+                cpu_percent: Some(60.0),
+                rss_bytes: Some(40_000_000 + second * 1_000_000),
                 heap_live_bytes: heap.then_some(10_000_000 + second * 500_000),
                 reclaim_events: heap.then_some(2),
                 allocs_per_s: heap.then_some(12_000.0),

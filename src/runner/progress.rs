@@ -42,10 +42,12 @@ impl Progress {
     pub fn update(&self, elapsed: Duration, sample: &Sample) {
         self.bar.set_position(elapsed.as_millis() as u64);
         let mut message = format!(
-            "{} RPS · RSS {}",
-            sample.rps.map_or_else(|| "-".to_string(), format_count),
-            format_bytes(sample.rss_bytes)
+            "{} RPS",
+            sample.rps.map_or_else(|| "-".to_string(), format_count)
         );
+        if let Some(rss) = sample.rss_bytes {
+            message.push_str(&format!(" · RSS {}", format_bytes(rss)));
+        }
         if let Some(heap) = sample.heap_live_bytes {
             message.push_str(&format!(" · heap {}", format_bytes(heap)));
         }

@@ -169,22 +169,21 @@ pub fn merge(
         ..Sample::default()
     };
     if let Some(process) = &current.process {
-        sample.rss_bytes = process.rss_bytes;
-        sample.rss_anon_bytes = process.rss_anon_bytes;
-        sample.threads = process.threads;
-        sample.open_fds = process.open_fds;
-        sample.minor_faults = process.minor_faults;
-        sample.tcp_established = process.tcp.established;
-        sample.tcp_time_wait = process.tcp.time_wait;
-        sample.tcp_close_wait = process.tcp.close_wait;
+        sample.rss_bytes = Some(process.rss_bytes);
+        sample.rss_anon_bytes = Some(process.rss_anon_bytes);
+        sample.threads = Some(process.threads);
+        sample.open_fds = Some(process.open_fds);
+        sample.tcp_established = Some(process.tcp.established);
+        sample.tcp_time_wait = Some(process.tcp.time_wait);
+        sample.tcp_close_wait = Some(process.tcp.close_wait);
         if let Some(before) = &previous.process {
             let cpu_s = (process.cpu_user_seconds + process.cpu_system_seconds)
                 - (before.cpu_user_seconds + before.cpu_system_seconds);
-            sample.cpu_percent = (cpu_s / interval_s * 100.0).max(0.0);
-            sample.minor_faults = process.minor_faults.saturating_sub(before.minor_faults);
+            let minor_faults = process.minor_faults.saturating_sub(before.minor_faults);
+            sample.cpu_percent = Some((cpu_s / interval_s * 100.0).max(0.0));
+            sample.minor_faults = Some(minor_faults);
             sample.cpu_us_per_request = per_request(cpu_s.max(0.0) * 1e6, load.requests);
-            sample.minor_faults_per_request =
-                per_request(sample.minor_faults as f64, load.requests);
+            sample.minor_faults_per_request = per_request(minor_faults as f64, load.requests);
         }
     }
     if let Some(now) = &current.diagnostics {
@@ -238,13 +237,12 @@ fn apply_metrics(
     let Some((now_at, now)) = current.last_good.as_ref().filter(|_| !current.failed) else {
         return;
     };
+    // Read before the metrics fill the gaps: `/proc`, when read, gives the CPU.
     let from_proc = sample.process_sampled();
-    if !from_proc {
-        let whole = |value: Option<f64>| value.map_or(0, |v| v.max(0.0).round() as u64);
-        sample.rss_bytes = whole(now.rss_bytes);
-        sample.open_fds = whole(now.open_fds);
-        sample.threads = whole(now.threads);
-    }
+    let whole = |value: Option<f64>| value.map(|v| v.max(0.0).round() as u64);
+    sample.rss_bytes = sample.rss_bytes.or(whole(now.rss_bytes));
+    sample.open_fds = sample.open_fds.or(whole(now.open_fds));
+    sample.threads = sample.threads.or(whole(now.threads));
     if sample.measured_heap_bytes.is_none() {
         sample.measured_heap_bytes = now.heap_bytes.map(|v| v.max(0.0).round() as u64);
     }
@@ -266,7 +264,7 @@ fn apply_metrics(
         sample.requests = requests.max(0.0).round() as u64;
     }
     if !from_proc && let Some(cpu_s) = delta.cpu_seconds {
-        sample.cpu_percent = (cpu_s / secs * 100.0).max(0.0);
+        sample.cpu_percent = Some((cpu_s / secs * 100.0).max(0.0));
         sample.cpu_us_per_request = per_request(cpu_s.max(0.0) * 1e6, sample.requests);
     }
     if sample.measured_collections.is_none()

@@ -27,16 +27,16 @@ pub(super) fn sources(plan: &RunPlan, outcome: &RunOutcome) -> BTreeMap<String, 
         plan.metrics.as_ref().map(|_| "metrics")
     };
     if let Some(source) = proc_or_metrics {
-        if any(&|s| s.rss_bytes > 0) {
+        if any(&|s| s.rss_bytes.is_some()) {
             put(&["rss_bytes"], source);
         }
-        if any(&|s| s.cpu_percent > 0.0) {
+        if any(&|s| s.cpu_percent.is_some()) {
             put(&["cpu_percent", "cpu_us_per_request"], source);
         }
-        if any(&|s| s.threads > 0) {
+        if any(&|s| s.threads.is_some()) {
             put(&["threads"], source);
         }
-        if any(&|s| s.open_fds > 0) {
+        if any(&|s| s.open_fds.is_some()) {
             put(&["open_fds"], source);
         }
     }

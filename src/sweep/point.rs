@@ -68,27 +68,36 @@ pub fn point_from_run(
 pub fn cpu_us_per_request(samples: &[Sample]) -> Option<f64> {
     let (cpu_s, requests) = samples
         .iter()
-        .filter(|sample| sample.phase != Some(Phase::Warmup) && sample.process_sampled())
-        .fold((0.0f64, 0u64), |(cpu_s, requests), sample| {
-            (
-                cpu_s + sample.cpu_percent * sample.interval_s / 100.0,
-                requests + sample.requests,
-            )
-        });
+        .filter(|sample| sample.phase != Some(Phase::Warmup))
+        .filter_map(|sample| Some((sample.cpu_percent?, sample)))
+        .fold(
+            (0.0f64, 0u64),
+            |(cpu_s, requests), (cpu_percent, sample)| {
+                (
+                    cpu_s + cpu_percent * sample.interval_s / 100.0,
+                    requests + sample.requests,
+                )
+            },
+        );
     (requests > 0 && cpu_s.is_finite()).then(|| cpu_s / requests as f64 * 1e6)
 }
 
 /// Minor page faults per second over the measured phase (the samples after the warm-up,
 /// as the summary's means): each sample's `minor_faults` counts its own interval, so the
 /// rate is their sum over the sum of their intervals. Samples taken after the server ended
-/// (`/proc` gone) count neither faults nor time. 0 when nothing was measured.
+/// (`/proc` gone) or without a fault count count neither faults nor time. 0 when nothing was
+/// measured.
 pub fn minor_faults_per_s(samples: &[Sample]) -> f64 {
     let (faults, seconds) = samples
         .iter()
-        .filter(|sample| sample.phase != Some(Phase::Warmup) && sample.process_sampled())
-        .fold((0u64, 0.0f64), |(faults, seconds), sample| {
-            (faults + sample.minor_faults, seconds + sample.interval_s)
-        });
+        .filter(|sample| sample.phase != Some(Phase::Warmup))
+        .filter_map(|sample| Some((sample.minor_faults?, sample.interval_s)))
+        .fold(
+            (0u64, 0.0f64),
+            |(faults, seconds), (minor_faults, interval_s)| {
+                (faults + minor_faults, seconds + interval_s)
+            },
+        );
     if seconds > 0.0 {
         faults as f64 / seconds
     } else {
@@ -171,12 +180,14 @@ mod tests {
         assert!(fresh_page_onset(&points, "system", 4096).is_none());
     }
 
+    /// A sample; `rss_bytes` 0 is one taken after the server ended (no process reading).
     fn sample(phase: Phase, interval_s: f64, minor_faults: u64, rss_bytes: u64) -> Sample {
+        let read = rss_bytes > 0;
         Sample {
             phase: Some(phase),
             interval_s,
-            minor_faults,
-            rss_bytes,
+            minor_faults: read.then_some(minor_faults),
+            rss_bytes: read.then_some(rss_bytes),
             ..Sample::default()
         }
     }
@@ -190,7 +201,7 @@ mod tests {
             sample(Phase::Load, 0.25, 1_000, 10 << 20),
             sample(Phase::Load, 0.5, 3_000, 10 << 20),
             sample(Phase::Final, 0.25, 500, 10 << 20),
-            // The server had ended: zeros that are not measurements.
+            // The server had ended: no readings.
             sample(Phase::Final, 0.25, 0, 0),
         ];
         let expected = (1_000 + 3_000 + 500) as f64 / (0.25 + 0.5 + 0.25);
@@ -200,12 +211,12 @@ mod tests {
 
     #[test]
     fn cpu_per_request_is_cpu_seconds_over_responses_of_the_measured_phase() {
-        let sample = |phase, interval_s, cpu_percent, requests, rss_bytes| Sample {
+        let sample = |phase, interval_s, cpu_percent, requests, rss_bytes: u64| Sample {
             phase: Some(phase),
             interval_s,
-            cpu_percent,
+            cpu_percent: (rss_bytes > 0).then_some(cpu_percent),
             requests,
-            rss_bytes,
+            rss_bytes: (rss_bytes > 0).then_some(rss_bytes),
             ..Sample::default()
         };
         let samples = [

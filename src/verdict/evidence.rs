@@ -125,7 +125,7 @@ mod tests {
                 phase: Some(Phase::Load),
                 interval_s: 0.25,
                 requests: 1_000,
-                rss_bytes: (rss_mb(i) * 1e6) as u64,
+                rss_bytes: Some((rss_mb(i) * 1e6) as u64),
                 ..Sample::default()
             })
             .collect();

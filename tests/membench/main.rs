@@ -10,6 +10,7 @@ mod dashboard;
 mod diskfull;
 mod gallery;
 mod layout;
+mod netns;
 mod promtool;
 mod remote;
 mod run;

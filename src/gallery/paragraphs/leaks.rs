@@ -83,9 +83,9 @@ pub fn clientleak(run: &SavedRun) -> String {
         count_through(
             run,
             Metric::TcpEstablished,
-            Some(run.summary.resources.tcp_established)
+            run.summary.resources.tcp_established
         ),
-        count_through(run, Metric::OpenFds, Some(run.summary.resources.open_fds)),
+        count_through(run, Metric::OpenFds, run.summary.resources.open_fds),
         heap.describe(),
     );
     if unsuccessful(run) > 0 {
@@ -133,8 +133,8 @@ mod tests {
     #[test]
     fn fileprovider_quotes_descriptors_and_refusals() {
         let built = with_samples(series("fileprovider", &[], false), |index, s| {
-            s.open_fds = 10 + 2 * index as u64;
-            s.threads = 5;
+            s.open_fds = Some(10 + 2 * index as u64);
+            s.threads = Some(5);
             if index > 50 {
                 s.status_5xx = 3;
             }
@@ -145,7 +145,7 @@ mod tests {
             1_000,
         );
         let text = fileprovider(&run);
-        let last = run.series.samples.last().unwrap().open_fds;
+        let last = run.series.samples.last().unwrap().open_fds.unwrap();
         assert!(
             text.contains(&format!("from 10 to {last}; it grew")),
             "{text}"
@@ -163,8 +163,8 @@ mod tests {
     #[test]
     fn clientleak_without_growth_says_what_did_not_grow() {
         let built = with_samples(series("clientleak", &[], true), |_, s| {
-            s.tcp_established = 4;
-            s.open_fds = 20;
+            s.tcp_established = Some(4);
+            s.open_fds = Some(20);
         });
         let run = saved(built, &[], 1_000);
         let text = clientleak(&run);

@@ -87,8 +87,8 @@ mod tests {
 
     fn run(scenario: &str, leaking: bool) -> SavedRun {
         let built = with_samples(series(scenario, &[], leaking), |index, s| {
-            s.open_fds = if leaking { 13 + 20 * index as u64 } else { 17 };
-            s.threads = 5;
+            s.open_fds = Some(if leaking { 13 + 20 * index as u64 } else { 17 });
+            s.threads = Some(5);
         });
         saved(built, &[], 100)
     }

@@ -76,7 +76,7 @@ impl ResourcePanel {
         let lines = names
             .iter()
             .map(|resource| {
-                let value = |s: &Sample| s.process_sampled().then(|| s.resource(*resource));
+                let value = |s: &Sample| s.resource(*resource);
                 let mut points = Vec::new();
                 let mut current = Vec::new();
                 for sample in &series.samples {
@@ -97,7 +97,12 @@ impl ResourcePanel {
                     end: series.samples.iter().rev().find_map(value),
                 }
             })
-            .collect();
+            // A resource the platform or source never reported has no line (not a zero line).
+            .filter(|line: &ResourceLine| !line.points.is_empty())
+            .collect::<Vec<_>>();
+        if lines.is_empty() {
+            return None;
+        }
         Some(ResourcePanel {
             lines,
             limits: limits.clone(),
@@ -344,8 +349,8 @@ mod tests {
     fn with_sockets() -> Series {
         let mut series = leak_series();
         for (index, sample) in series.samples.iter_mut().enumerate() {
-            sample.tcp_time_wait = (index as u64 * 1_000).min(14_000);
-            sample.tcp_established = 32;
+            sample.tcp_time_wait = Some((index as u64 * 1_000).min(14_000));
+            sample.tcp_established = Some(32);
         }
         series.resources = ChartResources {
             series: vec![Resource::TcpTimeWait, Resource::TcpEstablished],

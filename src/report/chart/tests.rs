@@ -66,12 +66,12 @@ pub(crate) fn run_like(
                 requests: (rps * interval_s) as u64,
                 rps: Some(rps),
                 status_2xx: (rps * interval_s) as u64,
-                cpu_percent: if second == 0 {
+                cpu_percent: Some(if second == 0 {
                     0.0
                 } else {
                     70.0 + 8.0 * noise(&mut state)
-                },
-                rss_bytes: rss,
+                }),
+                rss_bytes: Some(rss),
                 heap_live_bytes: heap,
                 allocator_resident_bytes: allocator,
                 cpu_us_per_request: (second != 0).then(|| 40.0 + 4.0 * noise(&mut state)),

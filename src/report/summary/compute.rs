@@ -112,12 +112,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
     let rss_trend = slope(rss_bytes);
     let memory = MemorySummary {
         rss: Level::of(samples.iter().map(rss_bytes)).unwrap_or_default(),
-        rss_anon: Level::of(
-            samples
-                .iter()
-                .map(|s| s.process_sampled().then_some(s.rss_anon_bytes)),
-        )
-        .unwrap_or_default(),
+        rss_anon: Level::of(samples.iter().map(|s| s.rss_anon_bytes)).unwrap_or_default(),
         heap_live: Level::of(samples.iter().map(|s| s.heap_live_bytes)),
         allocator_resident: Level::of(samples.iter().map(|s| s.allocator_resident_bytes)),
         leaked: Level::of(samples.iter().map(|s| s.leaked_bytes)),
@@ -142,7 +137,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         source: reclaim_source(info.allocator),
     };
 
-    let peak = |value: fn(&Sample) -> u64| samples.iter().map(value).max().unwrap_or(0);
+    let peak = |value: fn(&Sample) -> Option<u64>| samples.iter().filter_map(value).max();
     let resources = ResourcePeaks {
         threads: peak(|s| s.threads),
         open_fds: peak(|s| s.open_fds),
@@ -172,14 +167,14 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
     }
 }
 
-/// RSS when `/proc` was read for the sample (a gone process has no RSS, not 0).
+/// RSS when the process was read for the sample (a gone process has no RSS, not 0).
 pub(crate) fn rss_bytes(sample: &Sample) -> Option<u64> {
-    sample.process_sampled().then_some(sample.rss_bytes)
+    sample.rss_bytes
 }
 
-/// CPU % when `/proc` was read for the sample.
+/// CPU % when the process was read for the sample.
 pub(crate) fn cpu_percent(sample: &Sample) -> Option<f64> {
-    sample.process_sampled().then_some(sample.cpu_percent)
+    sample.cpu_percent
 }
 
 /// Mean of a per-second value weighted by interval length, over the samples that have it.

@@ -261,14 +261,15 @@ pub struct ModelledGcSummary {
 /// What every modelled number is called in files.
 pub const MODELLED_LABEL: &str = "modelled, not measured";
 
-/// Largest values of the process resources seen in the run.
+/// Largest values of the process resources seen in the run; `None` (`null`) when no
+/// sample had the reading (the platform or source has none).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourcePeaks {
-    pub threads: u64,
-    pub open_fds: u64,
-    pub tcp_established: u64,
-    pub tcp_time_wait: u64,
-    pub tcp_close_wait: u64,
+    pub threads: Option<u64>,
+    pub open_fds: Option<u64>,
+    pub tcp_established: Option<u64>,
+    pub tcp_time_wait: Option<u64>,
+    pub tcp_close_wait: Option<u64>,
 }
 
 /// `summary.json`.

@@ -35,10 +35,10 @@ fn hand_made_series() -> Series {
         elapsed_s: 0.0,
         phase: Some(Phase::Warmup),
         interval_s: 1e-6,
-        rss_bytes: 10 * mb,
-        rss_anon_bytes: 4 * mb,
+        rss_bytes: Some(10 * mb),
+        rss_anon_bytes: Some(4 * mb),
         heap_live_bytes: Some(mb),
-        threads: 3,
+        threads: Some(3),
         ..Sample::default()
     }];
     // Warm-up: 2 samples at 1000 RPS, 200 % CPU, 100 MB heap, errors.
@@ -52,13 +52,13 @@ fn hand_made_series() -> Series {
             status_2xx: 1000,
             errors: 2,
             errors_by_kind: BTreeMap::from([("timeout".to_string(), 2)]),
-            cpu_percent: 200.0,
-            rss_bytes: 150 * mb,
-            rss_anon_bytes: 140 * mb,
+            cpu_percent: Some(200.0),
+            rss_bytes: Some(150 * mb),
+            rss_anon_bytes: Some(140 * mb),
             heap_live_bytes: Some(100 * mb),
             allocs_per_s: Some(1e6),
             reclaim_events: Some(50),
-            threads: 9,
+            threads: Some(9),
             ..Sample::default()
         });
     }
@@ -73,14 +73,14 @@ fn hand_made_series() -> Series {
             rps: Some(100.0),
             status_2xx: 99,
             status_5xx: 1,
-            cpu_percent: 50.0,
-            rss_bytes: (20 + 3 * t) * mb,
-            rss_anon_bytes: (15 + 3 * t) * mb,
+            cpu_percent: Some(50.0),
+            rss_bytes: Some((20 + 3 * t) * mb),
+            rss_anon_bytes: Some((15 + 3 * t) * mb),
             heap_live_bytes: Some(2 * t * mb),
             allocs_per_s: Some(4000.0),
             reclaim_events: Some(1),
-            threads: 5,
-            tcp_time_wait: t,
+            threads: Some(5),
+            tcp_time_wait: Some(t),
             ..Sample::default()
         });
     }
@@ -94,13 +94,13 @@ fn hand_made_series() -> Series {
         status_2xx: 50,
         errors: 1,
         errors_by_kind: BTreeMap::from([("connection refused".to_string(), 1)]),
-        cpu_percent: 20.0,
-        rss_bytes: 51 * mb,
-        rss_anon_bytes: 46 * mb,
+        cpu_percent: Some(20.0),
+        rss_bytes: Some(51 * mb),
+        rss_anon_bytes: Some(46 * mb),
         heap_live_bytes: Some(21 * mb),
         allocs_per_s: Some(1000.0),
         reclaim_events: Some(0),
-        threads: 5,
+        threads: Some(5),
         ..Sample::default()
     });
     Series {
@@ -162,19 +162,19 @@ fn summarize_counts_the_whole_run_and_averages_after_the_warmup() {
     // Reclaim: 100 + 8 events in all; 8 in 8.5 measured seconds.
     assert_eq!(summary.reclaim.events_total, Some(108));
     assert!((summary.reclaim.per_min.unwrap() - 8.0 / (8.5 / 60.0)).abs() < 1e-9);
-    assert_eq!(summary.resources.threads, 9);
-    assert_eq!(summary.resources.tcp_time_wait, 10);
+    assert_eq!(summary.resources.threads, Some(9));
+    assert_eq!(summary.resources.tcp_time_wait, Some(10));
 }
 
 #[test]
 fn samples_after_the_process_ended_do_not_count_for_rss_or_cpu() {
     let mut series = hand_made_series();
     let last = series.samples.len() - 1;
-    // The process is gone for the last two samples: the runner leaves zeros.
+    // The process is gone for the last two samples: the runner leaves them absent.
     for sample in &mut series.samples[last - 1..] {
-        sample.rss_bytes = 0;
-        sample.rss_anon_bytes = 0;
-        sample.cpu_percent = 0.0;
+        sample.rss_bytes = None;
+        sample.rss_anon_bytes = None;
+        sample.cpu_percent = None;
         sample.heap_live_bytes = None;
     }
     let summary = summarize(
