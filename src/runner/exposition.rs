@@ -97,8 +97,11 @@ fn parse_line(line: &str) -> Result<MetricLine, &'static str> {
     })
 }
 
+/// Label pairs in their order on the line.
+type Labels = Vec<(String, String)>;
+
 /// The labels after `{` up to and including `}`, and what follows.
-fn parse_labels(mut rest: &str) -> Result<(Vec<(String, String)>, &str), &'static str> {
+fn parse_labels(mut rest: &str) -> Result<(Labels, &str), &'static str> {
     let mut labels = Vec::new();
     loop {
         rest = rest.trim_start();
