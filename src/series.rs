@@ -149,6 +149,40 @@ impl Cell<BTreeMap<String, u64>> for ErrorsByKind {
     }
 }
 
+/// Metric values as one cell, `name{a="x"}=1.5;other=2`; empty when none. A `;` inside a
+/// key is written as `,` so the cell stays parseable; the value follows the last `=`.
+pub(crate) struct Extras;
+
+impl Cell<BTreeMap<String, f64>> for Extras {
+    type Csv = Option<String>;
+    fn write(value: &BTreeMap<String, f64>) -> Option<String> {
+        let cell = value
+            .iter()
+            .map(|(key, value)| format!("{}={value}", key.replace(';', ",")))
+            .collect::<Vec<_>>()
+            .join(";");
+        (!cell.is_empty()).then_some(cell)
+    }
+    fn read(cell: Option<String>) -> Result<BTreeMap<String, f64>, String> {
+        let mut values = BTreeMap::new();
+        for part in cell
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .filter(|p| !p.is_empty())
+        {
+            let (key, value) = part
+                .rsplit_once('=')
+                .ok_or_else(|| format!("metrics_extra: {part:?} is not name=value"))?;
+            let value = value
+                .parse()
+                .map_err(|_| format!("metrics_extra: {part:?} has no number after '='"))?;
+            values.insert(key.to_string(), value);
+        }
+        Ok(values)
+    }
+}
+
 sample_record! {
     /// One sampling interval. Counts are for the interval unless the name ends in `_total`.
     #[derive(Debug, Clone, Default, PartialEq)]
@@ -165,8 +199,9 @@ sample_record! {
         // --- load, from the generator ---
         /// responses received in the interval, any status (not errors)
         pub requests: u64,
-        /// responses per second in the interval
-        pub rps: f64,
+        /// responses per second in the interval; under `membench watch` the target's own
+        /// request counter's rate (`--rps-metric`), empty without one
+        pub rps: Option<f64>,
         /// responses with a 2xx status
         pub status_2xx: u64,
         /// responses with a 3xx status
@@ -276,6 +311,18 @@ sample_record! {
         /// MODELLED: highest .NET managed heap within the interval (just before its largest
         /// collection, or at its end): the top of the sawtooth
         pub modelled_managed_heap_peak_bytes: Option<u64>,
+
+        // --- the metrics source (`--metrics URL`); empty without one ---
+        /// scrapes of `--metrics` that failed in the interval (unreachable, timeout, not an
+        /// exposition): a gap whose values are empty, never zero
+        pub scrape_errors: Option<u64>,
+        /// counters of `--metrics` that went backwards in the interval, or a new
+        /// `process_start_time_seconds` (the target restarted): no rate is taken across one
+        pub counter_resets: Option<u64>,
+        /// series of `--metrics` kept as they are (`--metrics-include REGEX` matches and
+        /// `go_goroutines`): `name{labels}=value` joined by `;`
+        #[cell(Extras)]
+        pub metrics_extra: BTreeMap<String, f64>,
     }
 }
 

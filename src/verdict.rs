@@ -141,7 +141,7 @@ impl Metric {
             Metric::Threads => sample.threads.map(|n| n as f64),
             Metric::TcpTimeWait => sample.tcp_time_wait.map(|n| n as f64),
             Metric::TcpEstablished => sample.tcp_established.map(|n| n as f64),
-            Metric::Rps => Some(sample.rps),
+            Metric::Rps => sample.rps,
         }
     }
 }

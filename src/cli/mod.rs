@@ -8,10 +8,12 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod runs;
+mod watch;
 
 use crate::units::{parse_duration, parse_rate};
 use runs::{COMPARE_EXAMPLES, RUN_EXAMPLES, SWEEP_EXAMPLES};
 pub use runs::{CompareArgs, LensArgs, RunArgs, ServeArgs, SweepAllocatorArg, SweepArgs};
+pub use watch::WatchArgs;
 
 /// membench: make memory behaviour under load visible.
 ///
@@ -33,6 +35,10 @@ pub enum Command {
     /// Start the pattern server as a child, drive it with load, sample it, write results.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
+    /// Sample a target that another load engine drives (Locust, k6, Gatling): its
+    /// --metrics endpoint and/or --pid, no load of membench's own; same results as `run`.
+    #[command(after_help = watch::WATCH_EXAMPLES)]
+    Watch(WatchArgs),
     /// Put 2 to 6 runs side by side on one memory scale, with a table of their numbers.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),

@@ -17,6 +17,7 @@ Examples:
   membench run staticstring --duration 30s         # a leak: the heap grows
   membench run bigstring --rate 5000 --allocator mimalloc
   membench run ./my-service.toml --target http://127.0.0.1:8080/ --pid 1234 --check
+  membench run ping --target http://10.0.0.5:8080/api/ping --metrics http://10.0.0.5:8080/metrics
 
 Writes samples.csv (as the run goes), summary.json, chart.png and chart.svg into --out.
 Exit codes: 0 completed; 1 the server died or an error (what was sampled is written);
@@ -302,14 +303,26 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 
-    /// Drive a server membench did not start (any language), e.g. http://127.0.0.1:8080/.
-    #[arg(long, requires = "pid")]
+    /// Drive a server membench did not start (any language), e.g. http://127.0.0.1:8080/;
+    /// sample it with --pid (on this machine), --metrics (anywhere), or both.
+    #[arg(long)]
     pub target: Option<String>,
 
     /// Process id of the --target server, sampled from /proc. It must listen on the
     /// target's port (checked before the run).
     #[arg(long, requires = "target")]
     pub pid: Option<u32>,
+
+    /// The --target's Prometheus/OpenMetrics endpoint (e.g. http://10.0.0.5:8080/metrics),
+    /// scraped each interval: RSS, CPU, fds, threads and the runtime's GC and heap. With
+    /// --metrics alone nothing reads /proc of the target.
+    #[arg(long, requires = "target")]
+    pub metrics: Option<String>,
+
+    /// Keep the --metrics series whose `name{labels}` matches this regex in samples.csv
+    /// (the metrics_extra column), e.g. '^myapp_'.
+    #[arg(long, requires = "metrics")]
+    pub metrics_include: Option<String>,
 
     /// Sample --pid even when it holds no listening socket on the target's port (a
     /// server in a container, or behind a proxy whose sockets are not the server's).

@@ -136,6 +136,7 @@ fn server_name(plan: &RunPlan) -> &'static str {
         } => allocator.name(),
         ServerSpec::Child { runtime, .. } => runtime.name(),
         ServerSpec::Target { .. } => "target",
+        ServerSpec::Watch { .. } => "watch",
     }
 }
 

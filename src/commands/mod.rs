@@ -15,6 +15,7 @@ mod load;
 mod run;
 mod serve;
 mod sweep;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let outcome = match cli.command {
         Command::Serve(args) => serve::serve(args),
         Command::Run(args) => run::run(args),
+        Command::Watch(args) => watch::watch(args),
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::List(args) => list::list(&args),

@@ -27,6 +27,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     match args.format {
         OutputFormat::Text => {
             print!("{}", report::format_text(&summary));
+            if let Some(line) = super::watch::metrics_line(&summary) {
+                println!("{line}");
+            }
             println!("results: {}", out_dir.display());
         }
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
@@ -66,6 +69,12 @@ fn check_failure(summary: &report::Summary) -> Option<String> {
     {
         return Some(format!("no load reached the target: {problem}"));
     }
+    verdict_failure(summary)
+}
+
+/// Why the verdicts fail `--check`, naming how many did not match or were inconclusive;
+/// `None` when every expectation matches.
+pub(super) fn verdict_failure(summary: &report::Summary) -> Option<String> {
     let count = |outcome: verdict::Outcome| {
         summary
             .verdict
@@ -123,6 +132,8 @@ fn request(args: &RunArgs) -> RunRequest {
         gc_model: args.lens.choice(),
         gc_machine: args.lens.gc_machine.into(),
         dotnet_overhead_bytes: args.lens.dotnet_overhead,
+        metrics: args.metrics.clone(),
+        metrics_include: args.metrics_include.clone(),
     }
 }
 

@@ -38,7 +38,7 @@ pub use machine::MachineInfo;
 pub use samples_csv::{SAMPLE_COLUMNS, SamplesCsvWriter, read_samples};
 pub use summary::{
     CostSummary, LatencySummary, Level, LoadSummary, MODELLED_LABEL, MeasuredGcSummary,
-    MemorySummary, ModelledGcSummary, ReclaimSummary, ResourcePeaks, RunEnd, RunInfo, Spread,
-    Summary, Totals, measured_gc_label, read_summary, summarize, write_summary,
+    MemorySummary, MetricsSourceSummary, ModelledGcSummary, ReclaimSummary, ResourcePeaks, RunEnd,
+    RunInfo, Spread, Summary, Totals, measured_gc_label, read_summary, summarize, write_summary,
 };
 pub use text::format_text;

@@ -233,7 +233,7 @@ mod tests {
                 interval_s: if second == 0 { 1e-6 } else { 1.0 },
                 requests: if second == 0 { 0 } else { 2_000 },
                 status_2xx: if second == 0 { 0 } else { 2_000 },
-                rps: if second == 0 { 0.0 } else { 2_000.0 },
+                rps: Some(if second == 0 { 0.0 } else { 2_000.0 }),
                 errors: if second == 10 { errors } else { 0 },
                 errors_by_kind: if second == 10 && errors > 0 {
                     BTreeMap::from([("timeout".to_string(), errors)])

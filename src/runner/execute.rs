@@ -63,7 +63,17 @@ pub fn execute(plan: &RunPlan) -> anyhow::Result<Executed> {
     let info = run_info(plan, &outcome);
     let latency = LatencySummary::from_histogram(&outcome.load_total.latency_us);
     let mut summary = report::summarize(&outcome.series, &info, &latency);
-    summary.verdict = verdict::check_all(&outcome.series, &plan.expectations);
+    summary.verdict = if plan.watch {
+        // No load of membench's own: the verdicts are on what was watched.
+        plan.expectations
+            .iter()
+            .map(|e| verdict::check(&outcome.series, e))
+            .collect()
+    } else {
+        verdict::check_all(&outcome.series, &plan.expectations)
+    };
+    summary.sources = super::sources::sources(plan, &outcome);
+    summary.metrics = super::sources::metrics_summary(plan, &outcome);
     if let (Some(modelled), Some(lens)) = (summary.modelled_gc.as_mut(), &outcome.gc_lens) {
         modelled.description = lens.describe();
     }
@@ -110,7 +120,11 @@ fn run_info(plan: &RunPlan, outcome: &RunOutcome) -> RunInfo {
         params: plan.params.clone(),
         path: plan.path.clone(),
         allocator: outcome.series.allocator,
-        target: format!("http://{}{}", outcome.server_addr, plan.path),
+        target: match (outcome.server_addr, &plan.metrics) {
+            (Some(addr), _) => format!("http://{addr}{}", plan.path),
+            (None, Some(metrics)) => metrics.url.clone(),
+            (None, None) => String::new(),
+        },
         pid: outcome.pid,
         machine: report::MachineInfo::detect(),
         started: humantime::format_rfc3339_seconds(outcome.started).to_string(),

@@ -9,6 +9,9 @@
 //! * `child.rs` — the child server's lifecycle; `sampler.rs` — one sample from `/proc`
 //!   and the server's diagnostics; `gc_lens.rs` — the modelled .NET GC fed per interval;
 //!   `progress.rs` — the progress line on stderr; `interrupt.rs` — Ctrl-C.
+//! * `scrape.rs` — the metrics source (`--metrics URL`): scrape, map, deltas;
+//!   `exposition.rs` — the Prometheus/OpenMetrics text parser it uses.
+//! * `watch.rs` — planning `membench watch` (no load; `--metrics` and/or `--pid`).
 //! * `sweep.rs` — a size sweep: repeated, interleaved runs per size and allocator, and
 //!   the re-measurement of suspected cliffs (the sweep's data and judgement are `sweep`'s).
 //!
@@ -17,6 +20,7 @@
 
 mod child;
 mod execute;
+mod exposition;
 mod gc_lens;
 pub mod interrupt;
 mod plan;
@@ -24,8 +28,11 @@ mod progress;
 mod request;
 mod runtime;
 mod sampler;
+mod scrape;
 mod session;
+mod sources;
 mod sweep;
+mod watch;
 
 pub use execute::{Executed, execute};
 pub use gc_lens::GcLens;
@@ -35,3 +42,4 @@ pub use runtime::Runtime;
 #[cfg(test)]
 pub use sweep::{Curve as SweepCurve, SweepPlan};
 pub use sweep::{SweepRequest, execute_sweep, plan_sweep};
+pub use watch::{WatchRequest, plan_watch};

@@ -31,12 +31,15 @@ pub enum ServerSpec {
         runtime: Runtime,
         runtime_args: Vec<String>,
     },
-    /// A server someone else started: where to send load and which process to sample.
+    /// A server someone else started: where to send load and which process to sample
+    /// (`None`: through `--metrics` only, nothing reads `/proc`).
     Target {
         addr: SocketAddr,
         host: String,
-        pid: u32,
+        pid: Option<u32>,
     },
+    /// `membench watch`: no load; this process (if any) and the metrics endpoint.
+    Watch { pid: Option<u32> },
 }
 
 /// Everything a run needs, decided before it starts.
@@ -65,11 +68,18 @@ pub struct RunPlan {
     /// The chart's resource panel: the scenario's resources and the OS limits of this
     /// machine (empty without a scenario or when it has none).
     pub chart_resources: crate::resources::ChartResources,
+    /// `--metrics`: the target's Prometheus endpoint, scraped each interval.
+    pub metrics: Option<super::scrape::MetricsPlan>,
+    /// `membench watch`: no load generated; `stop` is the watch's duration.
+    pub watch: bool,
 }
 
 impl RunPlan {
     /// The load as people read it: "32 connections, closed loop".
     pub fn load_label(&self) -> String {
+        if self.watch {
+            return "watched, load from elsewhere".to_string();
+        }
         match self.rate_per_s {
             Some(rate) => format!(
                 "{} connections, open loop at {} RPS",
@@ -91,7 +101,7 @@ pub enum PlanError {
     Other(#[from] anyhow::Error),
 }
 
-fn usage(message: impl Into<String>) -> PlanError {
+pub(super) fn usage(message: impl Into<String>) -> PlanError {
     PlanError::Usage(message.into())
 }
 
@@ -153,8 +163,15 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
                 request.runtime.name()
             )));
         }
-        (Some((addr, host, _)), Some(pid)) => {
-            if !request.skip_pid_check {
+        (Some((addr, host, _)), pid) => {
+            if pid.is_none() && request.metrics.is_none() {
+                return Err(usage(
+                    "--target needs --pid PID (its process on this machine, read from /proc) or --metrics URL (its Prometheus endpoint, for a server anywhere), or both",
+                ));
+            }
+            if let Some(pid) = pid
+                && !request.skip_pid_check
+            {
                 check_pid_serves(pid, addr.port())?;
             }
             ServerSpec::Target {
@@ -194,6 +211,28 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
         return Err(usage("invalid --threads \"0\": expected at least 1"));
     }
     let gc_lens = gc_lens_plan(request, defaults, &params)?;
+    let metrics = match &request.metrics {
+        Some(_) if target.is_none() => {
+            return Err(usage(
+                "--metrics samples a --target (or use `membench watch --metrics URL`); a child server is read from /proc and its diagnostics",
+            ));
+        }
+        Some(url) => Some(
+            super::scrape::MetricsPlan::check(
+                url,
+                None,
+                request.metrics_include.as_deref(),
+                request.interval.max(Duration::from_secs(1)),
+            )
+            .map_err(usage)?,
+        ),
+        None if request.metrics_include.is_some() => {
+            return Err(usage(
+                "--metrics-include keeps series of --metrics; add --metrics URL",
+            ));
+        }
+        None => None,
+    };
     let out_dir = request
         .out_dir
         .clone()
@@ -222,6 +261,8 @@ pub fn plan(request: &RunRequest) -> Result<RunPlan, PlanError> {
         expectations: defaults.map(Scenario::expectations).unwrap_or_default(),
         gc_lens,
         chart_resources: defaults.map(Scenario::chart_resources).unwrap_or_default(),
+        metrics,
+        watch: false,
     })
 }
 
@@ -340,13 +381,13 @@ fn child_lens_args(request: &RunRequest) -> Vec<String> {
 }
 
 /// Whether `dir` exists and has anything in it.
-fn holds_files(dir: &std::path::Path) -> bool {
+pub(super) fn holds_files(dir: &std::path::Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
 }
 
 /// `results/<scenario>[-<name><value>…]-<UTC timestamp>`, e.g.
 /// `results/loh-size84976-20261122T103000Z`.
-fn default_out_dir(scenario: &str, params: &Params) -> PathBuf {
+pub(super) fn default_out_dir(scenario: &str, params: &Params) -> PathBuf {
     PathBuf::from("results").join(format!("{}-{}", dir_name(scenario, params), utc_stamp()))
 }
 

@@ -41,7 +41,10 @@ impl Progress {
     /// Shows the latest sample.
     pub fn update(&self, elapsed: Duration, sample: &Sample) {
         self.bar.set_position(elapsed.as_millis() as u64);
-        let mut message = format!("{} RPS", format_count(sample.rps));
+        let mut message = format!(
+            "{} RPS",
+            sample.rps.map_or_else(|| "-".to_string(), format_count)
+        );
         if let Some(rss) = sample.rss_bytes {
             message.push_str(&format!(" · RSS {}", format_bytes(rss)));
         }

@@ -81,6 +81,10 @@ pub struct RunRequest {
     pub gc_machine: ModelledMachine,
     /// Framework bytes per request in the modelled GC; the model's default when `None`.
     pub dotnet_overhead_bytes: Option<u64>,
+    /// The target's Prometheus/OpenMetrics endpoint, scraped each interval.
+    pub metrics: Option<String>,
+    /// Unknown `--metrics` series whose `name{labels}` matches are kept in samples.csv.
+    pub metrics_include: Option<String>,
 }
 
 impl Default for RunRequest {
@@ -108,6 +112,8 @@ impl Default for RunRequest {
             gc_model: LensChoice::ScenarioDefault,
             gc_machine: ModelledMachine::Article,
             dotnet_overhead_bytes: None,
+            metrics: None,
+            metrics_include: None,
         }
     }
 }

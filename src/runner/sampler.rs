@@ -4,6 +4,10 @@
 //! one [`Sample`]. Rates (CPU %, allocations/s, reclaim events) are deltas between readings;
 //! costs per request (CPU µs, allocations, bytes, faults) are those deltas divided by the
 //! interval's responses.
+//!
+//! A third source, `--metrics URL` (see [`super::scrape`]), reads a target from outside
+//! through its Prometheus endpoint: it fills what `/proc` did not (nothing reads `/proc`
+//! of a target given without `--pid`), and its failed scrapes are gaps, not zeros.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -13,6 +17,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
 
+use super::scrape::{self, MetricsSource, MetricsState};
 use crate::diagnostics::{Diagnostics, MeasuredGc};
 use crate::loadgen::IntervalStats;
 use crate::memory::{ProcessSnapshot, read_process};
@@ -26,11 +31,17 @@ pub struct Reading {
     pub process: Option<ProcessSnapshot>,
     /// `None` for servers that are not membench, or when the request failed.
     pub diagnostics: Option<Diagnostics>,
+    /// `None` without `--metrics`.
+    pub(crate) metrics: Option<MetricsState>,
 }
 
 /// Reads a server process and, if it is a membench server, its diagnostics endpoint.
 pub struct Probe {
-    pid: u32,
+    /// `None`: nothing reads `/proc` (a target sampled through `--metrics` only).
+    pid: Option<u32>,
+    metrics: Option<MetricsSource>,
+    /// The latest successful scrape, carried over failed ones.
+    last_metrics: std::cell::RefCell<Option<(Instant, scrape::MetricsReading)>>,
     diagnostics_uri: Option<hyper::Uri>,
     timeout: Duration,
     client: Client<HttpConnector, Empty<Bytes>>,
@@ -39,7 +50,11 @@ pub struct Probe {
 
 impl Probe {
     /// A probe of `pid`; `server` is where to ask for `/api/diagnostics` (None: `/proc` only).
-    pub fn new(pid: u32, server: Option<SocketAddr>, timeout: Duration) -> anyhow::Result<Probe> {
+    pub fn new(
+        pid: Option<u32>,
+        server: Option<SocketAddr>,
+        timeout: Duration,
+    ) -> anyhow::Result<Probe> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -53,6 +68,8 @@ impl Probe {
         };
         Ok(Probe {
             pid,
+            metrics: None,
+            last_metrics: std::cell::RefCell::new(None),
             diagnostics_uri,
             timeout,
             client,
@@ -66,16 +83,34 @@ impl Probe {
         self
     }
 
-    /// Reads `/proc/<pid>` and the diagnostics endpoint now.
+    /// Scrapes `source` too, each reading.
+    pub(crate) fn with_metrics(mut self, source: MetricsSource) -> Probe {
+        self.metrics = Some(source);
+        self
+    }
+
+    /// Reads `/proc/<pid>`, the diagnostics endpoint and the metrics endpoint now.
     pub fn read(&self) -> Reading {
         let diagnostics = self.diagnostics_uri.as_ref().and_then(|uri| {
             self.runtime
                 .block_on(fetch_diagnostics(&self.client, uri.clone(), self.timeout))
         });
+        let metrics = self.metrics.as_ref().map(|source| {
+            let scraped = source.scrape();
+            let mut last = self.last_metrics.borrow_mut();
+            if let Ok(reading) = &scraped {
+                *last = Some((Instant::now(), reading.clone()));
+            }
+            MetricsState {
+                last_good: last.clone(),
+                failed: scraped.is_err(),
+            }
+        });
         Reading {
             at: Instant::now(),
-            process: read_process(self.pid).ok(),
+            process: self.pid.and_then(|pid| read_process(pid).ok()),
             diagnostics,
+            metrics,
         }
     }
 }
@@ -96,14 +131,18 @@ async fn fetch_diagnostics(
     tokio::time::timeout(timeout, request).await.ok().flatten()
 }
 
-/// Builds the sample for the interval between two readings.
+/// Builds the sample for the interval between two readings; `load` is `None` when
+/// membench generates none (`membench watch`).
 pub fn merge(
     previous: &Reading,
     current: &Reading,
-    load: &IntervalStats,
+    load: Option<&IntervalStats>,
     elapsed_s: f64,
     phase: Phase,
 ) -> Sample {
+    let none = IntervalStats::default();
+    let generated = load.is_some();
+    let load = load.unwrap_or(&none);
     let interval_s = current
         .at
         .saturating_duration_since(previous.at)
@@ -115,7 +154,7 @@ pub fn merge(
         phase: Some(phase),
         interval_s,
         requests: load.requests,
-        rps: load.requests as f64 / interval_s,
+        rps: generated.then(|| load.requests as f64 / interval_s),
         status_2xx: load.status_2xx,
         status_3xx: load.status_3xx,
         status_4xx: load.status_4xx,
@@ -182,7 +221,63 @@ pub fn merge(
             }
         }
     }
+    if let Some(metrics) = &current.metrics {
+        let before = previous.metrics.as_ref();
+        apply_metrics(&mut sample, before, metrics, generated);
+    }
     sample
+}
+
+/// Fills what `/proc` and the diagnostics left empty from the metrics endpoint: gauges
+/// from the latest scrape, rates from the counters' change since the scrape before it. A
+/// failed scrape leaves its interval's values empty and counts in `scrape_errors`.
+fn apply_metrics(
+    sample: &mut Sample,
+    previous: Option<&MetricsState>,
+    current: &MetricsState,
+    generated: bool,
+) {
+    sample.scrape_errors = Some(u64::from(current.failed));
+    sample.counter_resets = Some(0);
+    let Some((now_at, now)) = current.last_good.as_ref().filter(|_| !current.failed) else {
+        return;
+    };
+    // Read before the metrics fill the gaps: `/proc`, when read, gives the CPU.
+    let from_proc = sample.process_sampled();
+    let whole = |value: Option<f64>| value.map(|v| v.max(0.0).round() as u64);
+    sample.rss_bytes = sample.rss_bytes.or(whole(now.rss_bytes));
+    sample.open_fds = sample.open_fds.or(whole(now.open_fds));
+    sample.threads = sample.threads.or(whole(now.threads));
+    if sample.measured_heap_bytes.is_none() {
+        sample.measured_heap_bytes = now.heap_bytes.map(|v| v.max(0.0).round() as u64);
+    }
+    sample.metrics_extra = now.extras.clone();
+    let Some((before_at, before)) = previous.and_then(|p| p.last_good.as_ref()) else {
+        return;
+    };
+    if before_at == now_at {
+        return;
+    }
+    let secs = now_at
+        .saturating_duration_since(*before_at)
+        .as_secs_f64()
+        .max(1e-6);
+    let delta = scrape::delta(before, now);
+    sample.counter_resets = Some(delta.resets);
+    if !generated && let Some(requests) = delta.requests {
+        sample.rps = Some(requests / secs);
+        sample.requests = requests.max(0.0).round() as u64;
+    }
+    if !from_proc && let Some(cpu_s) = delta.cpu_seconds {
+        sample.cpu_percent = Some((cpu_s / secs * 100.0).max(0.0));
+        sample.cpu_us_per_request = per_request(cpu_s.max(0.0) * 1e6, sample.requests);
+    }
+    if sample.measured_collections.is_none()
+        && let Some(collections) = delta.collections
+    {
+        sample.measured_collections = Some(collections.values().sum());
+        sample.measured_collections_by_kind = collections;
+    }
 }
 
 /// An interval's amount per response; `None` without responses (a cost per request of

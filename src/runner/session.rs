@@ -1,5 +1,7 @@
 //! One run from start to end: start the child server (or attach to a `--target`), drive
-//! it with the load generator, sample it every interval, and hand back the series.
+//! it with the load generator, sample it every interval, and hand back the series. Under
+//! `membench watch` there is no load generator: the loop samples until the duration ends
+//! or a signal comes, while another engine drives the target.
 //!
 //! Samples are appended to `samples.csv` as they are taken, so whatever ends the run —
 //! the planned end, Ctrl-C, the server dying, an error — nothing sampled is lost. A row
@@ -30,9 +32,10 @@ pub struct RunOutcome {
     pub load_total: IntervalStats,
     pub started: SystemTime,
     pub ended: SystemTime,
-    pub pid: u32,
-    /// Where the server listened.
-    pub server_addr: SocketAddr,
+    /// The process sampled from `/proc`; `None` when nothing read `/proc` (`--metrics` only).
+    pub pid: Option<u32>,
+    /// Where the server listened; `None` under `membench watch`.
+    pub server_addr: Option<SocketAddr>,
     /// The modelled .NET GC after the last interval, when the lens was on.
     pub gc_lens: Option<GcLens>,
     /// The runtime as its server described itself (contract version 2); `None` for the
@@ -47,9 +50,9 @@ pub struct RunOutcome {
 /// child when membench started it.
 struct Attached {
     child: Option<ChildServer>,
-    addr: SocketAddr,
+    addr: Option<SocketAddr>,
     host: String,
-    pid: u32,
+    pid: Option<u32>,
 }
 
 impl Attached {
@@ -74,15 +77,21 @@ impl Attached {
                 );
                 Attached {
                     child: Some(child),
-                    addr,
+                    addr: Some(addr),
                     host: addr.to_string(),
-                    pid,
+                    pid: Some(pid),
                 }
             }
             ServerSpec::Target { addr, host, pid } => Attached {
                 child: None,
-                addr: *addr,
+                addr: Some(*addr),
                 host: host.clone(),
+                pid: *pid,
+            },
+            ServerSpec::Watch { pid } => Attached {
+                child: None,
+                addr: None,
+                host: String::new(),
                 pid: *pid,
             },
         })
@@ -95,7 +104,9 @@ impl Attached {
             Some(child) => child
                 .exited()
                 .map(|status| server_died(&describe_exit(status))),
-            None if !process_exists(self.pid) => Some(server_died("is no longer running")),
+            None if self.pid.is_some_and(|pid| !process_exists(pid)) => {
+                Some(server_died("is no longer running"))
+            }
             None => None,
         }
     }
@@ -118,22 +129,31 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         .as_ref()
         .filter(|d| d.measured_gc.is_some())
         .and_then(|d| d.runtime.clone());
-    let measured_gc = runtime.as_ref().map(crate::report::measured_gc_label);
+    let measured_gc = runtime
+        .as_ref()
+        .map(crate::report::measured_gc_label)
+        .or_else(|| {
+            let family = plan.metrics.as_ref()?.gc_family?;
+            Some(format!("{family} from /metrics"))
+        });
 
     let load_stop = match plan.stop {
         StopAt::Duration(duration) => StopAt::Duration(plan.warmup + duration),
         requests => requests,
     };
-    let load = loadgen::start(LoadConfig {
-        addr: server.addr,
-        host: server.host.clone(),
-        paths: vec![plan.path.clone()],
-        connections: plan.connections,
-        threads: plan.threads,
-        rate_per_s: plan.rate_per_s,
-        stop: load_stop,
-        timeout: plan.timeout,
-    })?;
+    let load = match server.addr.filter(|_| !plan.watch) {
+        Some(addr) => Some(loadgen::start(LoadConfig {
+            addr,
+            host: server.host.clone(),
+            paths: vec![plan.path.clone()],
+            connections: plan.connections,
+            threads: plan.threads,
+            rate_per_s: plan.rate_per_s,
+            stop: load_stop,
+            timeout: plan.timeout,
+        })?),
+        None => None,
+    };
     let started = SystemTime::now();
     let start = Instant::now();
     let progress = progress::Progress::new(match load_stop {
@@ -168,10 +188,11 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         Ok(())
     };
     // The starting point: memory before any load.
+    let nothing_yet = IntervalStats::default();
     let at_rest = merge(
         &previous,
         &previous,
-        &IntervalStats::default(),
+        load.as_ref().map(|_| &nothing_yet),
         0.0,
         Phase::Warmup,
     );
@@ -179,8 +200,13 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
 
     let mut end = RunEnd::Completed;
     let mut next_tick = start + plan.interval;
+    // Without a load generator the duration is the watch's own end.
+    let deadline = match (&load, load_stop) {
+        (None, StopAt::Duration(duration)) => Some(start + duration),
+        _ => None,
+    };
     loop {
-        match wait_for_tick(&load, &mut server, next_tick) {
+        match wait_for_tick(load.as_ref(), deadline, &mut server, next_tick) {
             Tick::Sample => {}
             Tick::LoadFinished => break,
             Tick::Ended(how) => {
@@ -189,7 +215,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
             }
         }
         let current = probe.read();
-        if current.process.is_none() {
+        if server.pid.is_some() && current.process.is_none() {
             // Gone between two checks: a sample of a dead process would read as zeros.
             end = server
                 .ended()
@@ -202,24 +228,39 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
         } else {
             Phase::Load
         };
-        let interval = load.take_interval();
-        let sample = merge(&previous, &current, &interval, elapsed.as_secs_f64(), phase);
+        let interval = load.as_ref().map(LoadHandle::take_interval);
+        let sample = merge(
+            &previous,
+            &current,
+            interval.as_ref(),
+            elapsed.as_secs_f64(),
+            phase,
+        );
         progress.update(elapsed, &sample);
         record(sample, &mut series)?;
         previous = current;
         next_tick += plan.interval;
     }
 
-    load.stop();
-    let loadgen::LoadResult {
-        last_interval: remaining,
-        total: load_total,
-    } = load.finish();
+    let (remaining, load_total) = match load {
+        Some(load) => {
+            load.stop();
+            let result = load.finish();
+            (Some(result.last_interval), result.total)
+        }
+        None => (None, IntervalStats::default()),
+    };
     // The last sample: whatever completed since the previous one, then memory at rest.
     let current = probe.read();
     let elapsed_s = start.elapsed().as_secs_f64();
     record(
-        merge(&previous, &current, &remaining, elapsed_s, Phase::Final),
+        merge(
+            &previous,
+            &current,
+            remaining.as_ref(),
+            elapsed_s,
+            Phase::Final,
+        ),
         &mut series,
     )?;
     progress.finish();
@@ -250,26 +291,35 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
 }
 
 /// The probe and its first reading. A child must answer `/api/diagnostics`; a foreign
-/// server that does not is sampled from `/proc` only.
+/// server that does not is sampled from `/proc` and `--metrics` only.
 fn first_reading(plan: &RunPlan, server: &Attached) -> anyhow::Result<(Probe, Reading)> {
     let pid = server.pid;
     let diagnostics_timeout = plan.interval.max(Duration::from_secs(1));
-    let mut probe = Probe::new(pid, Some(server.addr), diagnostics_timeout)?;
+    let with_metrics = |probe: Probe| -> anyhow::Result<Probe> {
+        Ok(match &plan.metrics {
+            Some(metrics) => probe.with_metrics(
+                metrics
+                    .source(diagnostics_timeout)
+                    .map_err(anyhow::Error::msg)?,
+            ),
+            None => probe,
+        })
+    };
+    let mut probe = with_metrics(Probe::new(pid, server.addr, diagnostics_timeout)?)?;
     let mut reading = probe.read();
     if reading.diagnostics.is_none() && server.child.is_some() {
         // A runtime's first answer can be slow (a JVM loading its management beans and
         // compiling on a busy machine): ask once more, patiently.
-        reading = Probe::new(pid, Some(server.addr), Duration::from_secs(15))?.read();
+        reading = Probe::new(pid, server.addr, Duration::from_secs(15))?.read();
     }
-    reading.process.as_ref().with_context(|| {
-        format!("cannot read /proc/{pid}: is the server's process id right and is it running?")
-    })?;
+    if let Some(pid) = pid {
+        reading.process.as_ref().with_context(|| {
+            format!("cannot read /proc/{pid}: is the server's process id right and is it running?")
+        })?;
+    }
     if reading.diagnostics.is_none() {
-        if server.child.is_some() {
-            anyhow::bail!(
-                "the server at http://{}/ did not answer GET /api/diagnostics",
-                server.addr
-            );
+        if let (Some(_), Some(addr)) = (&server.child, server.addr) {
+            anyhow::bail!("the server at http://{addr}/ did not answer GET /api/diagnostics");
         }
         probe = probe.without_diagnostics();
     }
@@ -289,12 +339,19 @@ enum Tick {
 /// Waits until `next_tick`, watching for a stop signal and the server's end every 20 ms.
 /// The signal is checked first on every pass, so a run whose sampling falls behind
 /// schedule (a short `--interval`, a slow `/proc`) still stops at once.
-fn wait_for_tick(load: &LoadHandle, server: &mut Attached, next_tick: Instant) -> Tick {
+fn wait_for_tick(
+    load: Option<&LoadHandle>,
+    deadline: Option<Instant>,
+    server: &mut Attached,
+    next_tick: Instant,
+) -> Tick {
     loop {
         if let Some(stop) = interrupt::requested() {
             return Tick::Ended(stopped_by(stop));
         }
-        if load.is_finished() {
+        if load.is_some_and(LoadHandle::is_finished)
+            || deadline.is_some_and(|end| Instant::now() >= end)
+        {
             return Tick::LoadFinished;
         }
         let now = Instant::now();

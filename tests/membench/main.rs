@@ -13,6 +13,7 @@ mod layout;
 mod netns;
 mod probe;
 mod promtool;
+mod remote;
 mod run;
 mod runtimes;
 mod safety;

@@ -362,7 +362,6 @@ fn run_with_pid_samples_a_server_across_a_veth() {
 }
 
 #[test]
-#[ignore = "needs --metrics/watch from the remote branch"]
 fn run_with_metrics_samples_a_server_across_a_veth() {
     let Some(netns) = Netns::start() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -390,7 +389,6 @@ fn run_with_metrics_samples_a_server_across_a_veth() {
 }
 
 #[test]
-#[ignore = "needs --metrics/watch from the remote branch"]
 fn watch_samples_a_server_across_a_veth_while_load_drives_it() {
     let Some(netns) = Netns::start() else { return };
     let dir = tempfile::tempdir().unwrap();

@@ -93,9 +93,10 @@ mod tests {
         let built = with_samples(
             series(scenario, &[("size", "100000")], false),
             |index, s| {
-                s.alloc_bytes_per_s = Some(s.rps * bytes_per_request);
+                let rps = s.rps.unwrap_or(0.0);
+                s.alloc_bytes_per_s = Some(rps * bytes_per_request);
                 s.large_allocs_per_s = Some(if bytes_per_request > LOH_THRESHOLD_BYTES as f64 {
-                    s.rps
+                    rps
                 } else {
                     0.0
                 });

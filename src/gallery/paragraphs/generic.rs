@@ -111,7 +111,7 @@ mod tests {
         );
         let slow = saved(
             with_samples(series("loh", &[("size", "1048576")], false), |_, s| {
-                s.rps /= 4.0;
+                s.rps = s.rps.map(|rps| rps / 4.0);
                 s.requests /= 4;
             }),
             &[],
@@ -150,7 +150,7 @@ mod tests {
         );
         let same = saved(
             with_samples(series("loh", &[], false), |i, s| {
-                s.rps /= 2.0;
+                s.rps = s.rps.map(|rps| rps / 2.0);
                 s.requests /= 2;
                 cost(10.5)(i, s);
             }),
@@ -179,7 +179,7 @@ mod tests {
             with_samples(series("ping", &[], false), |_, s| {
                 s.errors = s.requests.max(1);
                 s.requests = 0;
-                s.rps = 0.0;
+                s.rps = Some(0.0);
             }),
             &[(Metric::Rss, Shape::Flat)],
             800,

@@ -29,7 +29,7 @@ pub fn rps_swing(run: &SavedRun) -> Option<f64> {
         .samples
         .iter()
         .filter(|s| s.phase == Some(Phase::Load))
-        .map(|s| s.rps)
+        .filter_map(|s| s.rps)
         .collect();
     if rps.len() < 4 {
         return None;
@@ -201,7 +201,7 @@ mod tests {
 
     fn loh(size: &str, rps_scale: f64, gen2_per_s: f64) -> SavedRun {
         let scaled = with_samples(series("loh", &[("size", size)], false), |_, sample| {
-            sample.rps *= rps_scale;
+            sample.rps = sample.rps.map(|rps| rps * rps_scale);
             sample.requests = (sample.requests as f64 * rps_scale) as u64;
         });
         let mut run = saved(scaled, &[(Metric::HeapLive, Shape::Flat)], 2_000);
@@ -249,7 +249,7 @@ mod tests {
         let swinging = |size: &str, scale: f64| {
             let built = with_samples(series("loh", &[("size", size)], false), |index, s| {
                 let factor = if index % 2 == 0 { 0.5 } else { 1.5 } * scale;
-                s.rps *= factor;
+                s.rps = s.rps.map(|rps| rps * factor);
                 s.requests = (s.requests as f64 * factor) as u64;
             });
             saved(built, &[(Metric::HeapLive, Shape::Flat)], 2_000)

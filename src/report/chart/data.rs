@@ -81,6 +81,8 @@ pub(super) struct ChartData {
     pub(super) resources: Option<ResourcePanel>,
     /// A garbage-collected runtime's measured collections and heap.
     pub(super) measured: Option<super::measured::MeasuredDrawn>,
+    /// A metrics source's failed scrapes and counter resets.
+    pub(super) faults: super::gaps::MetricsFaults,
 }
 
 /// The modelled .NET GC, as drawn: a model fed with the run's requests, never measured,
@@ -286,7 +288,7 @@ impl ChartData {
                 .then(|| samples.iter().filter_map(|s| s.reclaim_events).sum()),
             reclaims,
             reclaim_source: reclaim_source(series.allocator),
-            rps: finite(samples.iter().map(|s| (x(s), s.rps))),
+            rps: finite(samples.iter().filter_map(|s| Some((x(s), s.rps?)))),
             cpu_us_per_request: runs(samples, |s| Some((x(s), s.cpu_us_per_request?))),
             cpu_us_per_request_median: CostSummary::of(samples)
                 .cpu_us_per_request
@@ -310,6 +312,7 @@ impl ChartData {
             modelled: ModelledLens::from_series(series, x, &measured, measured_s),
             resources: ResourcePanel::from_series(series, time_unit),
             measured: super::measured::MeasuredDrawn::from_series(series, x, &measured, measured_s),
+            faults: super::gaps::MetricsFaults::from_samples(samples, |s| time_unit.of_seconds(s)),
         })
     }
 

@@ -78,11 +78,16 @@ pub(super) fn legend_entries(data: &ChartData) -> Vec<LegendEntry> {
             MUTED,
         ));
     }
-    entries.push(entry(
-        Swatch::Line(RPS),
-        format!("RPS ({})", format_count(data.rps_mean)),
-        TEXT,
-    ));
+    entries.push(if data.rps.is_empty() && data.faults.scraped {
+        // A watch without --rps-metric: nothing measured the load.
+        entry(Swatch::None, "RPS not measured".into(), MUTED)
+    } else {
+        entry(
+            Swatch::Line(RPS),
+            format!("RPS ({})", format_count(data.rps_mean)),
+            TEXT,
+        )
+    });
     entries.push(entry(
         Swatch::Line(CPU),
         match data.cpu_us_per_request_median {
@@ -113,6 +118,7 @@ pub(super) fn legend_entries(data: &ChartData) -> Vec<LegendEntry> {
     if data.warmup_end.is_some() {
         entries.push(entry(Swatch::Band(WARMUP), "warm-up".into(), TEXT));
     }
+    entries.extend(super::gaps::fault_entries(&data.faults));
     entries
 }
 

@@ -58,6 +58,7 @@ pub(crate) use styled_mesh;
 
 mod compare;
 mod data;
+mod gaps;
 pub(crate) mod legend;
 mod measured;
 pub(crate) mod panels;

@@ -74,6 +74,7 @@ where
         draw_warmup_band(&mut chart, end, top_mb)?;
     }
 
+    super::gaps::draw_faults(&mut chart, &data.faults, top_mb)?;
     let area = chart.plotting_area();
     let dashed = Look {
         dashed: true,

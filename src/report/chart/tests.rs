@@ -64,7 +64,7 @@ pub(crate) fn run_like(
                 phase: Some(phase),
                 interval_s,
                 requests: (rps * interval_s) as u64,
-                rps,
+                rps: Some(rps),
                 status_2xx: (rps * interval_s) as u64,
                 cpu_percent: Some(if second == 0 {
                     0.0
@@ -139,7 +139,7 @@ pub(crate) fn errors_series() -> Series {
             ("timeout".to_string(), 100),
             ("connection refused".to_string(), 20),
         ]);
-        sample.rps /= 3.0;
+        sample.rps = sample.rps.map(|rps| rps / 3.0);
     }
     for (index, sample) in series.samples.iter_mut().enumerate() {
         sample.reclaim_events = Some((index as u64 * 7) % 5);

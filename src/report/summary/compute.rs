@@ -88,7 +88,7 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
             &samples
                 .iter()
                 .filter(|s| s.phase == Some(crate::series::Phase::Load))
-                .map(|s| s.rps)
+                .filter_map(|s| s.rps)
                 .collect::<Vec<_>>(),
         ),
         cpu_percent_mean: time_weighted_mean(&measured, cpu_percent).unwrap_or(0.0),
@@ -162,6 +162,8 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
         modelled_gc: summarize_modelled(series, &measured, measured_s),
         chart_resources: series.resources.clone(),
         measured_gc: measured::summarize_measured(series, &measured, measured_s),
+        sources: Default::default(),
+        metrics: None,
     }
 }
 

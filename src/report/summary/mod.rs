@@ -32,6 +32,7 @@ mod measured;
 pub use compute::summarize;
 pub(crate) use compute::{cpu_percent, reclaim_source, rss_bytes, time_weighted_mean};
 pub use cost::{CostSummary, Spread};
+
 pub use measured::{KindRate, MeasuredGcSummary, measured_gc_label};
 
 /// Version of the `summary.json` layout; bumped when a field changes meaning.
@@ -82,8 +83,9 @@ pub struct RunInfo {
     pub allocator: Option<AllocatorKind>,
     /// The URL load was sent to.
     pub target: String,
-    /// Process id of the measured server.
-    pub pid: u32,
+    /// Process id of the measured server; `None` when nothing read its `/proc`
+    /// (`--metrics` only).
+    pub pid: Option<u32>,
     pub machine: MachineInfo,
     /// When load started, RFC 3339, UTC.
     pub started: String,
@@ -311,6 +313,30 @@ pub struct Summary {
     /// absent for a server without a collector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measured_gc: Option<MeasuredGcSummary>,
+    /// Where each series came from: `proc` (`/proc/<pid>` on this machine), `diagnostics`
+    /// (a membench server's `/api/diagnostics`), `metrics` (`--metrics URL`) or `load
+    /// generator`; a series nothing measured is not listed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sources: std::collections::BTreeMap<String, String>,
+    /// The `--metrics` endpoint and how its scrapes went; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsSourceSummary>,
+}
+
+/// How the scrapes of a `--metrics` endpoint went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsSourceSummary {
+    pub url: String,
+    /// Scrapes taken (one per sample).
+    pub scrapes: u64,
+    /// Scrapes that failed: gaps in the metrics series, never zeros.
+    pub scrape_errors: u64,
+    /// Counters that went backwards (the target restarted).
+    pub counter_resets: u64,
+    /// Elapsed seconds of the samples with a failed scrape.
+    pub gaps_at_s: Vec<f64>,
+    /// Elapsed seconds of the samples with a counter reset.
+    pub resets_at_s: Vec<f64>,
 }
 
 /// Writes `summary.json` (pretty-printed). Written to a temporary file and renamed, so a
