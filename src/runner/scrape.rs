@@ -48,7 +48,8 @@ const GC_FAMILIES: &[(&str, &str)] = &[
     ("nodejs_gc_duration_seconds_count", "kind"),
 ];
 
-/// Runtime families without a column of their own, always kept as extra values.
+/// Runtime families always kept as extra values (`go_goroutines` also fills the
+/// `goroutines` column).
 const KEPT: &[&str] = &["go_goroutines", "process_start_time_seconds"];
 
 /// `--metrics` as planned: checked once at plan time, scraped by the session.
