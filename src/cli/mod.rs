@@ -20,7 +20,11 @@ pub use runs::{CompareArgs, LensArgs, RunArgs, ServeArgs, SweepAllocatorArg, Swe
 /// child process, drives it with a built-in load generator, samples it and writes CSV,
 /// JSON and a PNG chart.
 #[derive(Debug, Parser)]
-#[command(name = "membench", version, propagate_version = true)]
+#[command(
+    name = "membench",
+    version = crate::build_info::LONG_VERSION,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -278,6 +278,10 @@ pub struct Summary {
     /// was recorded.
     #[serde(default)]
     pub membench_version: String,
+    /// The git commit it was built from (`3f2a9c1e0b7d`, `…-dirty`, `unknown`); empty in
+    /// files from before it was recorded.
+    #[serde(default)]
+    pub membench_commit: String,
     pub run: RunInfo,
     /// The load as people read it, e.g. `32 connections, closed loop`.
     pub load_label: String,
