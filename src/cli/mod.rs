@@ -82,6 +82,11 @@ pub struct ListArgs {
     /// package that is missing).
     #[arg(long, conflicts_with = "long")]
     pub runtimes: bool,
+
+    /// Format on stdout. json: every scenario with its request, parameters and their
+    /// defaults, default load and expectations, as one JSON document and nothing else.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, conflicts_with = "runtimes")]
+    pub format: OutputFormat,
 }
 
 /// Flags for a runtime's launcher or environment.
@@ -148,11 +153,15 @@ pub struct GalleryArgs {
     pub dir: PathBuf,
 }
 
-/// How the comparison table is printed on stdout.
+/// How the table of `compare` and `sweep` is printed on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TableFormatArg {
+    /// Aligned columns for the terminal, then the cliff lines and the results directory.
     Text,
+    /// A GitHub-flavoured Markdown table.
     Markdown,
+    /// The JSON file the command writes (compare.json, sweep.json), and nothing else.
+    Json,
 }
 
 /// A load run against any URL, without sampling: the generator on its own.

@@ -8,6 +8,7 @@ mod cli;
 mod completions;
 mod dashboard;
 mod diskfull;
+mod formats;
 mod gallery;
 mod layout;
 mod promtool;
