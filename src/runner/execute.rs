@@ -63,6 +63,7 @@ pub fn execute(plan: &RunPlan) -> anyhow::Result<Executed> {
     let info = run_info(plan, &outcome);
     let latency = LatencySummary::from_histogram(&outcome.load_total.latency_us);
     let mut summary = report::summarize(&outcome.series, &info, &latency);
+    summary.totals.status_codes = outcome.load_total.status_codes.to_map();
     summary.verdict = verdict::check_all(&outcome.series, &plan.expectations);
     if let (Some(modelled), Some(lens)) = (summary.modelled_gc.as_mut(), &outcome.gc_lens) {
         modelled.description = lens.describe();

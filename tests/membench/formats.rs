@@ -180,3 +180,70 @@ fn sweep_format_json_prints_sweep_json() {
     }
     assert_eq!(printed["membench_version"], env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn run_text_shows_p95_and_exact_status_codes_as_summary_json_records_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = membench_output(&[
+        "run",
+        "ping",
+        "--duration",
+        "1s",
+        "--warmup",
+        "250ms",
+        "--connections",
+        "2",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = file_json(&dir.path().join("summary.json"));
+    let totals = &summary["totals"];
+    let ok = totals["status_2xx"].as_u64().unwrap();
+    assert!(ok > 0, "{summary:#}");
+    // Every response was counted once by its exact code: the codes add up to the requests.
+    let codes = totals["status_codes"].as_object().unwrap();
+    let counted: u64 = codes.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(counted, totals["requests"].as_u64().unwrap(), "{totals}");
+    assert_eq!(codes["200"], ok);
+    let status = stdout
+        .lines()
+        .find(|line| line.starts_with("status"))
+        .unwrap_or_else(|| panic!("no status line in\n{stdout}"));
+    let grouped = membench_grouped(ok);
+    assert!(
+        status.ends_with(&format!("2xx {grouped} (200: {grouped})")),
+        "{status}"
+    );
+    let latency = stdout
+        .lines()
+        .find(|line| line.starts_with("latency"))
+        .unwrap();
+    let p95_us = summary["latency"]["p95_us"].as_u64().unwrap();
+    assert!(
+        p95_us > 0 && latency.contains(" · p95 ") && latency.contains(" · p99.9 "),
+        "{latency}"
+    );
+    assert_eq!(
+        summary["membench_commit"].as_str().map(str::is_empty),
+        Some(false)
+    );
+}
+
+/// `12345` → `12,345`, as the text output groups counts.
+fn membench_grouped(value: u64) -> String {
+    let digits = value.to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}

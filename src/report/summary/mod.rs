@@ -143,6 +143,10 @@ pub struct Totals {
     pub status_3xx: u64,
     pub status_4xx: u64,
     pub status_5xx: u64,
+    /// Responses by exact status code, `{"200": 12345, "404": 3}`, from the load
+    /// generator's whole-run count; empty in files from before it was recorded.
+    #[serde(default)]
+    pub status_codes: BTreeMap<String, u64>,
     /// Requests that got no response.
     pub errors: u64,
     pub errors_by_kind: BTreeMap<String, u64>,
