@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod runs;
 
-use crate::units::{parse_duration, parse_rate};
+use crate::units::{parse_count, parse_count_usize, parse_duration, parse_rate};
 use runs::{COMPARE_EXAMPLES, RUN_EXAMPLES, SWEEP_EXAMPLES};
 pub use runs::{CompareArgs, LensArgs, RunArgs, ServeArgs, SweepAllocatorArg, SweepArgs};
 
@@ -172,15 +172,15 @@ pub struct LoadArgs {
     pub url: String,
 
     /// Concurrent keep-alive connections.
-    #[arg(long, default_value_t = 32, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, default_value_t = 32, value_parser = parse_count_usize, allow_hyphen_values = true)]
     pub connections: usize,
 
     /// How long to drive load (e.g. 10s, 1m); 10s when neither this nor --requests is given.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: Option<Duration>,
 
     /// Stop after exactly this many requests (responses plus failures) instead of a duration.
-    #[arg(long, conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, conflicts_with = "duration", value_parser = parse_count, allow_hyphen_values = true)]
     pub requests: Option<u64>,
 
     /// Open loop at this many requests per second (e.g. 5000, 5k): latency then counts
@@ -189,11 +189,11 @@ pub struct LoadArgs {
     pub rate: Option<f64>,
 
     /// Load-generator threads (default: one per core).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_parser = parse_count_usize, allow_hyphen_values = true)]
     pub threads: Option<usize>,
 
     /// Per-request timeout (e.g. 10s, 500ms).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
 
     /// Format of the totals on stdout.

@@ -11,6 +11,7 @@ mod diskfull;
 mod formats;
 mod gallery;
 mod layout;
+mod man;
 mod promtool;
 mod run;
 mod runtimes;
