@@ -31,10 +31,11 @@ pub fn parse_byte_size(input: &str) -> Result<u64, String> {
 pub fn parse_request_size(input: &str) -> Result<u64, String> {
     let size = parse_byte_size(input)?;
     if !(1..=MAX_SIZE_BYTES).contains(&size) {
+        // In MiB by hand: `format` reads `params`, which reads this module.
         return Err(format!(
-            "invalid size \"{input}\" ({}): the server accepts 1 byte to {} (its --max-size)",
-            crate::format::format_bytes(size),
-            crate::format::format_bytes(MAX_SIZE_BYTES)
+            "invalid size \"{input}\" ({size} bytes): the server accepts 1 byte to {:.1} MiB \
+             (its --max-size)",
+            MAX_SIZE_BYTES as f64 / f64::from(1u32 << 20)
         ));
     }
     Ok(size)

@@ -257,7 +257,7 @@ mod tests {
                     .route(
                         "/mixed",
                         axum::routing::get(move || async move {
-                            if turn.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+                            if turn.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
                                 axum::http::StatusCode::OK
                             } else {
                                 axum::http::StatusCode::SERVICE_UNAVAILABLE

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory;
 
 fn man_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("docs").join("man")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join("man")
 }
 
 /// Every page by file name. The version is the package's alone: the git commit that
