@@ -149,9 +149,51 @@ pub fn format_error_kinds<'a>(kinds: impl IntoIterator<Item = (&'a String, &'a u
         .join(", ")
 }
 
+/// `2xx 12,345 · 4xx 3 (200: 12,345 · 404: 3)`: the classes that had responses, then
+/// every exact code (keys of `codes` are the three-digit codes, as JSON holds them);
+/// `no responses` when there were none. Files without codes show the classes alone.
+pub fn format_status(classes: [u64; 4], codes: &std::collections::BTreeMap<String, u64>) -> String {
+    let mut text = ["2xx", "3xx", "4xx", "5xx"]
+        .iter()
+        .zip(classes)
+        .filter(|(_, count)| *count > 0)
+        .map(|(class, count)| format!("{class} {}", group_thousands(count)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let codes: Vec<String> = codes
+        .iter()
+        .filter(|(_, count)| **count > 0)
+        .map(|(code, count)| format!("{code}: {}", group_thousands(*count)))
+        .collect();
+    if !codes.is_empty() {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!("({})", codes.join(" · ")));
+    }
+    if text.is_empty() {
+        "no responses".to_string()
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_classes_with_their_exact_codes() {
+        let codes = [("200".to_string(), 12_345), ("404".to_string(), 3)]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            format_status([12_345, 0, 3, 0], &codes),
+            "2xx 12,345 · 4xx 3 (200: 12,345 · 404: 3)"
+        );
+        assert_eq!(format_status([5, 0, 0, 0], &Default::default()), "2xx 5");
+        assert_eq!(format_status([0; 4], &Default::default()), "no responses");
+    }
 
     #[test]
     fn numbers_for_people() {

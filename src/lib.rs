@@ -3,6 +3,8 @@
 //! Module map (data flows one way: scenario → loadgen + sampler → series → report):
 //!
 //! * [`cli`] — clap types; their `///` docs are the help text.
+//! * `build_info` — leaf: membench's version and the git commit it was built from
+//!   (`build.rs`), as `--version` and every results file state them.
 //! * `format` — leaf: numbers for people (MB, KiB, ms, `18.2K`), one way everywhere.
 //! * `stats` — leaf: Theil–Sen, Mann–Kendall, median.
 //! * [`units`] — leaf: sizes, durations and rates on the command line, with messages that
@@ -44,7 +46,7 @@
 //!   exit code.
 //!
 //! The arrows point down (no cycles among these modules; `tests/membench/layout.rs` checks
-//! them on the source): the leaves (`format`, `stats`, `units`, `params`, `error_labels`,
+//! them on the source): the leaves (`build_info`, `format`, `stats`, `units`, `params`, `error_labels`,
 //! `resources`) import nothing from the crate but other leaves; `series` adds `memory`;
 //! `verdict` only `series` and `stats`; `report` nothing from `runner`, `loadgen`,
 //! `commands`, `sweep` or `gallery`; `sweep` and `gallery` read `report`, never `runner`
@@ -59,6 +61,7 @@ compile_error!(
      (membench runs there as on Linux), or a Linux or macOS machine."
 );
 
+pub(crate) mod build_info;
 pub mod cli;
 pub(crate) mod commands;
 pub(crate) mod diagnostics;

@@ -25,8 +25,54 @@ pub fn parse_byte_size(input: &str) -> Result<u64, String> {
         })
 }
 
+/// A size of one request's `size` parameter (`--size` of `run` and `compare`): a
+/// [`parse_byte_size`] within 1 byte ..= [`MAX_SIZE_BYTES`], the child server's
+/// `--max-size`. Checked while parsing, so the message quotes what was typed.
+pub fn parse_request_size(input: &str) -> Result<u64, String> {
+    let size = parse_byte_size(input)?;
+    if !(1..=MAX_SIZE_BYTES).contains(&size) {
+        // In MiB by hand: `format` reads `params`, which reads this module.
+        return Err(format!(
+            "invalid size \"{input}\" ({size} bytes): the server accepts 1 byte to {:.1} MiB \
+             (its --max-size)",
+            MAX_SIZE_BYTES as f64 / f64::from(1u32 << 20)
+        ));
+    }
+    Ok(size)
+}
+
+/// A count that must be at least 1 (`--connections`, `--threads`, `--requests`), with the
+/// same message on every command.
+pub fn parse_count(input: &str) -> Result<u64, String> {
+    match input.trim().parse::<u64>() {
+        Ok(0) => Err(format!(
+            "invalid count \"{input}\": it must be at least 1, e.g. 1, 8 or 32"
+        )),
+        Ok(count) => Ok(count),
+        Err(_) if input.trim().starts_with('-') => Err(format!(
+            "invalid count \"{input}\": a count cannot be negative; expected a whole number \
+             of at least 1, e.g. 8 or 32"
+        )),
+        Err(_) => Err(format!(
+            "invalid count \"{input}\": expected a whole number of at least 1, e.g. 8 or 32"
+        )),
+    }
+}
+
+/// [`parse_count`] for counts held as `usize` (connections, threads).
+pub fn parse_count_usize(input: &str) -> Result<usize, String> {
+    let count = parse_count(input)?;
+    usize::try_from(count).map_err(|_| format!("invalid count \"{input}\": too large"))
+}
+
 /// Parses a duration such as `30s`, `250ms`, `2m` or `1m30s`.
 pub fn parse_duration(input: &str) -> Result<Duration, String> {
+    if input.trim().starts_with('-') {
+        return Err(format!(
+            "invalid duration \"{input}\": a duration cannot be negative; expected a number \
+             with a unit such as 250ms, 30s or 2m"
+        ));
+    }
     let duration = humantime::parse_duration(input.trim()).map_err(|err| {
         format!("invalid duration \"{input}\": {err}; expected a number with a unit such as 250ms, 30s or 2m")
     })?;
@@ -74,6 +120,22 @@ mod tests {
     }
 
     #[test]
+    fn counts_and_request_sizes_are_range_checked_quoting_the_input() {
+        assert_eq!(parse_count("32"), Ok(32));
+        for bad in ["0", "-1", "many"] {
+            let err = parse_count(bad).unwrap_err();
+            assert!(err.contains(&format!("\"{bad}\"")), "{err}");
+        }
+        assert_eq!(parse_request_size("64MiB"), Ok(MAX_SIZE_BYTES));
+        let err = parse_request_size("100GiB").unwrap_err();
+        assert!(
+            err.contains("\"100GiB\"") && err.contains("64.0 MiB"),
+            "{err}"
+        );
+        assert!(parse_request_size("0").is_err());
+    }
+
+    #[test]
     fn durations_and_rates() {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(
@@ -82,6 +144,11 @@ mod tests {
                 .contains("longer than zero")
         );
         assert!(parse_duration("ten").unwrap_err().contains("\"ten\""));
+        let err = parse_duration("-1").unwrap_err();
+        assert!(
+            err.contains("\"-1\"") && err.contains("cannot be negative"),
+            "{err}"
+        );
         assert_eq!(parse_rate("5k"), Ok(5000.0));
         assert!(parse_rate("-3").is_err());
     }

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod runs;
 mod watch;
 
-use crate::units::{parse_duration, parse_rate};
+use crate::units::{parse_count, parse_count_usize, parse_duration, parse_rate};
 use runs::{COMPARE_EXAMPLES, RUN_EXAMPLES, SWEEP_EXAMPLES};
 pub use runs::{CompareArgs, LensArgs, RunArgs, ServeArgs, SweepAllocatorArg, SweepArgs};
 pub use watch::WatchArgs;
@@ -22,7 +22,11 @@ pub use watch::WatchArgs;
 /// child process, drives it with a built-in load generator, samples it and writes CSV,
 /// JSON and a PNG chart.
 #[derive(Debug, Parser)]
-#[command(name = "membench", version, propagate_version = true)]
+#[command(
+    name = "membench",
+    version = crate::build_info::LONG_VERSION,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -84,6 +88,11 @@ pub struct ListArgs {
     /// package that is missing).
     #[arg(long, conflicts_with = "long")]
     pub runtimes: bool,
+
+    /// Format on stdout. json: every scenario with its request, parameters and their
+    /// defaults, default load and expectations, as one JSON document and nothing else.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, conflicts_with = "runtimes")]
+    pub format: OutputFormat,
 }
 
 /// Flags for a runtime's launcher or environment.
@@ -150,11 +159,15 @@ pub struct GalleryArgs {
     pub dir: PathBuf,
 }
 
-/// How the comparison table is printed on stdout.
+/// How the table of `compare` and `sweep` is printed on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TableFormatArg {
+    /// Aligned columns for the terminal, then the cliff lines and the results directory.
     Text,
+    /// A GitHub-flavoured Markdown table.
     Markdown,
+    /// The JSON file the command writes (compare.json, sweep.json), and nothing else.
+    Json,
 }
 
 /// A load run against any URL, without sampling: the generator on its own.
@@ -165,15 +178,15 @@ pub struct LoadArgs {
     pub url: String,
 
     /// Concurrent keep-alive connections.
-    #[arg(long, default_value_t = 32, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, default_value_t = 32, value_parser = parse_count_usize, allow_hyphen_values = true)]
     pub connections: usize,
 
     /// How long to drive load (e.g. 10s, 1m); 10s when neither this nor --requests is given.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: Option<Duration>,
 
     /// Stop after exactly this many requests (responses plus failures) instead of a duration.
-    #[arg(long, conflicts_with = "duration", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, conflicts_with = "duration", value_parser = parse_count, allow_hyphen_values = true)]
     pub requests: Option<u64>,
 
     /// Open loop at this many requests per second (e.g. 5000, 5k): latency then counts
@@ -182,11 +195,11 @@ pub struct LoadArgs {
     pub rate: Option<f64>,
 
     /// Load-generator threads (default: one per core).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_parser = parse_count_usize, allow_hyphen_values = true)]
     pub threads: Option<usize>,
 
     /// Per-request timeout (e.g. 10s, 500ms).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
 
     /// Format of the totals on stdout.

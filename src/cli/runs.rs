@@ -3,7 +3,9 @@
 
 use crate::memory::AllocatorKind;
 use crate::server::config as server_config;
-use crate::units::{parse_byte_size, parse_duration, parse_rate};
+use crate::units::{
+    parse_byte_size, parse_count, parse_count_usize, parse_duration, parse_rate, parse_request_size,
+};
 use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -89,15 +91,15 @@ pub struct SweepArgs {
     pub runtime_args: RuntimeArgs,
 
     /// Measured load of each point, after its warm-up (e.g. 3s).
-    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    #[arg(long, default_value = "3s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: Duration,
 
     /// Warm-up of each point before it is measured (e.g. 1s).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub warmup: Duration,
 
     /// Concurrent connections of each point (default: the scenario's, 32 for loh).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_parser = parse_count_usize, allow_hyphen_values = true)]
     pub connections: Option<usize>,
 
     /// Times each point is measured, in interleaved rounds (every size and curve once
@@ -154,7 +156,7 @@ pub struct ServeArgs {
 
     /// Most bytes the leaking endpoints (staticstring, cache/unbounded) may hold in total
     /// before they answer 507 (e.g. 1GiB, 512MiB).
-    #[arg(long, default_value = server_config::DEFAULT_LEAK_CAP_TEXT, value_parser = parse_byte_size)]
+    #[arg(long, default_value = server_config::DEFAULT_LEAK_CAP_TEXT, value_parser = parse_byte_size, allow_hyphen_values = true)]
     pub leak_cap: u64,
 
     /// Most client connections /api/clientleak keeps open before it answers 507.
@@ -162,11 +164,11 @@ pub struct ServeArgs {
     pub client_leak_cap: usize,
 
     /// Largest `size` accepted by /api/loh, /api/array and /api/pooledarray (e.g. 64MiB).
-    #[arg(long, default_value = server_config::DEFAULT_MAX_SIZE_TEXT, value_parser = parse_byte_size)]
+    #[arg(long, default_value = server_config::DEFAULT_MAX_SIZE_TEXT, value_parser = parse_byte_size, allow_hyphen_values = true)]
     pub max_size: u64,
 
     /// Absolute expiry of entries in /api/cache/expiring (e.g. 500ms, 2s).
-    #[arg(long, default_value = server_config::DEFAULT_CACHE_TTL_TEXT, value_parser = parse_duration)]
+    #[arg(long, default_value = server_config::DEFAULT_CACHE_TTL_TEXT, value_parser = parse_duration, allow_hyphen_values = true)]
     pub cache_ttl: Duration,
 
     /// Allocations at or above this many bytes are counted as large objects
@@ -192,12 +194,12 @@ pub struct ServeArgs {
 
     /// Most bytes /api/loh, /api/array and /api/pooledarray hold for requests in flight
     /// together (released when a response is sent or dropped); past it they answer 503.
-    #[arg(long, default_value = server_config::DEFAULT_MAX_INFLIGHT_TEXT, value_parser = parse_byte_size)]
+    #[arg(long, default_value = server_config::DEFAULT_MAX_INFLIGHT_TEXT, value_parser = parse_byte_size, allow_hyphen_values = true)]
     pub max_inflight: u64,
 
     /// Longest wait for a whole request head, from a new connection or an idle keep-alive
     /// one; a connection that is slower is closed (against slowloris; e.g. 10s, 500ms).
-    #[arg(long, default_value = server_config::DEFAULT_HEADER_TIMEOUT_TEXT, value_parser = parse_duration)]
+    #[arg(long, default_value = server_config::DEFAULT_HEADER_TIMEOUT_TEXT, value_parser = parse_duration, allow_hyphen_values = true)]
     pub header_timeout: Duration,
 
     /// Most connections served at once; further ones wait in the listen backlog.
@@ -232,7 +234,7 @@ pub struct LensArgs {
     /// Bytes ASP.NET itself allocates per request in the modelled .NET GC (routing,
     /// HttpContext, MVC), added to what each request declares (default 10KiB, a
     /// calibration: see `membench explain gc-model`).
-    #[arg(long, value_parser = parse_byte_size, value_name = "BYTES")]
+    #[arg(long, value_parser = parse_byte_size, allow_hyphen_values = true, value_name = "BYTES")]
     pub dotnet_overhead: Option<u64>,
 }
 
@@ -242,8 +244,9 @@ pub struct RunArgs {
     /// Scenario name or alias (see `membench list`), or a path to a scenario TOML file.
     pub scenario: Option<String>,
 
-    /// Value of the scenario's `size` parameter in bytes (e.g. 84976, 100000, 1MiB).
-    #[arg(long, value_parser = parse_byte_size)]
+    /// Value of the scenario's `size` parameter in bytes (e.g. 84976, 100000, 1MiB), from
+    /// 1 byte to 64MiB.
+    #[arg(long, value_parser = parse_request_size, allow_hyphen_values = true)]
     pub size: Option<u64>,
 
     /// Any other scenario parameter, as NAME=VALUE (repeatable).
@@ -251,15 +254,15 @@ pub struct RunArgs {
     pub params: Vec<String>,
 
     /// How long to drive load after the warm-up (e.g. 30s, 2m).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: Option<Duration>,
 
     /// Stop after exactly this many requests instead of a duration.
-    #[arg(long, conflicts_with = "duration")]
+    #[arg(long, conflicts_with = "duration", value_parser = parse_count, allow_hyphen_values = true)]
     pub requests: Option<u64>,
 
     /// Concurrent keep-alive connections.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_count_usize, allow_hyphen_values = true)]
     pub connections: Option<usize>,
 
     /// Open loop at this many requests per second (e.g. 5000, 5k); closed loop without it.
@@ -267,15 +270,15 @@ pub struct RunArgs {
     pub rate: Option<f64>,
 
     /// Per-request timeout (e.g. 10s; default 10s).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub timeout: Option<Duration>,
 
     /// Warm-up before measuring; its samples are kept and marked `warmup` (default 2s).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub warmup: Option<Duration>,
 
     /// Sampling interval (e.g. 250ms, 1s; default 250ms).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub interval: Option<Duration>,
 
     /// Allocator of the child server.
@@ -330,7 +333,7 @@ pub struct RunArgs {
     pub skip_pid_check: bool,
 
     /// Load-generator threads (default: one per core).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_count_usize, allow_hyphen_values = true)]
     pub threads: Option<usize>,
 
     /// Exit with status 3 when the run does not show what the scenario's `[expect]`
@@ -360,7 +363,7 @@ pub struct CompareArgs {
     pub scenarios: Vec<String>,
 
     /// Sizes for the runs of --run, in bytes (e.g. 84975,84976 or 64KiB,1MiB).
-    #[arg(long, value_name = "SIZE[,SIZE…]", value_delimiter = ',', value_parser = parse_byte_size, requires = "scenarios")]
+    #[arg(long, value_name = "SIZE[,SIZE…]", value_delimiter = ',', value_parser = parse_request_size, allow_hyphen_values = true, requires = "scenarios")]
     pub size: Vec<u64>,
 
     /// Allocators for the runs of --run (e.g. system,jemalloc,mimalloc); default jemalloc.
@@ -382,11 +385,11 @@ pub struct CompareArgs {
     pub runtime_args: RuntimeArgs,
 
     /// Load duration of each run of --run (e.g. 30s); the scenario's default without it.
-    #[arg(long, value_parser = parse_duration, requires = "scenarios")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, requires = "scenarios")]
     pub duration: Option<Duration>,
 
     /// Concurrent connections of each run of --run.
-    #[arg(long, requires = "scenarios")]
+    #[arg(long, value_parser = parse_count_usize, allow_hyphen_values = true, requires = "scenarios")]
     pub connections: Option<usize>,
 
     /// Open loop at this many requests per second for each run of --run (e.g. 5k).
@@ -394,7 +397,7 @@ pub struct CompareArgs {
     pub rate: Option<f64>,
 
     /// Warm-up of each run of --run (e.g. 2s); `membench run`'s default without it.
-    #[arg(long, value_parser = parse_duration, requires = "scenarios")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, requires = "scenarios")]
     pub warmup: Option<Duration>,
 
     /// The modelled .NET GC of the runs of --run, as for `membench run`.

@@ -117,10 +117,15 @@ fn compare_checked(args: &CompareArgs) -> anyhow::Result<Outcome> {
     } else {
         Layout::SideBySide
     };
-    let markdown = write_comparison(&runs, &labels, &out_dir, layout)?;
+    let written = write_comparison(&runs, &labels, &out_dir, layout)?;
     match args.format {
         TableFormatArg::Text => print!("{}", format_table(&runs, &labels, TableFormat::Text)),
-        TableFormatArg::Markdown => print!("{markdown}"),
+        TableFormatArg::Markdown => print!("{}", written.markdown),
+        // compare.json and nothing else, so stdout parses as one document.
+        TableFormatArg::Json => {
+            println!("{}", serde_json::to_string_pretty(&written.json)?);
+            return Ok(outcome);
+        }
     }
     println!("results: {}", out_dir.display());
     Ok(outcome)

@@ -4,7 +4,7 @@
 //! read from the scenario files, so the list cannot drift from what `run` does.
 
 use super::Outcome;
-use crate::cli::ListArgs;
+use crate::cli::{ListArgs, OutputFormat};
 use crate::runner::Runtime;
 use crate::scenario::{self, Scenario};
 
@@ -14,6 +14,15 @@ pub fn list(args: &ListArgs) -> anyhow::Result<Outcome> {
         return Ok(list_runtimes());
     }
     let scenarios = scenario::builtin();
+    if args.format == OutputFormat::Json {
+        let listing = scenario::listing(
+            &scenarios,
+            crate::runner::DEFAULT_CONNECTIONS,
+            crate::runner::DEFAULT_DURATION,
+        );
+        println!("{}", serde_json::to_string_pretty(&listing)?);
+        return Ok(Outcome::Success);
+    }
     if args.long {
         for scenario in &scenarios {
             print!("{}", scenario::describe_long(scenario));

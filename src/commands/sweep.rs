@@ -21,7 +21,7 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<Outcome> {
         Err(err) => return usage_or_error(err, ""),
     };
     let result = runner::execute_sweep(&planned)?;
-    print_result(&result, args.format, &planned.out_dir);
+    print_result(&result, args.format, &planned.out_dir)?;
     Ok(match result.end {
         SweepEnd::Completed | SweepEnd::Running => Outcome::Success,
         SweepEnd::Interrupted => Outcome::Interrupted,
@@ -90,10 +90,15 @@ fn runtimes(given: &[Runtime]) -> Vec<Runtime> {
     runtimes
 }
 
-fn print_result(result: &SweepResult, format: TableFormatArg, dir: &Path) {
+fn print_result(result: &SweepResult, format: TableFormatArg, dir: &Path) -> anyhow::Result<()> {
     let format = match format {
         TableFormatArg::Text => SweepTableFormat::Text,
         TableFormatArg::Markdown => SweepTableFormat::Markdown,
+        // sweep.json and nothing else, so stdout parses as one document.
+        TableFormatArg::Json => {
+            println!("{}", serde_json::to_string_pretty(result)?);
+            return Ok(());
+        }
     };
     print!("{}", format_sweep_table(result, format));
     println!();
@@ -101,6 +106,7 @@ fn print_result(result: &SweepResult, format: TableFormatArg, dir: &Path) {
         println!("{line}");
     }
     println!("results: {}", dir.display());
+    Ok(())
 }
 
 #[cfg(test)]

@@ -173,6 +173,8 @@ mod tests {
             cliffs: Vec::new(),
             end: crate::sweep::SweepEnd::Completed,
             command_line: vec!["membench".into(), "sweep".into(), "loh".into()],
+            membench_version: String::new(),
+            membench_commit: String::new(),
         }
     }
 

@@ -27,6 +27,7 @@ pub mod report;
 mod request;
 mod response;
 mod stats;
+mod status_codes;
 mod target;
 mod worker;
 

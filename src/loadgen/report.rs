@@ -1,5 +1,5 @@
 //! A load run on its own (`membench load`): drive a URL until the run ends or Ctrl-C, and
-//! the totals as text or JSON — requests, RPS, status classes, errors by kind, latency
+//! the totals as text or JSON — requests, RPS, status classes and codes, errors by kind, latency
 //! percentiles. No sampling: what the benchmark against wrk drives.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::{IntervalStats, LoadConfig};
-use crate::format::format_bytes;
+use crate::format::{format_bytes, format_status};
 
 /// How often [`drive`] checks whether load ended or Ctrl-C arrived.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
@@ -62,6 +62,8 @@ pub struct LoadReport {
     pub status_3xx: u64,
     pub status_4xx: u64,
     pub status_5xx: u64,
+    /// Responses by exact status code: `{"200": 12345, "404": 3}`.
+    pub status_codes: BTreeMap<String, u64>,
     /// Requests that got no response.
     pub errors: u64,
     pub errors_by_kind: BTreeMap<String, u64>,
@@ -75,6 +77,7 @@ pub struct LoadReport {
 pub struct LatencyReport {
     pub p50: Option<u64>,
     pub p90: Option<u64>,
+    pub p95: Option<u64>,
     pub p99: Option<u64>,
     pub p999: Option<u64>,
     pub max: Option<u64>,
@@ -87,6 +90,7 @@ impl LatencyReport {
         LatencyReport {
             p50: quantile(0.50),
             p90: quantile(0.90),
+            p95: quantile(0.95),
             p99: quantile(0.99),
             p999: quantile(0.999),
             max: (!histogram.is_empty()).then(|| histogram.max()),
@@ -118,6 +122,7 @@ impl LoadReport {
             status_3xx: total.status_3xx,
             status_4xx: total.status_4xx,
             status_5xx: total.status_5xx,
+            status_codes: total.status_codes.to_map(),
             errors: total.errors(),
             errors_by_kind: total.errors_by_kind.clone(),
             late_sends: total.late_sends,
@@ -143,8 +148,16 @@ impl LoadReport {
             self.requests, self.rps
         ));
         text.push_str(&format!(
-            "status     2xx {}, 3xx {}, 4xx {}, 5xx {}\n",
-            self.status_2xx, self.status_3xx, self.status_4xx, self.status_5xx
+            "status     {}\n",
+            format_status(
+                [
+                    self.status_2xx,
+                    self.status_3xx,
+                    self.status_4xx,
+                    self.status_5xx
+                ],
+                &self.status_codes
+            )
         ));
         text.push_str(&format!(
             "errors     {}\n",
@@ -154,14 +167,25 @@ impl LoadReport {
             text.push_str(&format!("late sends {}\n", self.late_sends));
         }
         let latency = &self.latency_us;
-        match (latency.p50, latency.p90, latency.p99, latency.max) {
-            (Some(p50), Some(p90), Some(p99), Some(max)) => text.push_str(&format!(
-                "latency    p50 {}, p90 {}, p99 {}, max {}\n",
-                format_latency(p50),
-                format_latency(p90),
-                format_latency(p99),
-                format_latency(max)
-            )),
+        match (
+            latency.p50,
+            latency.p90,
+            latency.p95,
+            latency.p99,
+            latency.p999,
+            latency.max,
+        ) {
+            (Some(p50), Some(p90), Some(p95), Some(p99), Some(p999), Some(max)) => {
+                text.push_str(&format!(
+                    "latency    p50 {}, p90 {}, p95 {}, p99 {}, p99.9 {}, max {}\n",
+                    format_latency(p50),
+                    format_latency(p90),
+                    format_latency(p95),
+                    format_latency(p99),
+                    format_latency(p999),
+                    format_latency(max)
+                ))
+            }
             _ => text.push_str("latency    no responses\n"),
         }
         text.push_str(&format!("body       {}\n", format_bytes(self.body_bytes)));
@@ -226,8 +250,20 @@ mod tests {
                 .unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app =
-                    axum::Router::new().route("/hello", axum::routing::get(|| async { "hi" }));
+                // /mixed answers 200 and 503 in turn, so exact codes are known.
+                let turn = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+                let app = axum::Router::new()
+                    .route("/hello", axum::routing::get(|| async { "hi" }))
+                    .route(
+                        "/mixed",
+                        axum::routing::get(move || async move {
+                            if turn.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
+                                axum::http::StatusCode::OK
+                            } else {
+                                axum::http::StatusCode::SERVICE_UNAVAILABLE
+                            }
+                        }),
+                    );
                 axum::serve(listener, app).await.unwrap();
             });
         });
@@ -250,6 +286,31 @@ mod tests {
         assert!(text.contains("40 responses"), "{text}");
         let json: serde_json::Value = serde_json::to_value(&report).unwrap();
         assert_eq!(json["status_2xx"], 40);
+        assert_eq!(json["status_codes"], serde_json::json!({"200": 40}));
+        assert!(json["latency_us"]["p95"].as_u64().is_some(), "{json}");
+        assert!(text.contains("status     2xx 40 (200: 40)\n"), "{text}");
+    }
+
+    #[test]
+    fn exact_status_codes_are_counted_beside_their_classes() {
+        let addr = hello_server();
+        let never = AtomicBool::new(false);
+        let url = format!("http://{addr}/mixed");
+        let report = drive(&url, config(&url), &never).unwrap();
+        assert_eq!((report.status_2xx, report.status_5xx), (20, 20));
+        let expected: BTreeMap<String, u64> =
+            [("200".to_string(), 20), ("503".to_string(), 20)].into();
+        assert_eq!(report.status_codes, expected);
+        let text = report.to_text();
+        assert!(
+            text.contains("status     2xx 20 · 5xx 20 (200: 20 · 503: 20)\n"),
+            "{text}"
+        );
+        let latency = text.lines().find(|l| l.starts_with("latency")).unwrap();
+        assert!(
+            latency.contains(", p95 ") && latency.contains(", p99.9 "),
+            "{latency}"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What load produced in one interval: counts by status class, errors by kind, late sends,
+//! What load produced in one interval: counts by status class and exact code, errors by kind, late sends,
 //! body bytes and a latency histogram. Memory is bounded by construction — a fixed-size
 //! HdrHistogram and a map keyed by the closed set of [`ErrorKind`] labels — so a run of
 //! any length never keeps a record per request.
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::status_codes::StatusCodes;
 use crate::error_labels::ErrorKind;
 
 /// Largest latency the histogram tells apart, in microseconds (60 s); longer ones are
@@ -34,6 +35,8 @@ pub struct IntervalStats {
     pub status_3xx: u64,
     pub status_4xx: u64,
     pub status_5xx: u64,
+    /// Responses by exact status code.
+    pub status_codes: StatusCodes,
     /// Requests that got no response, by kind (`connection refused`, `timeout`, …; the
     /// labels of [`ErrorKind`]).
     pub errors_by_kind: BTreeMap<String, u64>,
@@ -54,6 +57,7 @@ impl Default for IntervalStats {
             status_3xx: 0,
             status_4xx: 0,
             status_5xx: 0,
+            status_codes: StatusCodes::default(),
             errors_by_kind: BTreeMap::new(),
             late_sends: 0,
             body_bytes: 0,
@@ -81,6 +85,7 @@ impl IntervalStats {
         self.status_3xx += other.status_3xx;
         self.status_4xx += other.status_4xx;
         self.status_5xx += other.status_5xx;
+        self.status_codes.merge(&other.status_codes);
         for (kind, count) in &other.errors_by_kind {
             match self.errors_by_kind.get_mut(kind) {
                 Some(total) => *total += count,
@@ -112,6 +117,7 @@ impl IntervalStats {
             // Informational and non-standard codes count as responses only.
             _ => {}
         }
+        self.status_codes.record(status);
         self.body_bytes += body_bytes;
         // At least 1 µs: the histogram's lowest value, and a response never takes zero.
         let latency_us = u64::try_from(latency.as_micros())

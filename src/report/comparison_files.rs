@@ -1,13 +1,13 @@
 //! What `membench compare` writes into its directory: the figure (`compare.png`, `.svg`,
-//! side by side or overlaid) and `compare.md` (the figure, the table in Markdown, and
-//! where every run's directory is).
+//! side by side or overlaid), `compare.md` (the figure, the table in Markdown, and
+//! where every run's directory is) and `compare.json` (the same runs as data).
 
 use std::path::Path;
 
 use anyhow::Context;
 
 use super::chart::{ComparedRun, render_overlay, render_side_by_side};
-use super::compare::{SavedRun, TableFormat, format_table};
+use super::compare::{ComparisonJson, SavedRun, TableFormat, comparison_json, format_table};
 use super::markdown::escape_markdown;
 
 /// How the runs are drawn.
@@ -19,14 +19,22 @@ pub enum Layout {
     Overlay,
 }
 
-/// Writes the figure and `compare.md` for `runs` (labelled `labels`) into `out_dir`,
-/// creating it, and returns the Markdown table.
+/// What [`write_comparison`] wrote that the command may print.
+pub struct WrittenComparison {
+    /// The table in Markdown, as in compare.md.
+    pub markdown: String,
+    /// The document of compare.json.
+    pub json: ComparisonJson,
+}
+
+/// Writes the figure, `compare.md` and `compare.json` for `runs` (labelled `labels`) into
+/// `out_dir`, creating it.
 pub fn write_comparison(
     runs: &[SavedRun],
     labels: &[String],
     out_dir: &Path,
     layout: Layout,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<WrittenComparison> {
     std::fs::create_dir_all(out_dir).with_context(|| {
         format!(
             "cannot create the output directory {}; choose another with --out DIR",
@@ -61,5 +69,17 @@ pub fn write_comparison(
     }
     let md = out_dir.join("compare.md");
     std::fs::write(&md, notes).with_context(|| format!("cannot write {}", md.display()))?;
-    Ok(markdown)
+    let json = comparison_json(
+        runs,
+        labels,
+        match layout {
+            Layout::SideBySide => "side_by_side",
+            Layout::Overlay => "overlay",
+        },
+    );
+    let path = out_dir.join("compare.json");
+    let text = serde_json::to_string_pretty(&json).context("cannot serialise the comparison")?;
+    std::fs::write(&path, text + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(WrittenComparison { markdown, json })
 }

@@ -5,8 +5,9 @@
 //! scenario   loh size=84976 (GET /api/loh/84976)
 //! allocator  jemalloc
 //! load       32 connections, closed loop · 30.0 s measured after 5.0 s warm-up
-//! requests   547,012 · 18.2K RPS mean (IQR 17.9K–18.6K per interval) · 5xx 10
-//! latency    p50 1.21 ms · p99 9.10 ms · max 31.0 ms
+//! requests   547,012 · 18.2K RPS mean (IQR 17.9K–18.6K per interval)
+//! status     2xx 547,002 · 5xx 10 (200: 547,002 · 503: 10)
+//! latency    p50 1.21 ms · p90 2.00 ms · p95 4.00 ms · p99 9.10 ms · p99.9 20.0 ms · max 31.0 ms
 //! errors     none
 //! heap       1.00 MB → 21.0 MB (peak 100 MB) · slope +0.02 MB/min
 //! RSS        10.0 MB → peak 150 MB → 51.0 MB · slope +0.10 MB/min
@@ -20,6 +21,7 @@
 //! ```
 
 use super::summary::Summary;
+use crate::format::format_status;
 use crate::format::{
     format_count, format_error_kinds, format_latency_us, format_mb, format_params, format_seconds,
     format_slope, group_thousands,
@@ -83,15 +85,6 @@ pub fn format_text(summary: &Summary) -> String {
             format_count(rps.q3)
         ));
     }
-    for (class, count) in [
-        ("3xx", totals.status_3xx),
-        ("4xx", totals.status_4xx),
-        ("5xx", totals.status_5xx),
-    ] {
-        if count > 0 {
-            requests.push_str(&format!(" · {class} {}", group_thousands(count)));
-        }
-    }
     if totals.late_sends > 0 {
         requests.push_str(&format!(
             " · {} sent late",
@@ -99,12 +92,41 @@ pub fn format_text(summary: &Summary) -> String {
         ));
     }
     lines.push(("requests", requests));
+    lines.push((
+        "status",
+        format_status(
+            [
+                totals.status_2xx,
+                totals.status_3xx,
+                totals.status_4xx,
+                totals.status_5xx,
+            ],
+            &totals.status_codes,
+        ),
+    ));
 
     let latency = &summary.latency;
     lines.push((
         "latency",
-        match (latency.p50_us, latency.p99_us, latency.max_us) {
-            (Some(p50), Some(p99), Some(max)) => format!(
+        match (
+            latency.p50_us,
+            latency.p90_us,
+            latency.p95_us,
+            latency.p99_us,
+            latency.p999_us,
+            latency.max_us,
+        ) {
+            (Some(p50), Some(p90), Some(p95), Some(p99), Some(p999), Some(max)) => format!(
+                "p50 {} · p90 {} · p95 {} · p99 {} · p99.9 {} · max {}",
+                format_latency_us(p50),
+                format_latency_us(p90),
+                format_latency_us(p95),
+                format_latency_us(p99),
+                format_latency_us(p999),
+                format_latency_us(max)
+            ),
+            // Summaries from before p95 was recorded.
+            (Some(p50), _, None, Some(p99), _, Some(max)) => format!(
                 "p50 {} · p99 {} · max {}",
                 format_latency_us(p50),
                 format_latency_us(p99),
@@ -299,6 +321,20 @@ mod tests {
         assert!(line("load").contains("32 connections, closed loop"));
         assert!(line("requests").contains("20,000") && line("requests").contains("2.0K RPS"));
         assert!(line("latency").contains("p50 1.21 ms") && line("latency").contains("p99 9.10 ms"));
+        assert!(
+            line("latency").contains("p95 4.00 ms · p99"),
+            "{}",
+            line("latency")
+        );
+        assert!(
+            line("latency").contains("p99.9 20.0 ms"),
+            "{}",
+            line("latency")
+        );
+        assert_eq!(
+            line("status"),
+            format!("{:<LABEL_WIDTH$} 2xx 20,000", "status")
+        );
         assert_eq!(line("errors"), format!("{:<LABEL_WIDTH$} none", "errors"));
         // Heap 10 MB + 0.5 MB/s → 15 MB at the end: 30 MB/min.
         assert!(

@@ -63,6 +63,7 @@ pub fn execute(plan: &RunPlan) -> anyhow::Result<Executed> {
     let info = run_info(plan, &outcome);
     let latency = LatencySummary::from_histogram(&outcome.load_total.latency_us);
     let mut summary = report::summarize(&outcome.series, &info, &latency);
+    summary.totals.status_codes = outcome.load_total.status_codes.to_map();
     summary.verdict = if plan.watch {
         // No load of membench's own: the verdicts are on what was watched.
         plan.expectations

@@ -37,7 +37,7 @@ mod watch;
 pub use execute::{Executed, execute};
 pub use gc_lens::GcLens;
 pub use plan::{PlanError, RunPlan, ServerSpec, dir_name, plan, utc_stamp};
-pub use request::{LensChoice, RunRequest};
+pub use request::{DEFAULT_CONNECTIONS, DEFAULT_DURATION, LensChoice, RunRequest};
 pub use runtime::Runtime;
 #[cfg(test)]
 pub use sweep::{Curve as SweepCurve, SweepPlan};

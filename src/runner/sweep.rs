@@ -316,6 +316,8 @@ pub fn execute_sweep(planned: &SweepPlan) -> anyhow::Result<SweepResult> {
         cliffs: Vec::new(),
         end: SweepEnd::Running,
         command_line: std::env::args().collect(),
+        membench_version: crate::build_info::VERSION.to_string(),
+        membench_commit: crate::build_info::COMMIT.to_string(),
     };
     write_sweep_files(&planned.out_dir, &result)?;
     // Armed for the whole sweep, so a Ctrl-C between two runs stops the sweep rather than

@@ -5,7 +5,9 @@ mod catalog;
 mod describe;
 mod dotnet;
 mod file;
+mod listing;
 
 pub use catalog::{builtin, find, resolve};
 pub use describe::describe_long;
 pub use file::Scenario;
+pub use listing::listing;

@@ -214,6 +214,12 @@ pub struct SweepResult {
     pub end: SweepEnd,
     /// The command line that made the sweep.
     pub command_line: Vec<String>,
+    /// The membench that measured it, and the git commit it was built from (see
+    /// `summary.json`); empty in sweeps written before they were recorded.
+    #[serde(default)]
+    pub membench_version: String,
+    #[serde(default)]
+    pub membench_commit: String,
 }
 
 /// How a sweep ended, written in `sweep.json` as the text [`fmt::Display`] gives:

@@ -188,6 +188,8 @@ pub(crate) mod tests {
             cliffs,
             end: crate::sweep::SweepEnd::Completed,
             command_line: vec!["membench".to_string(), "sweep".to_string()],
+            membench_version: String::new(),
+            membench_commit: String::new(),
         }
     }
 

@@ -81,3 +81,53 @@ fn an_unwritable_output_directory_fails_before_the_run() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("/proc/membench-cannot-write"), "{stderr}");
 }
+
+/// One error style: a range check in the value parser, so every command says the same
+/// thing about the same mistake, quoting what was typed, and exits 2.
+#[test]
+fn the_same_mistake_reads_alike_on_every_command() {
+    let connections = |args: &[&str]| {
+        let (code, stderr) = stderr_of(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        stderr
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .replace("<CONNECTIONS>", "")
+    };
+    let run = connections(&["run", "bigstring", "--connections", "0"]);
+    let load = connections(&["load", "http://127.0.0.1:9/", "--connections", "0"]);
+    assert_eq!(run, load, "run and load differ");
+    assert!(run.contains("\"0\"") && run.contains("at least 1"), "{run}");
+    assert_eq!(
+        connections(&["sweep", "--connections", "0"]),
+        run,
+        "sweep differs"
+    );
+
+    for args in [
+        &["run", "bigstring", "--duration", "-1"][..],
+        &["load", "http://127.0.0.1:9/", "--duration", "-1"],
+        &["sweep", "--warmup", "-1s"],
+    ] {
+        let (code, stderr) = stderr_of(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot be negative"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("\"{}\"", args[args.len() - 1])),
+            "{stderr}"
+        );
+    }
+
+    for args in [
+        &["run", "loh", "--size", "100GiB"][..],
+        &["compare", "--run", "loh", "--size", "100GiB"],
+    ] {
+        let (code, stderr) = stderr_of(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("\"100GiB\"") && stderr.contains("64.0 MiB"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -69,6 +69,13 @@ fn a_gallery_of_a_real_comparison_shows_its_chart_verdicts_and_numbers_offline()
             format_rps(summary.load.rps_mean)
         );
         assert!(page.contains(&rps), "\"{rps}\" not in the page");
+        // The footer names the build that made each run, as its summary.json records it.
+        let build = format!(
+            "membench {} (commit {})",
+            summary.membench_version, summary.membench_commit
+        );
+        assert!(!summary.membench_commit.is_empty(), "{}", dir.display());
+        assert!(page.contains(&escape(&build)), "{build} not in the page");
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
             page.contains(&format!("href=\"strings/{name}/chart.png\"")),

@@ -161,8 +161,45 @@ pub fn render_page(root: &Path, found: &Found, made_at: &str) -> String {
     for command in commands(&comparisons, &all_runs, &found.sweeps) {
         let _ = writeln!(page, "{}", escape(&command));
     }
-    page.push_str("</pre>\n</footer>\n</body>\n</html>\n");
+    page.push_str("</pre>\n");
+    let _ = writeln!(
+        page,
+        "<p class=\"build\">{}</p>",
+        escape(&builds(&comparisons, &runs, &found.sweeps))
+    );
+    page.push_str("</footer>\n</body>\n</html>\n");
     page
+}
+
+/// `This page: membench 0.1.0 (commit 3f2a9c1e0b7d). The results: membench 0.1.0 (commit
+/// …)`, each distinct build once; results written before builds were recorded say so.
+fn builds(comparisons: &[&ComparisonDir], runs: &[&SavedRun], sweeps: &[SweepDir]) -> String {
+    let mut made_by: Vec<String> = Vec::new();
+    let recorded = comparisons
+        .iter()
+        .flat_map(|c| c.runs.iter())
+        .chain(runs.iter().copied())
+        .map(|run| (&run.summary.membench_version, &run.summary.membench_commit))
+        .chain(
+            sweeps
+                .iter()
+                .map(|s| (&s.result.membench_version, &s.result.membench_commit)),
+        );
+    for (version, commit) in recorded {
+        let build = match (version.is_empty(), commit.is_empty()) {
+            (true, _) => "a membench that did not record its version".to_string(),
+            (false, true) => format!("membench {version}"),
+            (false, false) => format!("membench {version} (commit {commit})"),
+        };
+        if !made_by.contains(&build) {
+            made_by.push(build);
+        }
+    }
+    let mut text = format!("This page: membench {}.", crate::build_info::LONG_VERSION);
+    if !made_by.is_empty() {
+        text.push_str(&format!(" The results: {}.", made_by.join("; ")));
+    }
+    text
 }
 
 /// `Intel … · 2 cores · 7.8 GiB · Linux 6.1 x86_64 · runs 2026-11-23T12:01:02Z to … · page made …`.

@@ -106,6 +106,8 @@ fn a_page_shows_every_run_escaped_with_its_verdicts_and_no_url() {
         "command line escaped"
     );
     assert!(!page.contains("<b>compare</b>"));
+    let this_page = format!("This page: membench {}.", crate::build_info::LONG_VERSION);
+    assert!(page.contains(&escape(&this_page)), "{page}");
     for summary in &summaries[..2] {
         for check in &summary.verdict {
             assert!(page.contains(&escape(&check.line())), "{}", check.line());

@@ -316,6 +316,8 @@ pub(crate) mod tests {
             cliffs,
             end: crate::sweep::SweepEnd::Completed,
             command_line: vec!["membench".into(), "sweep".into(), "loh".into()],
+            membench_version: String::new(),
+            membench_commit: String::new(),
         }
     }
 

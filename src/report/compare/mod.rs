@@ -14,7 +14,9 @@ use super::summary::{RunEnd, Summary, read_summary};
 use crate::format::{BYTES_PER_MB, format_count, format_params, group_thousands};
 use crate::series::Series;
 
+mod json;
 mod table;
+pub use json::{COMPARISON_FORMAT_VERSION, ComparedRunJson, ComparisonJson, comparison_json};
 pub use table::{TableFormat, format_table};
 
 /// Fewest runs a comparison takes.

@@ -104,7 +104,7 @@ fn row(summary: &Summary, label: &str) -> [String; COLUMNS] {
 
 /// `2/2 match`, `1/2 match; RSS grows +36.2 MB/min, expected flat`, `—` without
 /// expectations; a run that did not complete says so first.
-fn verdict_cell(summary: &Summary) -> String {
+pub(super) fn verdict_cell(summary: &Summary) -> String {
     let mut parts = Vec::new();
     match &summary.run.end {
         RunEnd::Completed => {}

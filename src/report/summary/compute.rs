@@ -148,7 +148,8 @@ pub fn summarize(series: &Series, info: &RunInfo, latency: &LatencySummary) -> S
 
     Summary {
         format_version: SUMMARY_FORMAT_VERSION,
-        membench_version: env!("CARGO_PKG_VERSION").to_string(),
+        membench_version: crate::build_info::VERSION.to_string(),
+        membench_commit: crate::build_info::COMMIT.to_string(),
         run: info.clone(),
         load_label: series.load.clone(),
         totals,

@@ -145,6 +145,10 @@ pub struct Totals {
     pub status_3xx: u64,
     pub status_4xx: u64,
     pub status_5xx: u64,
+    /// Responses by exact status code, `{"200": 12345, "404": 3}`, from the load
+    /// generator's whole-run count; empty in files from before it was recorded.
+    #[serde(default)]
+    pub status_codes: BTreeMap<String, u64>,
     /// Requests that got no response.
     pub errors: u64,
     pub errors_by_kind: BTreeMap<String, u64>,
@@ -281,6 +285,10 @@ pub struct Summary {
     /// was recorded.
     #[serde(default)]
     pub membench_version: String,
+    /// The git commit it was built from (`3f2a9c1e0b7d`, `…-dirty`, `unknown`); empty in
+    /// files from before it was recorded.
+    #[serde(default)]
+    pub membench_commit: String,
     pub run: RunInfo,
     /// The load as people read it, e.g. `32 connections, closed loop`.
     pub load_label: String,

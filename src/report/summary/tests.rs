@@ -226,6 +226,7 @@ fn summary_round_trips_through_json() {
     let read = read_summary(&path).unwrap();
     assert_eq!(read.totals, summary.totals);
     assert_eq!(read.membench_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(read.membench_commit, crate::build_info::COMMIT);
     assert_eq!(read.memory.rss, summary.memory.rss);
     assert_eq!(read.memory.heap_live, summary.memory.heap_live);
     // serde_json parses floats to within an ulp, not always bit-exact.
