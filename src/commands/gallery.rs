@@ -22,7 +22,12 @@ pub fn gallery(args: GalleryArgs) -> anyhow::Result<Outcome> {
     eprintln!(
         "membench: {} comparisons, {} single runs, {} sweeps{}",
         found.comparisons.len(),
-        found.runs.len() + found.run_sets.iter().map(|set| set.runs.len()).sum::<usize>(),
+        found.runs.len()
+            + found
+                .run_sets
+                .iter()
+                .map(|set| set.runs.len())
+                .sum::<usize>(),
         found.sweeps.len(),
         if found.skipped.is_empty() {
             String::new()
