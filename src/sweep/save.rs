@@ -11,7 +11,7 @@ use super::{SweepPoint, SweepResult};
 
 /// The columns of `sweep.csv`, in order: the fields of [`SweepPoint`] (the repetitions as
 /// their count); empty cells where a value is `None` (not reported), never zero.
-pub const SWEEP_CSV_COLUMNS: [&str; 22] = [
+pub const SWEEP_CSV_COLUMNS: [&str; 25] = [
     "allocator",
     "size_bytes",
     "rps",
@@ -34,6 +34,9 @@ pub const SWEEP_CSV_COLUMNS: [&str; 22] = [
     "gc_per_s",
     "gc_per_s_min",
     "gc_per_s_max",
+    "gc_per_1k_requests",
+    "gc_per_1k_requests_min",
+    "gc_per_1k_requests_max",
 ];
 
 /// Writes `sweep.json` and `sweep.csv` into `dir`.
@@ -84,6 +87,9 @@ fn csv_bytes(points: &[SweepPoint]) -> anyhow::Result<Vec<u8>> {
             kind_rates(&point.gc_per_s),
             kind_rates(&point.gc_per_s_min),
             kind_rates(&point.gc_per_s_max),
+            kind_rates(&point.gc_per_1k_requests),
+            kind_rates(&point.gc_per_1k_requests_min),
+            kind_rates(&point.gc_per_1k_requests_max),
         ])?;
     }
     writer
@@ -141,6 +147,7 @@ pub(crate) mod tests {
                         minor_faults_per_s: 120.0,
                         errors: 0,
                         gc_per_s: Default::default(),
+                        gc_per_1k_requests: Default::default(),
                     })
                     .collect();
                 points.push(SweepPoint {
@@ -150,6 +157,9 @@ pub(crate) mod tests {
                     gc_per_s: Default::default(),
                     gc_per_s_min: Default::default(),
                     gc_per_s_max: Default::default(),
+                    gc_per_1k_requests: Default::default(),
+                    gc_per_1k_requests_min: Default::default(),
+                    gc_per_1k_requests_max: Default::default(),
                     size_bytes: *size_bytes,
                     rps,
                     latency_p99_us: Some(2_500),
