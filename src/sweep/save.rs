@@ -218,8 +218,38 @@ pub(crate) mod tests {
         assert_eq!(
             lines[1],
             "system,65536,24000.0,2500,72000.0,,120.0,41943040,,0,system-65536-r1,\
-             20.00,19.60,20.40,22800.0,25200.0,2,rust,,,,"
+             20.00,19.60,20.40,22800.0,25200.0,2,rust,,,,,,,"
         );
         assert!(!dir.path().join("sweep.json.partial").exists());
+    }
+
+    #[test]
+    fn a_sweep_json_written_before_collections_per_1k_requests_reads_back_without_them() {
+        let mut sweep = synthetic_sweep();
+        sweep.points[0].gc_per_s = [("gen0".to_string(), 380.0)].into();
+        let mut json = serde_json::to_value(&sweep).unwrap();
+        for point in json["points"].as_array_mut().unwrap() {
+            let point = point.as_object_mut().unwrap();
+            for field in [
+                "gc_per_1k_requests",
+                "gc_per_1k_requests_min",
+                "gc_per_1k_requests_max",
+            ] {
+                assert!(point.remove(field).is_some(), "{field}");
+            }
+            for repetition in point["repetitions"].as_array_mut().unwrap() {
+                repetition
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("gc_per_1k_requests");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sweep.json");
+        std::fs::write(&path, json.to_string()).unwrap();
+        let read = read_sweep(&path).unwrap();
+        assert_eq!(read, sweep);
+        // The table falls back to the rate per second it has.
+        assert_eq!(crate::sweep::table::gc_cell(&read.points[0]), "gen0 380/s");
     }
 }
