@@ -116,6 +116,11 @@ pub struct SweepPoint {
     pub minor_faults_per_s: f64,
     /// Peak resident set of the server, bytes.
     pub peak_rss_bytes: u64,
+    /// MEASURED by a Node server: the most memory outside the V8 heap (Buffers,
+    /// `process.memoryUsage().external`) seen in the measured phase, bytes; the largest
+    /// over the repetitions. `None` for a runtime that reports none, and in older sweeps.
+    #[serde(default)]
+    pub external_peak_bytes: Option<u64>,
     /// Allocator reclaim events (purges, trims) over the whole run; `None` when the
     /// allocator counts none.
     pub reclaim_events: Option<u64>,

@@ -66,6 +66,11 @@ pub fn point_from_run(
         alloc_bytes_per_s: summary.load.alloc_bytes_per_s_mean,
         minor_faults_per_s,
         peak_rss_bytes: summary.memory.rss.peak_bytes,
+        external_peak_bytes: samples
+            .iter()
+            .filter(|sample| sample.phase != Some(Phase::Warmup))
+            .filter_map(|sample| sample.measured_external_bytes)
+            .max(),
         reclaim_events: summary.reclaim.events_total,
         errors,
         run_dir: run_dir.clone(),

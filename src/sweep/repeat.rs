@@ -82,6 +82,7 @@ pub fn median_point(runs: &[SweepPoint]) -> Option<SweepPoint> {
         alloc_bytes_per_s: med_opt(|r| r.alloc_bytes_per_s),
         minor_faults_per_s: med(runs.iter().map(|r| r.minor_faults_per_s).collect()).unwrap_or(0.0),
         peak_rss_bytes: runs.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0),
+        external_peak_bytes: runs.iter().filter_map(|r| r.external_peak_bytes).max(),
         reclaim_events: med(runs
             .iter()
             .filter_map(|r| r.reclaim_events.map(|v| v as f64))
@@ -154,6 +155,7 @@ pub(crate) mod tests {
             alloc_bytes_per_s: None,
             minor_faults_per_s: 0.0,
             peak_rss_bytes: 0,
+            external_peak_bytes: None,
             reclaim_events: None,
             errors: 0,
             run_dir: String::new(),

@@ -11,7 +11,7 @@ use super::{SweepPoint, SweepResult};
 
 /// The columns of `sweep.csv`, in order: the fields of [`SweepPoint`] (the repetitions as
 /// their count); empty cells where a value is `None` (not reported), never zero.
-pub const SWEEP_CSV_COLUMNS: [&str; 25] = [
+pub const SWEEP_CSV_COLUMNS: [&str; 26] = [
     "allocator",
     "size_bytes",
     "rps",
@@ -37,6 +37,7 @@ pub const SWEEP_CSV_COLUMNS: [&str; 25] = [
     "gc_per_1k_requests",
     "gc_per_1k_requests_min",
     "gc_per_1k_requests_max",
+    "external_peak_bytes",
 ];
 
 /// Writes `sweep.json` and `sweep.csv` into `dir`.
@@ -90,6 +91,7 @@ fn csv_bytes(points: &[SweepPoint]) -> anyhow::Result<Vec<u8>> {
             kind_rates(&point.gc_per_1k_requests),
             kind_rates(&point.gc_per_1k_requests_min),
             kind_rates(&point.gc_per_1k_requests_max),
+            optional(point.external_peak_bytes.map(|v| v.to_string())),
         ])?;
     }
     writer
@@ -171,6 +173,7 @@ pub(crate) mod tests {
                         120.0
                     },
                     peak_rss_bytes: 40 << 20,
+                    external_peak_bytes: None,
                     reclaim_events: (allocator == "jemalloc").then_some(7),
                     errors: 0,
                     run_dir: crate::sweep::run_dir_name(allocator, *size_bytes, 1),
@@ -218,7 +221,7 @@ pub(crate) mod tests {
         assert_eq!(
             lines[1],
             "system,65536,24000.0,2500,72000.0,,120.0,41943040,,0,system-65536-r1,\
-             20.00,19.60,20.40,22800.0,25200.0,2,rust,,,,,,,"
+             20.00,19.60,20.40,22800.0,25200.0,2,rust,,,,,,,,"
         );
         assert!(!dir.path().join("sweep.json.partial").exists());
     }

@@ -33,10 +33,20 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
             .iter()
             .any(|p| p.allocator == curve && p.measured_gc.is_some())
     };
+    // A curve whose runtime measured memory outside its heap (Node's Buffers) gets its peak.
+    let external = |curve: &str| {
+        result
+            .points
+            .iter()
+            .any(|p| p.allocator == curve && p.external_peak_bytes.is_some())
+    };
     for allocator in &result.allocators {
         header.push(format!("{allocator} CPU µs/req"));
         header.push(format!("{allocator} RPS"));
         header.push(format!("{allocator} faults/s"));
+        if external(allocator) {
+            header.push(format!("{allocator} external peak"));
+        }
         if collected(allocator) {
             let per = if result
                 .points
@@ -71,12 +81,22 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
                     });
                     row.push(rps_cell(point));
                     row.push(format_count(point.minor_faults_per_s));
+                    if external(allocator) {
+                        row.push(
+                            point
+                                .external_peak_bytes
+                                .map_or("—".to_string(), crate::format::format_bytes),
+                        );
+                    }
                     if collected(allocator) {
                         row.push(gc_cell(point));
                     }
                 }
                 None => {
                     row.extend(["—".to_string(), "—".to_string(), "—".to_string()]);
+                    if external(allocator) {
+                        row.push("—".to_string());
+                    }
                     if collected(allocator) {
                         row.push("—".to_string());
                     }
