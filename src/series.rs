@@ -293,6 +293,10 @@ sample_record! {
         /// MEASURED by a Go server: its goroutines at the end of the interval
         /// (`runtime.NumGoroutine`); empty for a server that has none
         pub goroutines: Option<u64>,
+        /// MEASURED by a Node server: memory outside the V8 heap at the end of the interval
+        /// (`process.memoryUsage().external`: Buffer and ArrayBuffer bytes, which the V8
+        /// heap never holds); empty for a runtime that reports none
+        pub measured_external_bytes: Option<u64>,
 
         // --- the modelled .NET GC: a model fed with this interval's requests, NOT measured ---
         // Empty when the lens is off (`--gc-model none`); files written before these

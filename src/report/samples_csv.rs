@@ -215,10 +215,10 @@ mod tests {
     use crate::series::{Phase, format_errors_by_kind, parse_errors_by_kind};
 
     const PINNED: &str = "\
-elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_5xx,errors,errors_by_kind,late_sends,latency_p50_us,latency_p90_us,latency_p99_us,latency_max_us,cpu_percent,rss_bytes,rss_anon_bytes,threads,open_fds,minor_faults,tcp_established,tcp_time_wait,tcp_close_wait,heap_live_bytes,allocs_per_s,alloc_bytes_per_s,large_allocs_per_s,allocator_resident_bytes,reclaim_events,leaked_bytes,cpu_us_per_request,allocs_per_request,alloc_bytes_per_request,minor_faults_per_request,measured_collections,measured_collections_by_kind,measured_heap_bytes,goroutines,modelled_gen0,modelled_gen1,modelled_gen2,modelled_managed_heap_bytes,modelled_managed_heap_peak_bytes,scrape_errors,counter_resets,metrics_extra
-2.000731,load,1.0004,18234,18226.70931627349,18230,1,2,1,4,connection refused=1;timeout=3,7,1210,2400,9100,31000,71.25,457113600,440000512,5,44,1200,33,2,0,31457280,36452.1,1550000000.0,18226.0,420000768,12,0,39.1,2.0,85000.5,0.066,5,old=1;young=4,50000000,12,3,1,1,104857600,314572800,1,0,\"go_goroutines=8;myapp_cache{kind=\"\"a\"\"}=1.5\"
-0.0,warmup,1e-6,0,,0,0,0,0,0,,0,,,,,,12288000,8192000,9,12,,0,0,0,,,,,,,,,,,,,,,,,,,,,,,
-3.5,final,0.5,0,,0,0,0,0,2,connection refused=2,0,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,
+elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_5xx,errors,errors_by_kind,late_sends,latency_p50_us,latency_p90_us,latency_p99_us,latency_max_us,cpu_percent,rss_bytes,rss_anon_bytes,threads,open_fds,minor_faults,tcp_established,tcp_time_wait,tcp_close_wait,heap_live_bytes,allocs_per_s,alloc_bytes_per_s,large_allocs_per_s,allocator_resident_bytes,reclaim_events,leaked_bytes,cpu_us_per_request,allocs_per_request,alloc_bytes_per_request,minor_faults_per_request,measured_collections,measured_collections_by_kind,measured_heap_bytes,goroutines,measured_external_bytes,modelled_gen0,modelled_gen1,modelled_gen2,modelled_managed_heap_bytes,modelled_managed_heap_peak_bytes,scrape_errors,counter_resets,metrics_extra
+2.000731,load,1.0004,18234,18226.70931627349,18230,1,2,1,4,connection refused=1;timeout=3,7,1210,2400,9100,31000,71.25,457113600,440000512,5,44,1200,33,2,0,31457280,36452.1,1550000000.0,18226.0,420000768,12,0,39.1,2.0,85000.5,0.066,5,old=1;young=4,50000000,12,,3,1,1,104857600,314572800,1,0,\"go_goroutines=8;myapp_cache{kind=\"\"a\"\"}=1.5\"
+0.0,warmup,1e-6,0,,0,0,0,0,0,,0,,,,,,12288000,8192000,9,12,,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,
+3.5,final,0.5,0,,0,0,0,0,2,connection refused=2,0,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,
 ";
 
     #[test]
@@ -329,6 +329,7 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
             ]),
             measured_heap_bytes: Some(50_000_000),
             goroutines: Some(12),
+            measured_external_bytes: None,
             modelled_gen0: Some(3),
             modelled_gen1: Some(1),
             modelled_gen2: Some(1),

@@ -216,6 +216,7 @@ pub fn merge(
         if let Some(gc) = &now.measured_gc {
             sample.measured_heap_bytes = gc.heap_in_use_bytes;
             sample.goroutines = gc.goroutines;
+            sample.measured_external_bytes = gc.external_bytes;
             if let Some(earlier) = before.and_then(|before| before.measured_gc.as_ref()) {
                 measured_collections(&mut sample, gc, earlier);
             }

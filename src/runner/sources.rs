@@ -79,6 +79,9 @@ pub(super) fn sources(plan: &RunPlan, outcome: &RunOutcome) -> BTreeMap<String, 
     if any(&|s| s.measured_heap_bytes.is_some()) {
         put(&["measured_heap_bytes"], gc_source);
     }
+    if any(&|s| s.measured_external_bytes.is_some()) {
+        put(&["measured_external_bytes"], gc_source);
+    }
     if plan.watch {
         if any(&|s| s.rps.is_some()) {
             put(&["rps", "requests"], "metrics");

@@ -402,8 +402,12 @@ fn measure_one(
             );
             if point.measured_gc.is_some() {
                 eprintln!(
-                    "membench: {name}: {what}: measured GC/s {}",
-                    crate::sweep::table::gc_cell(&point)
+                    "membench: {name}: {what}: measured GC per 1,000 requests {}; per second {}",
+                    crate::sweep::table::gc_cell(&point),
+                    crate::sweep::table::gc_cell(&SweepPoint {
+                        gc_per_1k_requests: BTreeMap::new(),
+                        ..(*point).clone()
+                    })
                 );
             }
             measured

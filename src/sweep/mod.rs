@@ -90,6 +90,18 @@ pub struct SweepPoint {
     pub gc_per_s_min: BTreeMap<String, f64>,
     #[serde(default)]
     pub gc_per_s_max: BTreeMap<String, f64>,
+    /// MEASURED collections per 1,000 responses by kind over the measured phase (median
+    /// over repetitions, each repetition's own collections over its own responses): unlike
+    /// the rate per second it does not follow RPS, which swings with the CPU a shared
+    /// machine gives the server. Empty without a collector and in sweeps written before it
+    /// existed.
+    #[serde(default)]
+    pub gc_per_1k_requests: BTreeMap<String, f64>,
+    /// Lowest and highest collections per 1,000 responses by kind over the repetitions.
+    #[serde(default)]
+    pub gc_per_1k_requests_min: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub gc_per_1k_requests_max: BTreeMap<String, f64>,
     /// The scenario's `size` parameter in bytes.
     pub size_bytes: u64,
     /// Mean requests per second over the measured phase (median over repetitions).
@@ -104,6 +116,11 @@ pub struct SweepPoint {
     pub minor_faults_per_s: f64,
     /// Peak resident set of the server, bytes.
     pub peak_rss_bytes: u64,
+    /// MEASURED by a Node server: the most memory outside the V8 heap (Buffers,
+    /// `process.memoryUsage().external`) seen in the measured phase, bytes; the largest
+    /// over the repetitions. `None` for a runtime that reports none, and in older sweeps.
+    #[serde(default)]
+    pub external_peak_bytes: Option<u64>,
     /// Allocator reclaim events (purges, trims) over the whole run; `None` when the
     /// allocator counts none.
     pub reclaim_events: Option<u64>,
@@ -150,6 +167,10 @@ pub struct Repetition {
     /// Measured collections per second by kind (empty without a collector).
     #[serde(default)]
     pub gc_per_s: BTreeMap<String, f64>,
+    /// Measured collections per 1,000 responses by kind over this run's measured phase
+    /// (empty without a collector, and in sweeps written before it existed).
+    #[serde(default)]
+    pub gc_per_1k_requests: BTreeMap<String, f64>,
 }
 
 /// A step in the cost of a request between two neighbouring sizes of one allocator that

@@ -46,6 +46,9 @@ pub fn point_from_run(
                 .collect()
         })
         .unwrap_or_default();
+    let gc_per_1k_requests = gc.map_or_else(BTreeMap::new, |gc| {
+        gc_per_1k_requests(samples, gc.by_kind.iter().map(|kind| kind.kind.as_str()))
+    });
     SweepPoint {
         allocator: allocator.to_string(),
         runtime: runtime.to_string(),
@@ -53,6 +56,9 @@ pub fn point_from_run(
         gc_per_s_min: gc_per_s.clone(),
         gc_per_s_max: gc_per_s.clone(),
         gc_per_s: gc_per_s.clone(),
+        gc_per_1k_requests_min: gc_per_1k_requests.clone(),
+        gc_per_1k_requests_max: gc_per_1k_requests.clone(),
+        gc_per_1k_requests: gc_per_1k_requests.clone(),
         size_bytes,
         rps,
         latency_p99_us: summary.latency.p99_us,
@@ -60,6 +66,11 @@ pub fn point_from_run(
         alloc_bytes_per_s: summary.load.alloc_bytes_per_s_mean,
         minor_faults_per_s,
         peak_rss_bytes: summary.memory.rss.peak_bytes,
+        external_peak_bytes: samples
+            .iter()
+            .filter(|sample| sample.phase != Some(Phase::Warmup))
+            .filter_map(|sample| sample.measured_external_bytes)
+            .max(),
         reclaim_events: summary.reclaim.events_total,
         errors,
         run_dir: run_dir.clone(),
@@ -76,8 +87,42 @@ pub fn point_from_run(
             minor_faults_per_s,
             errors,
             gc_per_s,
+            gc_per_1k_requests,
         }],
     }
+}
+
+/// MEASURED collections per 1,000 responses by kind over the measured phase: each kind's
+/// collections in the samples after the warm-up whose diagnostics were read, over the
+/// responses of those same samples. Every kind in `kinds` (the run's, from its summary)
+/// is present, 0 where it did not happen in the measured phase. Empty without a response
+/// to divide by or a sample with diagnostics.
+pub fn gc_per_1k_requests<'a>(
+    samples: &[Sample],
+    kinds: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, f64> {
+    let read: Vec<&Sample> = samples
+        .iter()
+        .filter(|sample| sample.phase != Some(Phase::Warmup))
+        .filter(|sample| sample.measured_collections.is_some())
+        .collect();
+    let requests: u64 = read.iter().map(|sample| sample.requests).sum();
+    if requests == 0 {
+        return BTreeMap::new();
+    }
+    let mut counts: BTreeMap<String, u64> = kinds
+        .into_iter()
+        .map(|kind| (kind.to_string(), 0))
+        .collect();
+    for sample in &read {
+        for (kind, count) in &sample.measured_collections_by_kind {
+            *counts.entry(kind.clone()).or_default() += count;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(kind, count)| (kind, count as f64 * 1_000.0 / requests as f64))
+        .collect()
 }
 
 /// Server CPU time (user + system) per response over the measured phase, microseconds:
@@ -249,6 +294,34 @@ mod tests {
         let expected = (0.75 + 0.1) / 12_000.0 * 1e6;
         assert!((cpu_us_per_request(&samples).unwrap() - expected).abs() < 1e-9);
         assert_eq!(cpu_us_per_request(&samples[..1]), None);
+    }
+
+    #[test]
+    fn collections_per_1k_requests_count_the_measured_samples_with_diagnostics() {
+        let sample = |phase, requests, by_kind: &[(&str, u64)], read: bool| Sample {
+            phase: Some(phase),
+            requests,
+            measured_collections: read.then(|| by_kind.iter().map(|(_, n)| n).sum()),
+            measured_collections_by_kind: by_kind
+                .iter()
+                .map(|(kind, n)| (kind.to_string(), *n))
+                .collect(),
+            ..Sample::default()
+        };
+        let samples = [
+            // The warm-up's collections and responses are not counted.
+            sample(Phase::Warmup, 9_000, &[("gen0", 90), ("gen1", 9)], true),
+            sample(Phase::Load, 4_000, &[("gen0", 30)], true),
+            sample(Phase::Load, 2_000, &[("gen0", 12), ("gen1", 3)], true),
+            // Diagnostics not read (server gone): its responses count neither.
+            sample(Phase::Final, 500, &[], false),
+        ];
+        let rates = gc_per_1k_requests(&samples, ["gen0", "gen1", "gen2"]);
+        assert_eq!(rates["gen0"], 42.0 * 1_000.0 / 6_000.0);
+        assert_eq!(rates["gen1"], 3.0 * 1_000.0 / 6_000.0);
+        // A kind of the run that did not happen in the measured phase is 0, not missing.
+        assert_eq!(rates["gen2"], 0.0);
+        assert!(gc_per_1k_requests(&samples[..1], ["gen0"]).is_empty());
     }
 
     #[test]

@@ -56,7 +56,11 @@ pub fn median_point(runs: &[SweepPoint]) -> Option<SweepPoint> {
         .iter()
         .min_by(|a, b| distance(a).total_cmp(&distance(b)))
         .unwrap_or(first);
-    let (gc_per_s, gc_per_s_min, gc_per_s_max) = gc_spreads(runs);
+    let (gc_per_s, gc_per_s_min, gc_per_s_max) = gc_spreads(runs, |r| &r.gc_per_s);
+    // Per 1,000 responses: each repetition's own ratio, then their median and spread
+    // (never a ratio of medians of rates).
+    let (gc_per_1k_requests, gc_per_1k_requests_min, gc_per_1k_requests_max) =
+        gc_spreads(runs, |r| &r.gc_per_1k_requests);
     Some(SweepPoint {
         allocator: first.allocator.clone(),
         runtime: first.runtime.clone(),
@@ -64,6 +68,9 @@ pub fn median_point(runs: &[SweepPoint]) -> Option<SweepPoint> {
         gc_per_s,
         gc_per_s_min,
         gc_per_s_max,
+        gc_per_1k_requests,
+        gc_per_1k_requests_min,
+        gc_per_1k_requests_max,
         size_bytes: first.size_bytes,
         rps,
         latency_p99_us: med(runs
@@ -75,6 +82,7 @@ pub fn median_point(runs: &[SweepPoint]) -> Option<SweepPoint> {
         alloc_bytes_per_s: med_opt(|r| r.alloc_bytes_per_s),
         minor_faults_per_s: med(runs.iter().map(|r| r.minor_faults_per_s).collect()).unwrap_or(0.0),
         peak_rss_bytes: runs.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0),
+        external_peak_bytes: runs.iter().filter_map(|r| r.external_peak_bytes).max(),
         reclaim_events: med(runs
             .iter()
             .filter_map(|r| r.reclaim_events.map(|v| v as f64))
@@ -96,17 +104,21 @@ pub fn median_point(runs: &[SweepPoint]) -> Option<SweepPoint> {
 
 type KindRates = BTreeMap<String, f64>;
 
-/// Measured collections per second by kind over the repetitions: the median, lowest and
-/// highest of each kind. A kind a repetition did not report counts as 0 there when the
-/// runtime reported other kinds (a kind appears in the diagnostics once it happened).
-fn gc_spreads(runs: &[SweepPoint]) -> (KindRates, KindRates, KindRates) {
-    let kinds: BTreeSet<&String> = runs.iter().flat_map(|r| r.gc_per_s.keys()).collect();
+/// Measured collections by kind (per second, or per 1,000 responses: `rates` picks which)
+/// over the repetitions: the median, lowest and highest of each kind. A kind a repetition
+/// did not report counts as 0 there when the runtime reported other kinds (a kind appears
+/// in the diagnostics once it happened).
+fn gc_spreads(
+    runs: &[SweepPoint],
+    rates: fn(&SweepPoint) -> &KindRates,
+) -> (KindRates, KindRates, KindRates) {
+    let kinds: BTreeSet<&String> = runs.iter().flat_map(|r| rates(r).keys()).collect();
     let (mut medians, mut lows, mut highs) = (KindRates::new(), KindRates::new(), KindRates::new());
     for kind in kinds {
         let mut values: Vec<f64> = runs
             .iter()
-            .filter(|r| r.measured_gc.is_some() || !r.gc_per_s.is_empty())
-            .map(|r| r.gc_per_s.get(kind).copied().unwrap_or(0.0))
+            .filter(|r| r.measured_gc.is_some() || !rates(r).is_empty())
+            .map(|r| rates(r).get(kind).copied().unwrap_or(0.0))
             .filter(|v| v.is_finite())
             .collect();
         let low = values.iter().copied().fold(f64::INFINITY, f64::min);
@@ -133,6 +145,9 @@ pub(crate) mod tests {
             gc_per_s: BTreeMap::new(),
             gc_per_s_min: BTreeMap::new(),
             gc_per_s_max: BTreeMap::new(),
+            gc_per_1k_requests: BTreeMap::new(),
+            gc_per_1k_requests_min: BTreeMap::new(),
+            gc_per_1k_requests_max: BTreeMap::new(),
             size_bytes: 1 << 20,
             rps: 0.0,
             latency_p99_us: None,
@@ -140,6 +155,7 @@ pub(crate) mod tests {
             alloc_bytes_per_s: None,
             minor_faults_per_s: 0.0,
             peak_rss_bytes: 0,
+            external_peak_bytes: None,
             reclaim_events: None,
             errors: 0,
             run_dir: String::new(),
@@ -175,6 +191,7 @@ pub(crate) mod tests {
                 minor_faults_per_s: rps / 10.0,
                 errors,
                 gc_per_s: BTreeMap::new(),
+                gc_per_1k_requests: BTreeMap::new(),
             }],
             ..bare_point()
         }
@@ -224,6 +241,12 @@ pub(crate) mod tests {
             if old > 0.0 {
                 run.gc_per_s.insert("old".to_string(), old);
             }
+            // Per 1,000 responses, from each run's own counts: young / RPS × 1,000.
+            run.gc_per_1k_requests = run
+                .gc_per_s
+                .iter()
+                .map(|(kind, per_s)| (kind.clone(), per_s / run.rps * 1_000.0))
+                .collect();
         }
         let point = median_point(&runs).unwrap();
         assert_eq!(point.measured_gc.as_deref(), Some("OpenJDK 17, G1"));
@@ -232,6 +255,11 @@ pub(crate) mod tests {
             (point.gc_per_s_min["young"], point.gc_per_s_max["young"]),
             (200.0, 310.0)
         );
+        // The median of the runs' own ratios (15, 20, 14.76…), not 300/s ÷ 20,000 RPS.
+        assert_eq!(point.gc_per_1k_requests["young"], 15.0);
+        assert_eq!(point.gc_per_1k_requests_max["young"], 20.0);
+        assert_eq!(point.gc_per_1k_requests_min["old"], 0.0);
+        assert!((point.gc_per_1k_requests_max["old"] - 0.9).abs() < 1e-12);
         // No old collection reported in round 3 is 0 there.
         assert_eq!(point.gc_per_s["old"], 5.0);
         assert_eq!(

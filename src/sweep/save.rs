@@ -11,7 +11,7 @@ use super::{SweepPoint, SweepResult};
 
 /// The columns of `sweep.csv`, in order: the fields of [`SweepPoint`] (the repetitions as
 /// their count); empty cells where a value is `None` (not reported), never zero.
-pub const SWEEP_CSV_COLUMNS: [&str; 22] = [
+pub const SWEEP_CSV_COLUMNS: [&str; 26] = [
     "allocator",
     "size_bytes",
     "rps",
@@ -34,6 +34,10 @@ pub const SWEEP_CSV_COLUMNS: [&str; 22] = [
     "gc_per_s",
     "gc_per_s_min",
     "gc_per_s_max",
+    "gc_per_1k_requests",
+    "gc_per_1k_requests_min",
+    "gc_per_1k_requests_max",
+    "external_peak_bytes",
 ];
 
 /// Writes `sweep.json` and `sweep.csv` into `dir`.
@@ -84,6 +88,10 @@ fn csv_bytes(points: &[SweepPoint]) -> anyhow::Result<Vec<u8>> {
             kind_rates(&point.gc_per_s),
             kind_rates(&point.gc_per_s_min),
             kind_rates(&point.gc_per_s_max),
+            kind_rates(&point.gc_per_1k_requests),
+            kind_rates(&point.gc_per_1k_requests_min),
+            kind_rates(&point.gc_per_1k_requests_max),
+            optional(point.external_peak_bytes.map(|v| v.to_string())),
         ])?;
     }
     writer
@@ -141,6 +149,7 @@ pub(crate) mod tests {
                         minor_faults_per_s: 120.0,
                         errors: 0,
                         gc_per_s: Default::default(),
+                        gc_per_1k_requests: Default::default(),
                     })
                     .collect();
                 points.push(SweepPoint {
@@ -150,6 +159,9 @@ pub(crate) mod tests {
                     gc_per_s: Default::default(),
                     gc_per_s_min: Default::default(),
                     gc_per_s_max: Default::default(),
+                    gc_per_1k_requests: Default::default(),
+                    gc_per_1k_requests_min: Default::default(),
+                    gc_per_1k_requests_max: Default::default(),
                     size_bytes: *size_bytes,
                     rps,
                     latency_p99_us: Some(2_500),
@@ -161,6 +173,7 @@ pub(crate) mod tests {
                         120.0
                     },
                     peak_rss_bytes: 40 << 20,
+                    external_peak_bytes: None,
                     reclaim_events: (allocator == "jemalloc").then_some(7),
                     errors: 0,
                     run_dir: crate::sweep::run_dir_name(allocator, *size_bytes, 1),
@@ -208,8 +221,38 @@ pub(crate) mod tests {
         assert_eq!(
             lines[1],
             "system,65536,24000.0,2500,72000.0,,120.0,41943040,,0,system-65536-r1,\
-             20.00,19.60,20.40,22800.0,25200.0,2,rust,,,,"
+             20.00,19.60,20.40,22800.0,25200.0,2,rust,,,,,,,,"
         );
         assert!(!dir.path().join("sweep.json.partial").exists());
+    }
+
+    #[test]
+    fn a_sweep_json_written_before_collections_per_1k_requests_reads_back_without_them() {
+        let mut sweep = synthetic_sweep();
+        sweep.points[0].gc_per_s = [("gen0".to_string(), 380.0)].into();
+        let mut json = serde_json::to_value(&sweep).unwrap();
+        for point in json["points"].as_array_mut().unwrap() {
+            let point = point.as_object_mut().unwrap();
+            for field in [
+                "gc_per_1k_requests",
+                "gc_per_1k_requests_min",
+                "gc_per_1k_requests_max",
+            ] {
+                assert!(point.remove(field).is_some(), "{field}");
+            }
+            for repetition in point["repetitions"].as_array_mut().unwrap() {
+                repetition
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("gc_per_1k_requests");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sweep.json");
+        std::fs::write(&path, json.to_string()).unwrap();
+        let read = read_sweep(&path).unwrap();
+        assert_eq!(read, sweep);
+        // The table falls back to the rate per second it has.
+        assert_eq!(crate::sweep::table::gc_cell(&read.points[0]), "gen0 380/s");
     }
 }

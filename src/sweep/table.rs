@@ -4,6 +4,8 @@
 //! per allocator naming its cliffs with their evidence, or its largest step and why it is
 //! no cliff. Text for the terminal, Markdown for notes.
 
+use std::collections::BTreeMap;
+
 use super::cliff::{Step, judge_steps};
 use super::point::{FRESH_PERCENT, fresh_page_percent};
 use super::sizes::{format_size, size_labels};
@@ -31,12 +33,31 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
             .iter()
             .any(|p| p.allocator == curve && p.measured_gc.is_some())
     };
+    // A curve whose runtime measured memory outside its heap (Node's Buffers) gets its peak.
+    let external = |curve: &str| {
+        result
+            .points
+            .iter()
+            .any(|p| p.allocator == curve && p.external_peak_bytes.is_some())
+    };
     for allocator in &result.allocators {
         header.push(format!("{allocator} CPU µs/req"));
         header.push(format!("{allocator} RPS"));
         header.push(format!("{allocator} faults/s"));
+        if external(allocator) {
+            header.push(format!("{allocator} external peak"));
+        }
         if collected(allocator) {
-            header.push(format!("{allocator} measured GC/s"));
+            let per = if result
+                .points
+                .iter()
+                .any(|p| p.allocator == *allocator && !p.gc_per_1k_requests.is_empty())
+            {
+                "per 1k req"
+            } else {
+                "/s"
+            };
+            header.push(format!("{allocator} measured GC {per}"));
         }
     }
     let mut rows = vec![header];
@@ -60,12 +81,22 @@ pub fn format_sweep_table(result: &SweepResult, format: SweepTableFormat) -> Str
                     });
                     row.push(rps_cell(point));
                     row.push(format_count(point.minor_faults_per_s));
+                    if external(allocator) {
+                        row.push(
+                            point
+                                .external_peak_bytes
+                                .map_or("—".to_string(), crate::format::format_bytes),
+                        );
+                    }
                     if collected(allocator) {
                         row.push(gc_cell(point));
                     }
                 }
                 None => {
                     row.extend(["—".to_string(), "—".to_string(), "—".to_string()]);
+                    if external(allocator) {
+                        row.push("—".to_string());
+                    }
                     if collected(allocator) {
                         row.push("—".to_string());
                     }
@@ -96,32 +127,58 @@ fn cpu_cell(point: &SweepPoint) -> String {
     }
 }
 
-/// Measured collections per second by kind, youngest first: `gen0 380 [370–391], gen1 6.5
-/// [6.1–7.0]` (the spread when measured more than once); `—` without a collector.
+/// Measured collections per 1,000 responses by kind, youngest first: `gen0 2.1 [2.0–2.3],
+/// gen1 0.02 [0.01–0.03]` (the spread when measured more than once); in a sweep written
+/// before that existed, per second (`gen0 380/s`); `—` without a collector.
 pub fn gc_cell(point: &SweepPoint) -> String {
+    if !point.gc_per_1k_requests.is_empty() {
+        return kind_cell(
+            point,
+            &point.gc_per_1k_requests,
+            &point.gc_per_1k_requests_min,
+            &point.gc_per_1k_requests_max,
+            "",
+        );
+    }
     if point.gc_per_s.is_empty() {
         return "—".to_string();
     }
-    crate::diagnostics::MeasuredGc::kinds_in_order(point.gc_per_s.keys().cloned())
+    kind_cell(
+        point,
+        &point.gc_per_s,
+        &point.gc_per_s_min,
+        &point.gc_per_s_max,
+        "/s",
+    )
+}
+
+fn kind_cell(
+    point: &SweepPoint,
+    values: &BTreeMap<String, f64>,
+    lows: &BTreeMap<String, f64>,
+    highs: &BTreeMap<String, f64>,
+    unit: &str,
+) -> String {
+    crate::diagnostics::MeasuredGc::kinds_in_order(values.keys().cloned())
         .iter()
         .map(|kind| {
-            let rate = format_rate(point.gc_per_s[kind]);
-            match (point.gc_per_s_min.get(kind), point.gc_per_s_max.get(kind)) {
+            let rate = format_rate(values[kind]);
+            match (lows.get(kind), highs.get(kind)) {
                 (Some(low), Some(high)) if point.repetitions.len() > 1 => {
                     format!(
-                        "{kind} {rate} [{}–{}]",
+                        "{kind} {rate}{unit} [{}–{}]",
                         format_rate(*low),
                         format_rate(*high)
                     )
                 }
-                _ => format!("{kind} {rate}"),
+                _ => format!("{kind} {rate}{unit}"),
             }
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// A rate per second for people: `0`, `0.42`, `6.5`, `380`.
+/// A rate (per second or per 1,000 responses) for people: `0`, `0.42`, `6.5`, `380`.
 fn format_rate(per_s: f64) -> String {
     if per_s == 0.0 {
         "0".to_string()
@@ -272,12 +329,19 @@ fn no_cliff_line<'a>(
     )
 }
 
-/// `; measured GC/s gen0 380, gen1 0.42 → gen0 120, gen1 6.5` between two points of a
-/// runtime whose collections were measured; empty otherwise.
+/// `; measured GC per 1,000 requests gen0 2.1, gen1 0 → gen0 2.0, gen1 1.9` between two
+/// points of a runtime whose collections were measured (per second in a sweep written
+/// before); empty otherwise.
 fn gc_change(from: Option<&SweepPoint>, to: Option<&SweepPoint>) -> String {
     match (from, to) {
         (Some(from), Some(to)) if !(from.gc_per_s.is_empty() && to.gc_per_s.is_empty()) => {
-            format!("; measured GC/s {} → {}", gc_cell(from), gc_cell(to))
+            // Per second, each cell carries its `/s`.
+            let measure = if to.gc_per_1k_requests.is_empty() {
+                ""
+            } else {
+                " per 1,000 requests"
+            };
+            format!("; measured GC{measure} {} → {}", gc_cell(from), gc_cell(to))
         }
         _ => String::new(),
     }

@@ -251,9 +251,17 @@ fn a_sweep_on_mono_draws_a_curve_with_its_measured_collections_per_kind() {
         let rates = point["gc_per_s"].as_object().unwrap();
         let total: f64 = rates.values().map(|v| v.as_f64().unwrap()).sum();
         assert!(total > 0.0, "no measured collections: {point:#}");
+        // Per 1,000 responses too, every kind the rate per second has.
+        let per_1k = point["gc_per_1k_requests"].as_object().unwrap();
+        assert!(
+            rates.keys().all(|kind| per_1k.contains_key(kind)),
+            "{point:#}"
+        );
+        let total: f64 = per_1k.values().map(|v| v.as_f64().unwrap()).sum();
+        assert!(total > 0.0, "no collections per 1,000 requests: {point:#}");
         assert!(out.join(point["run_dir"].as_str().unwrap()).is_dir());
     }
-    assert!(stdout.contains("mono measured GC/s"), "{stdout}");
+    assert!(stdout.contains("mono measured GC per 1k req"), "{stdout}");
     assert!(stdout.contains("no cliff for mono") || stdout.contains("cliff: mono"));
     let svg = std::fs::read_to_string(out.join("sweep.svg")).unwrap();
     assert!(svg.contains("MEASURED by each runtime") && svg.contains("(measured: Mono"));

@@ -5,11 +5,14 @@
 
 use plotters::style::RGBColor;
 
+use super::axis::SizeAxis;
 use super::*;
 
-/// What the chart draws, in chart coordinates: x = log2 of the size in bytes, CPU and RPS
-/// as log10.
+/// What the chart draws, in chart coordinates: x from the [`SizeAxis`] (log2 of the size
+/// in bytes, or its column), CPU and RPS as log10.
 pub(super) struct SweepChartData {
+    /// Where each size lands on x (log, or evenly spaced around a boundary pair).
+    pub(super) axis: SizeAxis,
     pub(super) x_range: (f64, f64),
     pub(super) x_ticks: Vec<f64>,
     /// The cost panel (log10 CPU µs per request), the primary one.
@@ -59,10 +62,8 @@ impl SweepChartData {
             .copied()
             .chain(result.points.iter().map(|p| p.size_bytes))
             .collect();
-        let min = sizes.iter().copied().min().unwrap_or(1);
-        let max = sizes.iter().copied().max().unwrap_or(1);
-        let pad = if min == max { 1.0 } else { SIZE_AXIS_PAD };
-        let x_range = (log2_size(min) - pad, log2_size(max) + pad);
+        let axis = SizeAxis::for_sizes(&sizes);
+        let x_range = axis.range;
 
         let mut allocators: Vec<&str> = result.allocators.iter().map(String::as_str).collect();
         for point in &result.points {
@@ -86,6 +87,7 @@ impl SweepChartData {
             points.sort_by_key(|p| p.size_bytes);
             let repeated = |p: &&SweepPoint| p.repetitions.len() > 1;
             cpu.push(log_curve(
+                &axis,
                 colour,
                 allocator,
                 &points,
@@ -97,6 +99,7 @@ impl SweepChartData {
                 },
             ));
             rps.push(log_curve(
+                &axis,
                 colour,
                 allocator,
                 &points,
@@ -109,7 +112,7 @@ impl SweepChartData {
                 points: points
                     .iter()
                     .filter_map(|p| {
-                        Some((log2_size(p.size_bytes), fresh_page_percent(p, page_bytes)?))
+                        Some((axis.x(p.size_bytes), fresh_page_percent(p, page_bytes)?))
                     })
                     .collect(),
                 spreads: Vec::new(),
@@ -127,7 +130,7 @@ impl SweepChartData {
         let mut rps_cliffs = Vec::new();
         for cliff in &result.cliffs {
             let colour = allocator_colour(&cliff.allocator);
-            let x = log2_size(cliff.to_size_bytes);
+            let x = axis.x(cliff.to_size_bytes);
             let to_cpu = point(&cliff.allocator, cliff.to_size_bytes)
                 .and_then(|p| p.cpu_us_per_request)
                 .filter(|v| drawable(*v));
@@ -155,7 +158,8 @@ impl SweepChartData {
             .fold(0.0, f64::max);
         SweepChartData {
             x_range,
-            x_ticks: size_ticks(x_range, &sizes),
+            x_ticks: axis.ticks.clone(),
+            axis,
             cpu: LogPanel::new(cpu, cpu_cliffs, CPU_PANEL_PX),
             rps: LogPanel::new(rps, rps_cliffs, RPS_PANEL_PX),
             fresh_pages_percent,
@@ -167,6 +171,7 @@ impl SweepChartData {
 /// One allocator's curve on a log panel: `value` of each point and its `spread`, both as
 /// log10; values a log axis cannot show (0, none) are left out and the curve breaks there.
 fn log_curve(
+    axis: &SizeAxis,
     colour: RGBColor,
     allocator: &str,
     points: &[&SweepPoint],
@@ -180,14 +185,14 @@ fn log_curve(
             .iter()
             .filter_map(|p| {
                 let v = value(p).filter(|v| drawable(*v))?;
-                Some((log2_size(p.size_bytes), v.log10()))
+                Some((axis.x(p.size_bytes), v.log10()))
             })
             .collect(),
         spreads: points
             .iter()
             .filter_map(|p| {
                 let (low, high) = spread(p).filter(|(l, h)| drawable(*l) && drawable(*h))?;
-                Some((log2_size(p.size_bytes), low.log10(), high.log10()))
+                Some((axis.x(p.size_bytes), low.log10(), high.log10()))
             })
             .collect(),
     }

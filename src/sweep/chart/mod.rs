@@ -20,7 +20,9 @@
 //!   a workshop sees that Rust's cliffs are elsewhere.
 //!
 //! The x axis is log2 of the size in bytes, with ticks at powers of two named in binary
-//! units (`64 KiB`, `1 MiB`). Only measured points are drawn, joined by straight lines.
+//! units (`64 KiB`, `1 MiB`) — or, when two neighbouring sizes would sit on the same x (a
+//! boundary pair such as 7,968 / 7,969 B), the sizes evenly spaced, each labelled exactly
+//! (see [`axis`]). Only measured points are drawn, joined by straight lines.
 
 use std::path::Path;
 
@@ -32,11 +34,14 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+mod axis;
 mod data;
 mod gc;
 #[cfg(test)]
 use data::format_ratio;
-use data::{LogPanel, SweepChartData, log2_size, tick_label};
+use data::{LogPanel, SweepChartData};
+#[cfg(test)]
+use data::{log2_size, tick_label};
 #[cfg(test)]
 use data::{rps_ticks, size_ticks};
 
@@ -158,7 +163,7 @@ where
     let legend_h = draw_legend(&rest, &entries)?;
     let (_, panels) = rest.split_vertically(legend_h);
     let (_, height) = panels.dim_in_pixel();
-    let gc_panel = gc::GcPanel::from_result(result);
+    let gc_panel = gc::GcPanel::from_result(result, &data.axis);
     // With a measured-GC panel the others give it room: cost 34 %, RPS 18 %, GC 22 %.
     let (top_share, middle_share) = if gc_panel.is_some() {
         (0.34, 0.18)
@@ -170,7 +175,7 @@ where
     let bottom = match &gc_panel {
         Some(panel) => {
             let (gc_area, bottom) = rest.split_vertically((height as f64 * 0.22) as i32);
-            gc::draw_gc_panel(&gc_area, data.x_range, &data.x_ticks, panel)?;
+            gc::draw_gc_panel(&gc_area, &data.axis, panel)?;
             bottom
         }
         None => rest,
@@ -282,7 +287,7 @@ where
         .y_desc(y_desc)
         .draw()?;
 
-    draw_loh_line(&chart, data.x_range, panel.y_range, loh_labelled)?;
+    draw_loh_line(&chart, &data.axis, panel.y_range, loh_labelled)?;
     let plot = chart.plotting_area();
     let pixels = plot.strip_coord_spec();
     let (base_x, base_y) = plot.get_base_pixel();
@@ -365,15 +370,15 @@ where
             TickedAxis::new(data.x_range, &data.x_ticks),
             TickedAxis::new((0.0, top_percent), &percent_ticks),
         )?;
-    let size_label = |x: &f64| tick_label(*x);
+    let size_label = |x: &f64| data.axis.label(*x);
     let percent_label = |p: &f64| format!("{p:.0} %");
     styled_mesh!(chart)
         .x_label_formatter(&size_label)
         .y_label_formatter(&percent_label)
-        .x_desc("size (log scale)")
+        .x_desc(data.axis.title())
         .y_desc("pages faulted")
         .draw()?;
-    draw_loh_line(&chart, data.x_range, (0.0, top_percent), false)?;
+    draw_loh_line(&chart, &data.axis, (0.0, top_percent), false)?;
     let plot = chart.plotting_area();
     for curve in &data.fresh_pages_percent {
         draw_line(plot, &curve.points, curve.colour, LINE_LOOK)?;
@@ -393,17 +398,16 @@ where
 /// top panel only.
 fn draw_loh_line<DB: DrawingBackend>(
     chart: &ChartContext<DB, Cartesian2d<TickedAxis, TickedAxis>>,
-    x_range: (f64, f64),
+    axis: &axis::SizeAxis,
     y_range: (f64, f64),
     labelled: bool,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    let x = log2_size(LOH_THRESHOLD_BYTES);
-    if !(x_range.0..=x_range.1).contains(&x) {
+    let Some(x) = axis.x_inside(LOH_THRESHOLD_BYTES) else {
         return Ok(());
-    }
+    };
     let plot = chart.plotting_area();
     plot.draw(&DashedPathElement::new(
         vec![(x, y_range.0), (x, y_range.1)],
