@@ -4,9 +4,11 @@
 Starts `BIN serve` on a free loopback port (`--gc-model none`, as `membench run` starts its
 child), lets it settle, then for SECONDS reads its utime+stime from /proc/<pid>/stat while
 polling PATH at HZ on one keep-alive connection (HZ=0: no polling; the history sampler
-alone). Prints one line: CPU milliseconds per second of wall time, and per poll.
+alone), with CONNS more idle keep-alive connections open (a run's 32 connections make
+the fd walk and the TCP tables longer). Prints one line: CPU milliseconds per second of
+wall time, and per poll.
 
-usage: selfcost-idle.py BIN SECONDS HZ [PATH]
+usage: selfcost-idle.py BIN SECONDS HZ [PATH [CONNS]]
 """
 import http.client
 import os
@@ -25,6 +27,7 @@ def cpu_seconds(pid):
 def main():
     binary, seconds, hz = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     path = sys.argv[4] if len(sys.argv) > 4 else "/api/diagnostics"
+    conns = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     server = subprocess.Popen(
         [binary, "serve", "--addr", "127.0.0.1:0", "--gc-model", "none"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -32,6 +35,12 @@ def main():
         line = server.stdout.readline().strip()
         addr = line.rsplit("http://", 1)[1].rstrip("/")
         host, port = addr.rsplit(":", 1)
+        idle = []
+        for _ in range(conns):
+            c = http.client.HTTPConnection(host, int(port), timeout=5)
+            c.request("GET", "/api/ping")
+            c.getresponse().read()
+            idle.append(c)
         time.sleep(2.0)
         conn = http.client.HTTPConnection(host, int(port), timeout=5)
         polls = 0
@@ -54,7 +63,7 @@ def main():
         per_poll = f"{cpu * 1e6 / polls:.0f} us/poll" if polls else "-"
         print(f"{os.path.basename(binary)} hz={hz:g} path={path if hz else '-'} "
               f"wall={wall:.1f}s cpu={cpu * 1e3:.0f}ms cpu_ms_per_s={cpu * 1e3 / wall:.2f} "
-              f"polls={polls} {per_poll}")
+              f"polls={polls} {per_poll} conns={conns}")
     finally:
         server.terminate()
         server.wait()
