@@ -68,6 +68,13 @@ pub struct Diagnostics {
     /// Bytes of those allocations, cumulative.
     #[serde(default)]
     pub measurement_alloc_bytes: u64,
+    /// Readings of the server's own process with the full probe (on Linux: every file
+    /// descriptor and the namespace's TCP tables, milliseconds of CPU each), cumulative:
+    /// `/api/diagnostics` without `?process=` and `/metrics` make one each; a run's sampler
+    /// asks `?process=none` and the history sampler reads the cheap part, so during a run
+    /// this stays still. `None` for a server that does not count them.
+    #[serde(default)]
+    pub self_probe_full_reads: Option<u64>,
     /// The MODELLED .NET GC fed with this server's pattern requests (`--gc-model`); null
     /// when the lens is off (`--gc-model none`; `membench run` starts its child server so,
     /// because the run models the GC itself). A model, never a measurement: nothing in it

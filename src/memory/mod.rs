@@ -22,4 +22,6 @@ pub use probe::ProbeKind;
 pub use probe::{probe_kind, select_probe};
 #[cfg(all(test, target_os = "linux"))]
 pub use process::read_process_with;
-pub use process::{ProcessSnapshot, listening_ports, own_rss_bytes, page_size, read_process};
+pub use process::{
+    ProcessSnapshot, listening_ports, own_rss_bytes, page_size, read_process, read_process_cheap,
+};

@@ -70,6 +70,19 @@ pub fn read_process(pid: u32) -> std::io::Result<ProcessSnapshot> {
     read_process_with(probe_kind(), pid)
 }
 
+/// Reads the cheap part of process `pid` now with the probe chosen at startup: what one
+/// or two small files say (on Linux `/proc/<pid>/stat` and `status`: RSS, anonymous RSS,
+/// CPU, faults, threads), without walking every file descriptor or parsing the
+/// namespace's TCP tables, so `open_fds` and `tcp` are `None`. The portable probe reads
+/// what it always reads (it never walks those). Fails when the process is gone.
+pub fn read_process_cheap(pid: u32) -> std::io::Result<ProcessSnapshot> {
+    match probe_kind() {
+        #[cfg(target_os = "linux")]
+        ProbeKind::Linux => read_proc_cheap(pid).map_err(std::io::Error::other),
+        ProbeKind::Portable => super::portable::read_process(pid),
+    }
+}
+
 /// Reads process `pid` now with the given probe.
 pub fn read_process_with(kind: ProbeKind, pid: u32) -> std::io::Result<ProcessSnapshot> {
     match kind {
@@ -104,11 +117,25 @@ pub fn page_size() -> u64 {
 #[cfg(target_os = "linux")]
 fn read_proc(pid: u32) -> procfs::ProcResult<ProcessSnapshot> {
     let process = Process::new(pid as i32)?;
+    let mut snapshot = stat_and_status(&process, pid)?;
+    snapshot.open_fds = Some(process.fd_count().unwrap_or(0) as u64);
+    snapshot.tcp = Some(tcp_states(&process).unwrap_or_default());
+    Ok(snapshot)
+}
+
+/// Reads `/proc/<pid>/stat` and `status` only (see [`read_process_cheap`]).
+#[cfg(target_os = "linux")]
+fn read_proc_cheap(pid: u32) -> procfs::ProcResult<ProcessSnapshot> {
+    stat_and_status(&Process::new(pid as i32)?, pid)
+}
+
+/// What `stat` and `status` say; `open_fds` and `tcp` left `None`.
+#[cfg(target_os = "linux")]
+fn stat_and_status(process: &Process, pid: u32) -> procfs::ProcResult<ProcessSnapshot> {
     let stat = process.stat()?;
     let status = process.status()?;
     let ticks_per_second = procfs::ticks_per_second() as f64;
     let page_bytes = procfs::page_size();
-    let tcp = tcp_states(&process).unwrap_or_default();
     let cpu_user_seconds = stat.utime as f64 / ticks_per_second;
     let cpu_system_seconds = stat.stime as f64 / ticks_per_second;
     Ok(ProcessSnapshot {
@@ -121,8 +148,8 @@ fn read_proc(pid: u32) -> procfs::ProcResult<ProcessSnapshot> {
         minor_faults: Some(stat.minflt),
         major_faults: Some(stat.majflt),
         threads: Some(stat.num_threads.max(0) as u64),
-        open_fds: Some(process.fd_count().unwrap_or(0) as u64),
-        tcp: Some(tcp),
+        open_fds: None,
+        tcp: None,
     })
 }
 

@@ -5,9 +5,13 @@
 //! The ring is allocated once ([`HISTORY_LEN`] samples of fixed size, no heap fields), so
 //! its memory is bounded however long the server runs. A thread started with the server
 //! ([`spawn_history_sampler`]) takes one diagnostics snapshot a second and keeps the
-//! fields the page reads; what it allocates (the snapshot reads `/proc` and the TCP
-//! tables) is added to the measurement cost, like the snapshots of `/api/diagnostics`
-//! and the modelled lens's ticks, so readers can subtract it.
+//! fields the page reads; what it allocates is added to the measurement cost, like the
+//! snapshots of `/api/diagnostics` and the modelled lens's ticks, so readers can subtract
+//! it. It reads only the cheap part of `/proc/self` (`stat` and `status`: the page charts
+//! RSS and CPU, never fds or TCP states), because it runs in every server, a run's child
+//! included, where a full reading every second (every fd and the namespace's TCP tables)
+//! would be charged to the CPU per request the run measures. It stays always on, not
+//! lazy, so a page opened late still sees the whole window.
 //!
 //! Each sample has the shape of the part of the diagnostics document the page reads
 //! (`heap`, `process`, `allocator_stats`, …), so the page ingests a sample exactly as it
@@ -23,7 +27,7 @@ use axum::extract::State;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use super::measurements;
+use super::measurements::{self, SelfProbe};
 use super::state::{AppState, SharedState};
 use crate::diagnostics::Diagnostics;
 use crate::memory;
@@ -167,7 +171,7 @@ pub(crate) fn record(state: &AppState) {
     let unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_millis() as u64);
-    match measurements::snapshot(state) {
+    match measurements::snapshot(state, SelfProbe::Cheap) {
         Ok(d) => {
             if let Some(sample) = HistorySample::of(&d, unix_ms) {
                 state.history.push(sample);
@@ -262,5 +266,9 @@ mod tests {
         assert!(answer.uptime_s >= answer.samples[HISTORY_LEN - 1].uptime_s);
         assert_eq!(first.pid, std::process::id());
         assert!(first.process.rss_bytes > 0);
+        // Every one of them read the cheap part of /proc/self: no fd or TCP walk.
+        let (_, body) = get(&state, "/api/diagnostics?process=none").await;
+        let after: Diagnostics = serde_json::from_slice(&body).unwrap();
+        assert_eq!(after.self_probe_full_reads, Some(0));
     }
 }

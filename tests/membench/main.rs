@@ -19,5 +19,6 @@ mod remote;
 mod run;
 mod runtimes;
 mod safety;
+mod selfcost;
 mod serve;
 mod sweep;

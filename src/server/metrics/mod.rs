@@ -25,7 +25,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use super::error::AppError;
-use super::measurements::snapshot_off_workers;
+use super::measurements::{SelfProbe, snapshot_off_workers};
 use super::state::SharedState;
 use crate::diagnostics::Diagnostics;
 use crate::memory;
@@ -58,7 +58,7 @@ async fn metrics(
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok());
     let format = Format::negotiate(accept);
-    let diagnostics = snapshot_off_workers(state.clone()).await?;
+    let diagnostics = snapshot_off_workers(state.clone(), SelfProbe::Full).await?;
     // Reading /proc allocates: counted as the snapshot's own cost, like the snapshot's.
     let extras = tokio::task::spawn_blocking(move || {
         let before = memory::thread_heap_counters();
