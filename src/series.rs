@@ -319,8 +319,11 @@ sample_record! {
         /// counters of `--metrics` that went backwards in the interval, or a new
         /// `process_start_time_seconds` (the target restarted): no rate is taken across one
         pub counter_resets: Option<u64>,
-        /// series of `--metrics` kept as they are (`--metrics-include REGEX` matches and
-        /// `go_goroutines`): `name{labels}=value` joined by `;`
+        /// series of `--metrics` kept as they are (`--metrics-include REGEX` matches,
+        /// `go_goroutines`, `process_start_time_seconds`) that were NOT on the start
+        /// check's page (they appeared later): `name{labels}=value` joined by `;`. Those
+        /// on it have a column each after this one, `metric:` + the series key with `%`,
+        /// `,`, `"` percent-encoded (`metric:myapp_cache{kind=%22a%22}`)
         #[cell(Extras)]
         pub metrics_extra: BTreeMap<String, f64>,
     }

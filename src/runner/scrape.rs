@@ -62,6 +62,10 @@ pub struct MetricsPlan {
     pub include: Option<String>,
     /// The runtime's collection counter family found by the start check, if any.
     pub gc_family: Option<&'static str>,
+    /// The keys of the series kept as they are that the start check's page had: each
+    /// gets its own `samples.csv` column (a series that appears later goes into the
+    /// `metrics_extra` cell).
+    pub series: Vec<String>,
 }
 
 impl MetricsPlan {
@@ -79,9 +83,11 @@ impl MetricsPlan {
             rps_metric: rps_metric.map(str::to_string),
             include: include.map(str::to_string),
             gc_family: None,
+            series: Vec::new(),
         };
         let reading = plan.source(timeout)?.check()?;
         plan.gc_family = reading.gc_family;
+        plan.series = reading.extras.keys().cloned().collect();
         Ok(plan)
     }
 
