@@ -124,6 +124,8 @@ pub(crate) struct MetricsReading {
     pub start_time_s: Option<f64>,
     /// Series kept as extra values: [`KEPT`] and `--metrics-include` matches.
     pub extras: BTreeMap<String, f64>,
+    /// membench's own families, when the page is a membench server's.
+    pub membench: Option<super::membench_metrics::MembenchReading>,
 }
 
 impl MetricsReading {
@@ -172,6 +174,7 @@ impl MetricsReading {
                 *reading.collections.entry(kind).or_insert(0.0) += line.value;
             }
         }
+        reading.membench = super::membench_metrics::MembenchReading::read(lines);
         if let Some(name) = rps_metric {
             let total = format!("{name}_total");
             reading.requests_total = sum(&[name, total.as_str()], &all);
