@@ -197,7 +197,10 @@ sample_record! {
         pub interval_s: f64,
 
         // --- load, from the generator ---
-        /// responses received in the interval, any status (not errors)
+        /// responses received in the interval, any status (not errors); under `membench
+        /// watch --rps-metric` the target's own request counter's increase over the
+        /// interval (it may count what the target counts, errors included), 0 without
+        /// `--rps-metric` (nothing measured the load: `rps` is then empty)
         pub requests: u64,
         /// responses per second in the interval; under `membench watch` the target's own
         /// request counter's rate (`--rps-metric`), empty without one
