@@ -281,12 +281,33 @@ impl MetricsSource {
         }
         if let Some(name) = &self.rps_metric
             && reading.requests_total.is_none()
+            && !self.declares_counter(name)
         {
             return Err(format!(
                 "--rps-metric {name}: {url} has no counter named {name} or {name}_total; name the target's request counter as it appears on that page"
             ));
         }
         Ok(reading)
+    }
+
+    /// Whether the page declares `name` a counter (`# TYPE`) though it has no series
+    /// yet: a labelled request counter of a server that has answered nothing (membench's
+    /// own `membench_requests` before its first request). Its rate starts with its first
+    /// series.
+    fn declares_counter(&self, name: &str) -> bool {
+        let base = name.strip_suffix("_total").unwrap_or(name);
+        let Ok(text) = self.runtime.block_on(self.fetch()) else {
+            return false;
+        };
+        text.lines().any(|line| {
+            let mut words = line.split_whitespace();
+            words.next() == Some("#")
+                && words.next() == Some("TYPE")
+                && words
+                    .next()
+                    .is_some_and(|family| family == base || family == name)
+                && words.next() == Some("counter")
+        })
     }
 
     async fn fetch(&self) -> Result<String, String> {

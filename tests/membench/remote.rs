@@ -359,3 +359,37 @@ fn failed_scrapes_mid_run_are_counted_gaps_and_a_restart_is_a_counter_reset() {
     assert!(stdout.contains("3 failed (gaps at"), "{stdout}");
     assert!(stdout.contains("1 counter resets"), "{stdout}");
 }
+
+/// Regression (scripts/locust-watch.sh): a membench server that has answered nothing yet
+/// declares `membench_requests` but has no series of it; `--rps-metric` accepts it.
+#[test]
+fn rps_metric_of_a_server_that_answered_nothing_yet_is_accepted() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = membench_output(&[
+        "watch",
+        "--metrics",
+        &format!("http://{}/metrics", server.addr),
+        "--rps-metric",
+        "membench_requests_total",
+        "--duration",
+        "1s",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // A name the page does not declare is still refused.
+    let output = membench_output(&[
+        "watch",
+        "--metrics",
+        &format!("http://{}/metrics", server.addr),
+        "--rps-metric",
+        "no_such_requests_total",
+        "--duration",
+        "1s",
+        "--out",
+        dir.path().join("other").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+}
