@@ -11,6 +11,10 @@
 //! it apart from [`crate::series::SAMPLE_COLUMNS`]: no fixed column has a `:`, so a
 //! family named like one (`threads`) cannot take its place.
 
+use std::collections::BTreeMap;
+
+use crate::series::{SAMPLE_COLUMNS, Sample, SampleRow};
+
 /// What every per-series column's name starts with.
 pub(crate) const PREFIX: &str = "metric:";
 
@@ -54,6 +58,38 @@ fn percent_decode(encoded: &str) -> Option<String> {
         }
     }
     String::from_utf8(bytes).ok()
+}
+
+/// The header: the fixed columns, then one per series key.
+pub(crate) fn header(series: &[String]) -> Vec<String> {
+    SAMPLE_COLUMNS
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .chain(series.iter().map(|key| column_name(key)))
+        .collect()
+}
+
+/// One row: the fixed cells (`metrics_extra` holding only the series without a column of
+/// their own), then the value of each series key, empty when this sample has none.
+pub(crate) fn row(sample: &Sample, series: &[String]) -> (SampleRow, Vec<Option<f64>>) {
+    let cells = series
+        .iter()
+        .map(|key| sample.metrics_extra.get(key).copied())
+        .collect();
+    if series.is_empty() || sample.metrics_extra.is_empty() {
+        return (SampleRow::from_sample(sample), cells);
+    }
+    let late: BTreeMap<String, f64> = sample
+        .metrics_extra
+        .iter()
+        .filter(|(key, _)| !series.contains(key))
+        .map(|(key, value)| (key.clone(), *value))
+        .collect();
+    let fixed = Sample {
+        metrics_extra: late,
+        ..sample.clone()
+    };
+    (SampleRow::from_sample(&fixed), cells)
 }
 
 #[cfg(test)]

@@ -27,13 +27,12 @@
 //! reading: rows taken after the server process had ended (`/proc/<pid>` gone), readings a
 //! platform or source does not have. An empty cell reads back as absent, never as 0.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::metric_columns::{column_name, series_key};
+use super::metric_columns::{header, row, series_key};
 pub use crate::series::SAMPLE_COLUMNS;
 use crate::series::{Sample, SampleRow};
 
@@ -205,38 +204,6 @@ fn write_samples_with<W: std::io::Write>(
         writer.flush()?;
         Ok(())
     })
-}
-
-/// The header: the fixed columns, then one per series key.
-fn header(series: &[String]) -> Vec<String> {
-    SAMPLE_COLUMNS
-        .iter()
-        .map(|(name, _)| name.to_string())
-        .chain(series.iter().map(|key| column_name(key)))
-        .collect()
-}
-
-/// One row: the fixed cells (`metrics_extra` holding only the series without a column of
-/// their own), then the value of each series key, empty when this sample has none.
-fn row(sample: &Sample, series: &[String]) -> (SampleRow, Vec<Option<f64>>) {
-    let cells = series
-        .iter()
-        .map(|key| sample.metrics_extra.get(key).copied())
-        .collect();
-    if series.is_empty() || sample.metrics_extra.is_empty() {
-        return (SampleRow::from_sample(sample), cells);
-    }
-    let late: BTreeMap<String, f64> = sample
-        .metrics_extra
-        .iter()
-        .filter(|(key, _)| !series.contains(key))
-        .map(|(key, value)| (key.clone(), *value))
-        .collect();
-    let fixed = Sample {
-        metrics_extra: late,
-        ..sample.clone()
-    };
-    (SampleRow::from_sample(&fixed), cells)
 }
 
 /// Reads a `samples.csv` back into samples, in file order. Columns are matched by name, so
