@@ -158,15 +158,33 @@ impl MeasuredGc {
             "automatic",
             "forced",
         ];
+        let rank = |kind: &str| -> usize {
+            let at = |name: &str| ORDER.iter().position(|k| *k == name);
+            at(kind)
+                .or_else(|| at(jvm_generation(kind)?))
+                .unwrap_or(ORDER.len())
+        };
         let mut kinds: Vec<String> = kinds.into_iter().collect();
-        kinds.sort_by_key(|kind| {
-            (
-                ORDER.iter().position(|k| k == kind).unwrap_or(ORDER.len()),
-                kind.clone(),
-            )
-        });
+        kinds.sort_by_key(|kind| (rank(kind), kind.clone()));
         kinds.dedup();
         kinds
+    }
+}
+
+/// `young` or `old` for a JVM collector's own name (the `gc` label of
+/// `jvm_gc_collection_seconds_count`, the MXBean names): G1 `G1 Young Generation` / `G1 Old
+/// Generation` / `G1 Concurrent GC`, Parallel `PS Scavenge` / `PS MarkSweep`, Serial `Copy`
+/// / `MarkSweepCompact`, CMS `ParNew` / `ConcurrentMarkSweep`, generational ZGC `ZGC Minor
+/// …` / `ZGC Major …`; `None` for a name that says neither (`ZGC Cycles`, Shenandoah).
+fn jvm_generation(kind: &str) -> Option<&'static str> {
+    let lower = kind.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|word| lower.contains(word));
+    if lower == "copy" || has(&["young", "scavenge", "parnew", "zgc minor"]) {
+        Some("young")
+    } else if has(&["old", "marksweep", "zgc major", "g1 concurrent", "mixed"]) {
+        Some("old")
+    } else {
+        None
     }
 }
 
@@ -297,6 +315,41 @@ mod tests {
         assert_eq!(
             MeasuredGc::kinds_in_order(kinds),
             ["gen0", "gen1", "young", "old", "zzz"]
+        );
+    }
+
+    #[test]
+    fn jvm_collectors_are_ordered_young_before_old() {
+        for (given, expected) in [
+            (
+                ["G1 Old Generation", "G1 Young Generation"],
+                ["G1 Young Generation", "G1 Old Generation"],
+            ),
+            (
+                ["PS MarkSweep", "PS Scavenge"],
+                ["PS Scavenge", "PS MarkSweep"],
+            ),
+            (["MarkSweepCompact", "Copy"], ["Copy", "MarkSweepCompact"]),
+            (
+                ["ConcurrentMarkSweep", "ParNew"],
+                ["ParNew", "ConcurrentMarkSweep"],
+            ),
+            (
+                ["ZGC Major Cycles", "ZGC Minor Cycles"],
+                ["ZGC Minor Cycles", "ZGC Major Cycles"],
+            ),
+        ] {
+            assert_eq!(
+                MeasuredGc::kinds_in_order(given.map(String::from)),
+                expected,
+                "{given:?}"
+            );
+        }
+        // G1's concurrent cycle is old-generation work; a name saying neither comes after.
+        let kinds = ["ZGC Cycles", "G1 Concurrent GC", "G1 Young Generation"].map(String::from);
+        assert_eq!(
+            MeasuredGc::kinds_in_order(kinds),
+            ["G1 Young Generation", "G1 Concurrent GC", "ZGC Cycles"]
         );
     }
 }

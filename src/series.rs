@@ -197,7 +197,10 @@ sample_record! {
         pub interval_s: f64,
 
         // --- load, from the generator ---
-        /// responses received in the interval, any status (not errors)
+        /// responses received in the interval, any status (not errors); under `membench
+        /// watch --rps-metric` the target's own request counter's increase over the
+        /// interval (it may count what the target counts, errors included), 0 without
+        /// `--rps-metric` (nothing measured the load: `rps` is then empty)
         pub requests: u64,
         /// responses per second in the interval; under `membench watch` the target's own
         /// request counter's rate (`--rps-metric`), empty without one
@@ -323,8 +326,11 @@ sample_record! {
         /// counters of `--metrics` that went backwards in the interval, or a new
         /// `process_start_time_seconds` (the target restarted): no rate is taken across one
         pub counter_resets: Option<u64>,
-        /// series of `--metrics` kept as they are (`--metrics-include REGEX` matches and
-        /// `go_goroutines`): `name{labels}=value` joined by `;`
+        /// series of `--metrics` kept as they are (`--metrics-include REGEX` matches,
+        /// `go_goroutines`, `process_start_time_seconds`) that were NOT on the start
+        /// check's page (they appeared later): `name{labels}=value` joined by `;`. Those
+        /// on it have a column each after this one, `metric:` + the series key with `%`,
+        /// `,`, `"` percent-encoded (`metric:myapp_cache{kind=%22a%22}`)
         #[cell(Extras)]
         pub metrics_extra: BTreeMap<String, f64>,
     }

@@ -322,8 +322,9 @@ pub struct RunArgs {
     #[arg(long, requires = "target")]
     pub metrics: Option<String>,
 
-    /// Keep the --metrics series whose `name{labels}` matches this regex in samples.csv
-    /// (the metrics_extra column), e.g. '^myapp_'.
+    /// Keep the --metrics series whose `name{labels}` matches this regex in samples.csv, e.g.
+    /// '^myapp_': a `metric:name{labels}` column each for those on the page at the start,
+    /// the metrics_extra cell for those that appear later.
     #[arg(long, requires = "metrics")]
     pub metrics_include: Option<String>,
 

@@ -58,8 +58,9 @@ pub struct WatchArgs {
     #[arg(long, requires = "metrics")]
     pub rps_metric: Option<String>,
 
-    /// Keep the --metrics series whose `name{labels}` matches this regex in samples.csv
-    /// (the metrics_extra column).
+    /// Keep the --metrics series whose `name{labels}` matches this regex in samples.csv: a
+    /// `metric:name{labels}` column each for those on the page at the start, the
+    /// metrics_extra cell for those that appear later.
     #[arg(long, requires = "metrics")]
     pub metrics_include: Option<String>,
 

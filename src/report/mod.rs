@@ -26,6 +26,7 @@ pub mod comparison_files;
 pub mod font;
 pub mod machine;
 mod markdown;
+pub(crate) mod metric_columns;
 pub mod samples_csv;
 pub mod summary;
 pub mod text;

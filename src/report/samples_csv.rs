@@ -13,6 +13,16 @@
 //!
 //! Files written before the modelled columns existed read back with them empty.
 //!
+//! **Per-series columns.** After the fixed columns come one column per series of
+//! `--metrics` kept as it is (`--metrics-include` matches and the families always kept)
+//! that was on the start check's page, named as [`super::metric_columns`] says
+//! (`metric:myapp_cache{kind=%22a%22}`); an empty cell is a scrape without that series.
+//! The header is on disk before load, so it cannot grow: a series that first appears
+//! later in the run goes into the fixed `metrics_extra` cell (`name{labels}=value;…`)
+//! instead, so its values are kept (nothing sampled is lost) without rewriting the file.
+//! The reader takes both (and files from before the per-series columns, where every
+//! series was in `metrics_extra`) back into [`Sample::metrics_extra`].
+//!
 //! The process columns (`cpu_percent` to `tcp_close_wait`) are empty where there was no
 //! reading: rows taken after the server process had ended (`/proc/<pid>` gone), readings a
 //! platform or source does not have. An empty cell reads back as absent, never as 0.
@@ -22,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::metric_columns::{header, row, series_key};
 pub use crate::series::SAMPLE_COLUMNS;
 use crate::series::{Sample, SampleRow};
 
@@ -37,18 +48,25 @@ pub struct SamplesCsvWriter {
     writer: Option<csv::Writer<Gate>>,
     /// Bytes of whole rows (header included) known to be in the file.
     whole_bytes: u64,
+    /// The series keys that have their own column, in column order.
+    series: Vec<String>,
 }
 
 impl SamplesCsvWriter {
-    /// Creates (truncates) the file and writes the header; fails early, naming the path, if
-    /// it cannot be written.
-    pub fn create(path: &Path) -> anyhow::Result<SamplesCsvWriter> {
-        SamplesCsvWriter::create_with_room(path, None)
+    /// Creates (truncates) the file and writes the header — the fixed columns, then one
+    /// per key of `series` (the series of `--metrics` known when the run starts; empty
+    /// without) — and fails early, naming the path, if it cannot be written.
+    pub fn create(path: &Path, series: &[String]) -> anyhow::Result<SamplesCsvWriter> {
+        SamplesCsvWriter::create_with_room(path, series, None)
     }
 
     /// [`SamplesCsvWriter::create`] on a disk with `room` bytes left (`None`: as much as
     /// the disk has). Tests fill the disk with it.
-    fn create_with_room(path: &Path, room: Option<u64>) -> anyhow::Result<SamplesCsvWriter> {
+    fn create_with_room(
+        path: &Path,
+        series: &[String],
+        room: Option<u64>,
+    ) -> anyhow::Result<SamplesCsvWriter> {
         let file = File::create(path)
             .with_context(|| format!("cannot create the samples file {}", path.display()))?;
         // The header is written by hand (not on the first row) so it is on disk before load.
@@ -60,7 +78,7 @@ impl SamplesCsvWriter {
                 left: room,
             });
         writer
-            .write_record(SAMPLE_COLUMNS.iter().map(|(name, _)| name))
+            .write_record(header(series))
             .and_then(|()| writer.flush().map_err(csv::Error::from))
             .with_context(|| format!("cannot write the samples file {}", path.display()))?;
         let whole_bytes = writer
@@ -72,6 +90,7 @@ impl SamplesCsvWriter {
             path: path.to_path_buf(),
             writer: Some(writer),
             whole_bytes,
+            series: series.to_vec(),
         })
     }
 
@@ -83,7 +102,7 @@ impl SamplesCsvWriter {
             return Ok(());
         };
         let written = writer
-            .serialize(SampleRow::from_sample(sample))
+            .serialize(row(sample, &self.series))
             .and_then(|()| writer.flush().map_err(csv::Error::from));
         match written {
             Ok(()) => {
@@ -120,12 +139,14 @@ impl SamplesCsvWriter {
         if self.writer.is_some() {
             return Ok(());
         }
-        write_samples_with(&self.path, samples, std::io::BufWriter::new).with_context(|| {
-            format!(
-                "{} holds only the samples written before the disk was full",
-                self.path.display()
-            )
-        })
+        write_samples_with(&self.path, samples, &self.series, std::io::BufWriter::new).with_context(
+            || {
+                format!(
+                    "{} holds only the samples written before the disk was full",
+                    self.path.display()
+                )
+            },
+        )
     }
 }
 
@@ -169,15 +190,16 @@ impl std::io::Write for Gate {
 fn write_samples_with<W: std::io::Write>(
     path: &Path,
     samples: &[Sample],
+    series: &[String],
     wrap: impl FnOnce(File) -> W,
 ) -> anyhow::Result<()> {
     super::atomic_file::write_file_with(path, wrap, |sink| {
         let mut writer = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(sink);
-        writer.write_record(SAMPLE_COLUMNS.iter().map(|(name, _)| name))?;
+        writer.write_record(header(series))?;
         for sample in samples {
-            writer.serialize(SampleRow::from_sample(sample))?;
+            writer.serialize(row(sample, series))?;
         }
         writer.flush()?;
         Ok(())
@@ -185,30 +207,64 @@ fn write_samples_with<W: std::io::Write>(
 }
 
 /// Reads a `samples.csv` back into samples, in file order. Columns are matched by name, so
-/// a file with extra columns reads; a missing optional column reads as empty.
+/// a file with unknown columns reads; a missing optional column reads as empty; per-series
+/// columns (`metric:…`) and the `metrics_extra` cell both land in
+/// [`Sample::metrics_extra`].
 pub fn read_samples(path: &Path) -> anyhow::Result<Vec<Sample>> {
     let mut reader = csv::Reader::from_path(path)
         .with_context(|| format!("cannot open the samples file {}", path.display()))?;
+    let headers = reader
+        .headers()
+        .with_context(|| format!("cannot read the header of {}", path.display()))?
+        .clone();
+    let mut series = Vec::new();
+    for (index, column) in headers.iter().enumerate() {
+        if let Some(key) = series_key(column) {
+            let key = key.map_err(|err| anyhow::anyhow!("{err} in {}", path.display()))?;
+            series.push((index, key));
+        }
+    }
     let mut samples = Vec::new();
-    for (index, row) in reader.deserialize::<SampleRow>().enumerate() {
+    for (index, record) in reader.records().enumerate() {
         // Line 1 is the header.
         let line = index + 2;
-        let row = row.with_context(|| {
+        let row = record
+            .and_then(|record| {
+                let row = record.deserialize::<SampleRow>(Some(&headers))?;
+                Ok((row, record))
+            })
+            .with_context(|| {
             format!(
                 "invalid row at line {line} of {}: expected the samples.csv columns written by membench run",
                 path.display()
             )
-        })?;
-        let sample = row
+            })?;
+        let (row, record) = row;
+        let mut sample = row
             .into_sample()
             .map_err(|err| anyhow::anyhow!("{err} at line {line} of {}", path.display()))?;
+        for (column, key) in &series {
+            let cell = record.get(*column).unwrap_or("").trim();
+            if cell.is_empty() {
+                continue;
+            }
+            let value = cell.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "{:?} in column {} at line {line} of {} is not a number",
+                    cell,
+                    &headers[*column],
+                    path.display()
+                )
+            })?;
+            sample.metrics_extra.insert(key.clone(), value);
+        }
         samples.push(sample);
     }
     Ok(samples)
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
@@ -232,14 +288,15 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
         // How many bytes the header and two rows take, from a disk with room.
         let dir = tempfile::tempdir().unwrap();
         let roomy = dir.path().join("roomy.csv");
-        let mut writer = SamplesCsvWriter::create(&roomy).unwrap();
+        let mut writer = SamplesCsvWriter::create(&roomy, &[]).unwrap();
         writer.append(&samples[0]).unwrap();
         writer.append(&samples[1]).unwrap();
         let two_rows = std::fs::metadata(&roomy).unwrap().len();
 
         // The disk fills halfway through the third row.
         let path = dir.path().join("samples.csv");
-        let mut writer = SamplesCsvWriter::create_with_room(&path, Some(two_rows + 20)).unwrap();
+        let mut writer =
+            SamplesCsvWriter::create_with_room(&path, &[], Some(two_rows + 20)).unwrap();
         writer.append(&samples[0]).unwrap();
         writer.append(&samples[1]).unwrap();
         let err = writer.append(&samples[2]).unwrap_err();
@@ -267,9 +324,9 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
         let samples = vec![sample_with_everything(); 4];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("samples.csv");
-        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        let mut writer = SamplesCsvWriter::create(&path, &[]).unwrap();
         writer.append(&samples[0]).unwrap();
-        let err = write_samples_with(&path, &samples, |file| {
+        let err = write_samples_with(&path, &samples, &[], |file| {
             crate::report::atomic_file::FailAfter {
                 inner: file,
                 left: 300,
@@ -281,7 +338,8 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
-    fn sample_with_everything() -> Sample {
+    /// A sample with every column filled (shared with the per-series column tests).
+    pub(crate) fn sample_with_everything() -> Sample {
         Sample {
             elapsed_s: 2.000_731,
             phase: Some(Phase::Load),
@@ -366,7 +424,7 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
     fn a_file_without_the_modelled_columns_reads_them_as_empty() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("samples.csv");
-        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        let mut writer = SamplesCsvWriter::create(&path, &[]).unwrap();
         writer.append(&sample_with_everything()).unwrap();
         drop(writer);
         // Cut the modelled columns (and the metrics columns after them) off, as a file of
@@ -397,7 +455,7 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
     fn samples_csv_bytes_are_pinned() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("samples.csv");
-        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        let mut writer = SamplesCsvWriter::create(&path, &[]).unwrap();
         writer.append(&sample_with_everything()).unwrap();
         writer.append(&sample_of_a_foreign_server()).unwrap();
         writer
@@ -418,7 +476,7 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
     fn header_has_the_documented_columns() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("samples.csv");
-        SamplesCsvWriter::create(&path).unwrap();
+        SamplesCsvWriter::create(&path, &[]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let header: Vec<&str> = text.trim_end().split(',').collect();
         let documented: Vec<&str> = SAMPLE_COLUMNS.iter().map(|(name, _)| *name).collect();
@@ -464,7 +522,7 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
                 ..Sample::default()
             },
         ];
-        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        let mut writer = SamplesCsvWriter::create(&path, &[]).unwrap();
         for sample in &written {
             writer.append(sample).unwrap();
         }
@@ -492,7 +550,7 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
     fn create_fails_with_the_path_when_not_writable() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("no-such-dir").join("samples.csv");
-        let err = SamplesCsvWriter::create(&path).err().unwrap();
+        let err = SamplesCsvWriter::create(&path, &[]).err().unwrap();
         assert!(
             format!("{err:#}").contains(&path.display().to_string()),
             "{err:#}"
@@ -503,7 +561,7 @@ elapsed_s,phase,interval_s,requests,rps,status_2xx,status_3xx,status_4xx,status_
     fn bad_rows_name_the_line_and_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("samples.csv");
-        let mut writer = SamplesCsvWriter::create(&path).unwrap();
+        let mut writer = SamplesCsvWriter::create(&path, &[]).unwrap();
         writer.append(&sample_with_everything()).unwrap();
         drop(writer);
         let mut text = std::fs::read_to_string(&path).unwrap();

@@ -29,7 +29,8 @@ impl MetricLine {
             .map(|(_, value)| value.as_str())
     }
 
-    /// `name{a="x",b="y"}` (or the bare name without labels): one series' key.
+    /// `name{a="x",b="y"}` (or the bare name without labels): one series' key, label
+    /// values escaped as the exposition format escapes them (`\\`, `\"`, `\n`).
     pub fn key(&self) -> String {
         if self.labels.is_empty() {
             return self.name.clone();
@@ -37,7 +38,15 @@ impl MetricLine {
         let labels: Vec<String> = self
             .labels
             .iter()
-            .map(|(label, value)| format!("{label}=\"{value}\""))
+            .map(|(label, value)| {
+                // Escaped as on the page, so a value with `"` or `,` keeps the key readable
+                // back into its labels.
+                let value = value
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace('\n', "\\n");
+                format!("{label}=\"{value}\"")
+            })
             .collect();
         format!("{}{{{}}}", self.name, labels.join(","))
     }
@@ -178,6 +187,7 @@ mod tests {
         assert_eq!(lines[2].label("path"), Some("/a,b=c"));
         assert_eq!(lines[2].label("q"), Some("say \"hi\"\n"));
         assert!(lines[2].value.is_infinite());
+        assert_eq!(lines[2].key(), r#"x{path="/a,b=c",q="say \"hi\"\n"}"#);
         assert_eq!(lines[3].value, 3.0);
         assert_eq!(
             lines[3].key(),

@@ -23,6 +23,7 @@ mod execute;
 mod exposition;
 mod gc_lens;
 pub mod interrupt;
+mod membench_metrics;
 mod plan;
 mod progress;
 mod request;

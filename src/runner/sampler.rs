@@ -262,6 +262,9 @@ fn apply_metrics(
         sample.measured_heap_bytes = now.heap_bytes.map(|v| v.max(0.0).round() as u64);
     }
     sample.metrics_extra = now.extras.clone();
+    if let Some(membench) = &now.membench {
+        membench.fill_gauges(sample);
+    }
     let Some((before_at, before)) = previous.and_then(|p| p.last_good.as_ref()) else {
         return;
     };
@@ -281,6 +284,9 @@ fn apply_metrics(
     if !from_proc && let Some(cpu_s) = delta.cpu_seconds {
         sample.cpu_percent = Some((cpu_s / secs * 100.0).max(0.0));
         sample.cpu_us_per_request = per_request(cpu_s.max(0.0) * 1e6, sample.requests);
+    }
+    if let (Some(now), Some(before), 0) = (&now.membench, &before.membench, delta.resets) {
+        now.fill_rates(before, secs, sample);
     }
     if sample.measured_collections.is_none()
         && let Some(collections) = delta.collections

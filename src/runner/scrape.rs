@@ -62,6 +62,10 @@ pub struct MetricsPlan {
     pub include: Option<String>,
     /// The runtime's collection counter family found by the start check, if any.
     pub gc_family: Option<&'static str>,
+    /// The keys of the series kept as they are that the start check's page had: each
+    /// gets its own `samples.csv` column (a series that appears later goes into the
+    /// `metrics_extra` cell).
+    pub series: Vec<String>,
 }
 
 impl MetricsPlan {
@@ -79,9 +83,11 @@ impl MetricsPlan {
             rps_metric: rps_metric.map(str::to_string),
             include: include.map(str::to_string),
             gc_family: None,
+            series: Vec::new(),
         };
         let reading = plan.source(timeout)?.check()?;
         plan.gc_family = reading.gc_family;
+        plan.series = reading.extras.keys().cloned().collect();
         Ok(plan)
     }
 
@@ -118,6 +124,8 @@ pub(crate) struct MetricsReading {
     pub start_time_s: Option<f64>,
     /// Series kept as extra values: [`KEPT`] and `--metrics-include` matches.
     pub extras: BTreeMap<String, f64>,
+    /// membench's own families, when the page is a membench server's.
+    pub membench: Option<super::membench_metrics::MembenchReading>,
 }
 
 impl MetricsReading {
@@ -166,6 +174,7 @@ impl MetricsReading {
                 *reading.collections.entry(kind).or_insert(0.0) += line.value;
             }
         }
+        reading.membench = super::membench_metrics::MembenchReading::read(lines);
         if let Some(name) = rps_metric {
             let total = format!("{name}_total");
             reading.requests_total = sum(&[name, total.as_str()], &all);
@@ -272,12 +281,33 @@ impl MetricsSource {
         }
         if let Some(name) = &self.rps_metric
             && reading.requests_total.is_none()
+            && !self.declares_counter(name)
         {
             return Err(format!(
                 "--rps-metric {name}: {url} has no counter named {name} or {name}_total; name the target's request counter as it appears on that page"
             ));
         }
         Ok(reading)
+    }
+
+    /// Whether the page declares `name` a counter (`# TYPE`) though it has no series
+    /// yet: a labelled request counter of a server that has answered nothing (membench's
+    /// own `membench_requests` before its first request). Its rate starts with its first
+    /// series.
+    fn declares_counter(&self, name: &str) -> bool {
+        let base = name.strip_suffix("_total").unwrap_or(name);
+        let Ok(text) = self.runtime.block_on(self.fetch()) else {
+            return false;
+        };
+        text.lines().any(|line| {
+            let mut words = line.split_whitespace();
+            words.next() == Some("#")
+                && words.next() == Some("TYPE")
+                && words
+                    .next()
+                    .is_some_and(|family| family == base || family == name)
+                && words.next() == Some("counter")
+        })
     }
 
     async fn fetch(&self) -> Result<String, String> {

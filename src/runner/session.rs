@@ -120,7 +120,11 @@ fn server_died(how: &str) -> RunEnd {
 /// from starting; once sampling has begun every ending is a [`RunEnd`].
 pub fn run(plan: &RunPlan) -> anyhow::Result<RunOutcome> {
     interrupt::arm();
-    let mut csv = SamplesCsvWriter::create(&plan.out_dir.join("samples.csv"))?;
+    let series = plan
+        .metrics
+        .as_ref()
+        .map_or(&[][..], |metrics| &metrics.series[..]);
+    let mut csv = SamplesCsvWriter::create(&plan.out_dir.join("samples.csv"), series)?;
     let mut server = Attached::new(plan)?;
     let (probe, mut previous) = first_reading(plan, &server)?;
     let allocator = previous.diagnostics.as_ref().and_then(|d| d.allocator);

@@ -53,6 +53,13 @@ pub(super) fn sources(plan: &RunPlan, outcome: &RunOutcome) -> BTreeMap<String, 
         );
     }
     if any(&|s| s.heap_live_bytes.is_some()) {
+        // The allocator is only known from /api/diagnostics: without it the heap came
+        // from membench's families on the --metrics page.
+        let heap_source = if outcome.series.allocator.is_some() || plan.metrics.is_none() {
+            "diagnostics"
+        } else {
+            "metrics"
+        };
         put(
             &[
                 "heap_live_bytes",
@@ -62,7 +69,7 @@ pub(super) fn sources(plan: &RunPlan, outcome: &RunOutcome) -> BTreeMap<String, 
                 "reclaim_events",
                 "leaked_bytes",
             ],
-            "diagnostics",
+            heap_source,
         );
     }
     let gc_source = if outcome.runtime.is_some() {

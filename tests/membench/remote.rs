@@ -78,7 +78,7 @@ fn run_with_metrics_only_samples_the_target_through_its_endpoint() {
         "--metrics",
         &format!("http://{}/metrics", server.addr),
         "--metrics-include",
-        "^membench_errors",
+        "^membench_uptime_seconds$|^membench_requests_total",
         "--duration",
         "2s",
         "--warmup",
@@ -112,6 +112,28 @@ fn run_with_metrics_only_samples_the_target_through_its_endpoint() {
         .filter_map(|c| c.parse().ok())
         .collect();
     assert!(cpu.iter().any(|c| *c > 0.0), "{cpu:?}");
+    // --metrics-include: a series on the page at the start has its own column after the
+    // fixed ones; the ping counter, first on the page once load began, is in metrics_extra.
+    let uptime: Vec<f64> = column(dir.path(), "metric:membench_uptime_seconds")
+        .iter()
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert!(uptime.windows(2).all(|w| w[1] >= w[0]), "{uptime:?}");
+    let header = std::fs::read_to_string(dir.path().join("samples.csv")).unwrap();
+    let header = header.lines().next().unwrap();
+    assert!(
+        header.ends_with(",metrics_extra,metric:membench_uptime_seconds")
+            || header.contains(",metrics_extra,metric:membench_"),
+        "{header}"
+    );
+    let extra = column(dir.path(), "metrics_extra");
+    assert!(
+        extra
+            .iter()
+            .any(|c| c.contains("membench_requests_total{endpoint=\"/api/ping\"}="))
+            || header.contains("metric:membench_requests_total{endpoint=%22/api/ping%22}"),
+        "{extra:?}"
+    );
 }
 
 #[test]
@@ -151,6 +173,34 @@ fn watch_charts_a_server_that_membench_load_drives_with_rps_from_its_counter() {
     for name in ["samples.csv", "summary.json", "chart.png", "chart.svg"] {
         assert!(dir.path().join(name).is_file(), "{name}");
     }
+    // A membench server watched only through /metrics draws the memory panel of a local
+    // run: the live heap and allocation rates from its membench_* families.
+    assert_eq!(
+        summary["sources"]["heap_live_bytes"], "metrics",
+        "{summary:#}"
+    );
+    let heap = column(dir.path(), "heap_live_bytes");
+    assert!(
+        heap.iter()
+            .all(|cell| cell.parse::<u64>().is_ok_and(|b| b > 0)),
+        "{heap:?}"
+    );
+    let allocs: Vec<f64> = column(dir.path(), "allocs_per_s")
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect();
+    assert!(
+        allocs.iter().filter(|a| **a > 0.0).count() >= 3,
+        "{allocs:?}"
+    );
+    let leaked = column(dir.path(), "leaked_bytes");
+    assert!(leaked.iter().all(|c| c == "0"), "{leaked:?}");
+    let svg = std::fs::read_to_string(dir.path().join("chart.svg")).unwrap();
+    assert!(
+        svg.contains("Allocated (live heap)"),
+        "no heap line in the chart"
+    );
+    assert!(!svg.contains("not a membench server"));
 }
 
 #[test]
@@ -308,4 +358,38 @@ fn failed_scrapes_mid_run_are_counted_gaps_and_a_restart_is_a_counter_reset() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("3 failed (gaps at"), "{stdout}");
     assert!(stdout.contains("1 counter resets"), "{stdout}");
+}
+
+/// Regression (scripts/locust-watch.sh): a membench server that has answered nothing yet
+/// declares `membench_requests` but has no series of it; `--rps-metric` accepts it.
+#[test]
+fn rps_metric_of_a_server_that_answered_nothing_yet_is_accepted() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = membench_output(&[
+        "watch",
+        "--metrics",
+        &format!("http://{}/metrics", server.addr),
+        "--rps-metric",
+        "membench_requests_total",
+        "--duration",
+        "1s",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // A name the page does not declare is still refused.
+    let output = membench_output(&[
+        "watch",
+        "--metrics",
+        &format!("http://{}/metrics", server.addr),
+        "--rps-metric",
+        "no_such_requests_total",
+        "--duration",
+        "1s",
+        "--out",
+        dir.path().join("other").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
 }

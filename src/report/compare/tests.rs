@@ -20,7 +20,7 @@ pub(crate) fn write_run_dir(
     expectations: &[Expectation],
 ) -> Summary {
     std::fs::create_dir_all(dir).unwrap();
-    let mut csv = SamplesCsvWriter::create(&dir.join("samples.csv")).unwrap();
+    let mut csv = SamplesCsvWriter::create(&dir.join("samples.csv"), &[]).unwrap();
     for sample in &series.samples {
         csv.append(sample).unwrap();
     }
