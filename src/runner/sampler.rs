@@ -280,6 +280,11 @@ fn apply_metrics(
     if !generated && let Some(requests) = delta.requests {
         sample.rps = Some(requests / secs);
         sample.requests = requests.max(0.0).round() as u64;
+        // Watching with `/proc` read too: its CPU over the target's own responses.
+        if from_proc && let Some(cpu_percent) = sample.cpu_percent {
+            let cpu_s = cpu_percent / 100.0 * sample.interval_s;
+            sample.cpu_us_per_request = per_request(cpu_s * 1e6, sample.requests);
+        }
     }
     if !from_proc && let Some(cpu_s) = delta.cpu_seconds {
         sample.cpu_percent = Some((cpu_s / secs * 100.0).max(0.0));
