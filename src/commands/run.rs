@@ -45,18 +45,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
                 return Ok(Outcome::ChecksFailed);
             }
         }
+        _ => say_how_it_ended(&end, "run", &out_dir),
+    }
+    Ok(Outcome::of_run(&end))
+}
+
+/// The stderr line for a run or watch (`what`) that did not complete, saying where what
+/// was sampled is; nothing for one that completed.
+pub(super) fn say_how_it_ended(end: &RunEnd, what: &str, out_dir: &std::path::Path) {
+    match end {
         RunEnd::Completed => {}
         RunEnd::Interrupted | RunEnd::Terminated => eprintln!(
             "membench: {}; the samples taken so far are written to {}",
-            stop_word(&end),
+            stop_word(end),
             out_dir.display()
         ),
         RunEnd::ServerDied(how) => eprintln!(
-            "membench: {how} during the run; everything sampled until then is written to {}",
+            "membench: {how} during the {what}; everything sampled until then is written to {}",
             out_dir.display()
         ),
     }
-    Ok(Outcome::of_run(&end))
 }
 
 /// Why `--check` fails a completed run, naming the outcome: no load reached the target

@@ -5,7 +5,7 @@
 //! (results are written either way).
 
 use super::Outcome;
-use super::run::{stop_word, verdict_failure};
+use super::run::{say_how_it_ended, verdict_failure};
 use crate::cli::{OutputFormat, WatchArgs};
 use crate::report::{self, RunEnd, Summary};
 use crate::runner::{self, Executed, WatchRequest};
@@ -66,18 +66,7 @@ pub fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
         }
         _ => {}
     }
-    match &end {
-        RunEnd::Completed => {}
-        RunEnd::Interrupted | RunEnd::Terminated => eprintln!(
-            "membench: {}; the samples taken so far are written to {}",
-            stop_word(&end),
-            out_dir.display()
-        ),
-        RunEnd::ServerDied(how) => eprintln!(
-            "membench: {how} during the watch; everything sampled until then is written to {}",
-            out_dir.display()
-        ),
-    }
+    say_how_it_ended(&end, "watch", &out_dir);
     Ok(Outcome::of_run(&end))
 }
 
