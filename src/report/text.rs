@@ -42,7 +42,14 @@ pub fn format_text(summary: &Summary) -> String {
     } else {
         format!("{} {params}", run.scenario)
     };
-    lines.push(("scenario", format!("{scenario} (GET {})", run.path)));
+    lines.push((
+        "scenario",
+        if run.path.is_empty() {
+            scenario // watched: membench sends no requests
+        } else {
+            format!("{scenario} (GET {})", run.path)
+        },
+    ));
     match &summary.measured_gc {
         Some(gc) => {
             let flags = gc
@@ -135,6 +142,14 @@ pub fn format_text(summary: &Summary) -> String {
             _ => "no responses".to_string(),
         },
     ));
+    if run.connections == 0 {
+        // Watched: membench sent no requests; statuses and latencies are the load engine's.
+        for (label, value) in lines.iter_mut() {
+            if matches!(*label, "status" | "latency") {
+                *value = "not measured by membench: the load came from elsewhere".to_string();
+            }
+        }
+    }
 
     lines.push((
         "errors",
@@ -400,5 +415,17 @@ mod tests {
         assert!(text.contains("heap       not reported"), "{text}");
         assert!(!text.contains("allocs"), "{text}");
         assert!(text.contains("ended      interrupted"), "{text}");
+    }
+
+    #[test]
+    fn a_watch_says_statuses_and_latencies_are_not_its_own() {
+        let mut info = run_info("unknown", RunEnd::Completed);
+        info.connections = 0;
+        info.path = String::new();
+        let text = format_text(&summarize(&series(false, 0), &info, &latency()));
+        let not_ours = "not measured by membench: the load came from elsewhere";
+        assert!(text.contains(&format!("status     {not_ours}")), "{text}");
+        assert!(text.contains(&format!("latency    {not_ours}")), "{text}");
+        assert!(!text.contains("(GET"), "{text}");
     }
 }
