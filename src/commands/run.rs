@@ -24,16 +24,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         ..
     } = executed;
 
-    match args.format {
-        OutputFormat::Text => {
-            print!("{}", report::format_text(&summary));
-            if let Some(line) = super::watch::metrics_line(&summary) {
-                println!("{line}");
-            }
-            println!("results: {}", out_dir.display());
-        }
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
-    }
+    print_summary(args.format, &summary, &out_dir)?;
     if let Some(line) = unwritten {
         eprintln!("membench: {line}");
         return Ok(Outcome::Failed);
@@ -48,6 +39,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         _ => say_how_it_ended(&end, "run", &out_dir),
     }
     Ok(Outcome::of_run(&end))
+}
+
+/// The summary of a run or watch on stdout: the text (with the scrape line of `--metrics`)
+/// and where the results are, or the whole summary as JSON.
+pub(super) fn print_summary(
+    format: OutputFormat,
+    summary: &report::Summary,
+    out_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Text => {
+            print!("{}", report::format_text(summary));
+            if let Some(line) = super::watch::metrics_line(summary) {
+                println!("{line}");
+            }
+            println!("results: {}", out_dir.display());
+        }
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(summary)?),
+    }
+    Ok(())
 }
 
 /// The stderr line for a run or watch (`what`) that did not complete, saying where what

@@ -5,9 +5,9 @@
 //! (results are written either way).
 
 use super::Outcome;
-use super::run::{say_how_it_ended, verdict_failure};
-use crate::cli::{OutputFormat, WatchArgs};
-use crate::report::{self, RunEnd, Summary};
+use super::run::{print_summary, say_how_it_ended, verdict_failure};
+use crate::cli::WatchArgs;
+use crate::report::{RunEnd, Summary};
 use crate::runner::{self, Executed, WatchRequest};
 
 pub fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
@@ -39,16 +39,7 @@ pub fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
         end,
         ..
     } = executed;
-    match args.format {
-        OutputFormat::Text => {
-            print!("{}", report::format_text(&summary));
-            if let Some(line) = metrics_line(&summary) {
-                println!("{line}");
-            }
-            println!("results: {}", out_dir.display());
-        }
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
-    }
+    print_summary(args.format, &summary, &out_dir)?;
     if let Some(line) = unwritten {
         eprintln!("membench: {line}");
         return Ok(Outcome::Failed);

@@ -255,9 +255,7 @@ fn apply_metrics(
     sample.rss_bytes = sample.rss_bytes.or(whole(now.rss_bytes));
     sample.open_fds = sample.open_fds.or(whole(now.open_fds));
     sample.threads = sample.threads.or(whole(now.threads));
-    sample.goroutines = sample
-        .goroutines
-        .or(whole(now.extras.get("go_goroutines").copied()));
+    sample.goroutines = sample.goroutines.or(whole(now.goroutines));
     if sample.measured_heap_bytes.is_none() {
         sample.measured_heap_bytes = now.heap_bytes.map(|v| v.max(0.0).round() as u64);
     }

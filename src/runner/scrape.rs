@@ -112,6 +112,8 @@ pub(crate) struct MetricsReading {
     pub cpu_seconds_total: Option<f64>,
     pub open_fds: Option<f64>,
     pub threads: Option<f64>,
+    /// `go_goroutines`.
+    pub goroutines: Option<f64>,
     /// The runtime's managed heap in use (JVM heap areas, Go heap alloc, .NET total
     /// memory, Node heap used).
     pub heap_bytes: Option<f64>,
@@ -149,6 +151,7 @@ impl MetricsReading {
         reading.cpu_seconds_total = sum(&["process_cpu_seconds_total"], &all);
         reading.open_fds = sum(&["process_open_fds"], &all);
         reading.threads = sum(&["process_threads"], &all);
+        reading.goroutines = sum(&["go_goroutines"], &all);
         reading.start_time_s = sum(&["process_start_time_seconds"], &all);
         let heap_area = |line: &MetricLine| line.label("area").is_none_or(|area| area == "heap");
         reading.heap_bytes = sum(
